@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cppaufs: names and numbers shared by the kernel module and the tools.
+ *
+ * Plain C, no kernel-only types and no CONFIG_ tests, so that both the
+ * module and the C++ tools can include it.
+ */
+#ifndef _CPPAUFS_H
+#define _CPPAUFS_H
+
+#include <linux/types.h>
+
+/* Filesystem type name, as in /proc/filesystems and mount -t. */
+#define CPPAUFS_NAME			"cppaufs"
+/* statfs(2) f_type of a cppaufs mount ("CPAU"). */
+#define CPPAUFS_SUPER_MAGIC		0x43504155
+
+/* Most branches one mount can stack. */
+#define CPPAUFS_BRANCH_MAX		1023
+
+/* Branch permissions, as written after '=' in a branch spec. */
+#define CPPAUFS_PERM_RW			"rw"	/* writable */
+#define CPPAUFS_PERM_RO			"ro"	/* read-only through the union */
+#define CPPAUFS_PERM_RR			"rr"	/* really read-only: fs is ro */
+
+/* Mount options. */
+#define CPPAUFS_OPT_DIRS		"dirs"	/* colon-separated branches */
+#define CPPAUFS_OPT_BR			"br"	/* alias of dirs */
+#define CPPAUFS_OPT_SI			"si"	/* shown in /proc/mounts only */
+#define CPPAUFS_BRANCH_SEP		':'
+#define CPPAUFS_PERM_SEP		'='
+
+/*
+ * On-disk names, identical to aufs so that aufs branches mount unchanged.
+ * A name starting with the whiteout prefix is never visible in the union.
+ */
+#define CPPAUFS_WH_PREFIX		".wh."
+#define CPPAUFS_WH_PREFIX_LEN		4
+/* ".wh.<name>" in a branch hides <name> in every lower branch. */
+/* The opaque marker: a directory holding it hides all lower branches. */
+#define CPPAUFS_WH_OPQ			".wh..wh..opq"
+/* Base file that every whiteout is a hard link to. */
+#define CPPAUFS_WH_BASE			".wh..wh.aufs"
+/* Internal directories of a writable branch. */
+#define CPPAUFS_WH_PLINK		".wh..wh.plnk"
+#define CPPAUFS_WH_ORPH			".wh..wh.orph"
+/* Default xino file name, created in the first writable branch. */
+#define CPPAUFS_XINO_NAME		".aufs.xino"
+
+/* sysfs: /sys/fs/cppaufs/si_<id>/{br<N>,brid<N>,xi_path} */
+#define CPPAUFS_SYSFS_DIR		"/sys/fs/" CPPAUFS_NAME
+#define CPPAUFS_SYSFS_SI_PREFIX		"si_"
+#define CPPAUFS_SYSFS_BR_PREFIX		"br"
+#define CPPAUFS_SYSFS_BRID_PREFIX	"brid"
+#define CPPAUFS_SYSFS_XI_PATH		"xi_path"
+/* si ids are printed as this many lowercase hex digits. */
+#define CPPAUFS_SI_ID_DIGITS		16
+
+#endif /* _CPPAUFS_H */

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install every Debian package cppaufs needs to build, test and demo.
+# Idempotent: packages already present are skipped without touching apt.
+set -eu
+
+PKGS="build-essential make cmake pkg-config g++ git
+libmount-dev libsmartcols-dev libboost-program-options-dev catch2
+linux-image-amd64 linux-headers-amd64
+linux-image-6.12-amd64 linux-headers-6.12-amd64
+qemu-system-x86 busybox-static kmod cpio gzip dkms
+e2fsprogs xfsprogs btrfs-progs util-linux sparse"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	    grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "setup: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: must run as root to install packages" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

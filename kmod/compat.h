@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cppaufs: the one place that knows which kernel it is built for.
+ *
+ * Everything else uses the newest spelling of an API; each shim below names
+ * the release that changed it.  Supported: 6.1 LTS up to 6.12 LTS.
+ */
+#ifndef _CPPAUFS_COMPAT_H
+#define _CPPAUFS_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
+#include <linux/splice.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "cppaufs needs Linux 6.1 or newer"
+#endif
+
+/*
+ * 6.3 replaced the user namespace of a mount with struct mnt_idmap in every
+ * inode operation and vfs_* helper.  Code writes "struct cpa_idmap *".
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define cpa_idmap		mnt_idmap
+#define CPA_NOP_IDMAP		(&nop_mnt_idmap)
+#define cpa_mnt_idmap(mnt)	mnt_idmap(mnt)
+#else
+#define cpa_idmap		user_namespace
+#define CPA_NOP_IDMAP		(&init_user_ns)
+#define cpa_mnt_idmap(mnt)	mnt_user_ns(mnt)
+#endif
+
+/*
+ * 6.6 hid i_ctime behind accessors, 6.7 did the same for i_atime and
+ * i_mtime.
+ */
+static inline void cpa_copy_times(struct inode *dst, const struct inode *src)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	inode_set_atime_to_ts(dst, inode_get_atime(src));
+	inode_set_mtime_to_ts(dst, inode_get_mtime(src));
+	inode_set_ctime_to_ts(dst, inode_get_ctime(src));
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	dst->i_atime = src->i_atime;
+	dst->i_mtime = src->i_mtime;
+	inode_set_ctime_to_ts(dst, inode_get_ctime(src));
+#else
+	dst->i_atime = src->i_atime;
+	dst->i_mtime = src->i_mtime;
+	dst->i_ctime = src->i_ctime;
+#endif
+}
+
+/*
+ * 6.5 removed generic_file_splice_read(); copy_splice_read() reads through
+ * ->read_iter the same way.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define cpa_splice_read		copy_splice_read
+#else
+#define cpa_splice_read		generic_file_splice_read
+#endif
+
+/*
+ * 6.2 moved POSIX ACLs out of the xattr handlers into ->get_acl and
+ * ->set_acl; before that the catch-all xattr handler saw them too.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define CPA_HAVE_ACL_IOPS	1
+#else
+#define CPA_HAVE_ACL_IOPS	0
+#endif
+
+/*
+ * 6.7 moved file_start_write() into vfs_iter_write(); before, the caller
+ * took freeze protection itself.
+ */
+static inline ssize_t cpa_iter_write(struct file *file, struct iov_iter *iter,
+				     loff_t *ppos, rwf_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return vfs_iter_write(file, iter, ppos, flags);
+#else
+	ssize_t ret;
+
+	file_start_write(file);
+	ret = vfs_iter_write(file, iter, ppos, flags);
+	file_end_write(file);
+	return ret;
+#endif
+}
+
+#endif /* _CPPAUFS_COMPAT_H */

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: regular files.  A union file forwards every call to a file of
+ * the branch filesystem, opened when the union file is opened.
+ */
+#include <linux/uio.h>
+#include <linux/mm.h>
+#include <linux/fs.h>
+#include "cppaufs.h"
+
+static struct file *cpa_file_real(const struct file *file)
+{
+	return file->private_data;
+}
+
+static int cpa_open(struct inode *inode, struct file *file)
+{
+	struct super_block *sb = inode->i_sb;
+	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	const struct cred *old;
+	struct path realpath;
+	struct file *real;
+
+	cpa_path_real(file_dentry(file), &realpath);
+	if ((file->f_mode & FMODE_WRITE) &&
+	    !cpa_branch_writable(sb, cpa_dentry_bindex(file_dentry(file))))
+		return -EROFS;
+
+	old = cpa_override_creds(sb);
+	real = cpa_do_open(&realpath, flags, current_cred());
+	cpa_revert_creds(old);
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+
+	file->private_data = real;
+	if (real->f_mode & FMODE_CAN_ODIRECT)
+		file->f_mode |= FMODE_CAN_ODIRECT;
+	return 0;
+}
+
+static int cpa_release(struct inode *inode, struct file *file)
+{
+	fput(cpa_file_real(file));
+	return 0;
+}
+
+static rwf_t cpa_iocb_to_rwf(int ifl)
+{
+	rwf_t flags = 0;
+
+	if (ifl & IOCB_NOWAIT)
+		flags |= RWF_NOWAIT;
+	if (ifl & IOCB_HIPRI)
+		flags |= RWF_HIPRI;
+	if (ifl & IOCB_DSYNC)
+		flags |= RWF_DSYNC;
+	if (ifl & IOCB_SYNC)
+		flags |= RWF_SYNC;
+	return flags;
+}
+
+static ssize_t cpa_read_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *real = cpa_file_real(iocb->ki_filp);
+
+	if (!iov_iter_count(iter))
+		return 0;
+	return vfs_iter_read(real, iter, &iocb->ki_pos,
+			     cpa_iocb_to_rwf(iocb->ki_flags));
+}
+
+static ssize_t cpa_write_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct file *real = cpa_file_real(file);
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+
+	/* Serialise with other writers so that the copied size is right. */
+	inode_lock(inode);
+	ret = cpa_iter_write(real, iter, &iocb->ki_pos,
+			     cpa_iocb_to_rwf(iocb->ki_flags));
+	cpa_copyattr(inode);
+	inode_unlock(inode);
+	return ret;
+}
+
+static int cpa_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct file *real = cpa_file_real(file);
+	const struct cred *old;
+	int err;
+
+	if (!real->f_op->mmap)
+		return -ENODEV;
+	if (WARN_ON(file != vma->vm_file))
+		return -EIO;
+
+	/* The mapping belongs to the branch file from now on. */
+	vma_set_file(vma, real);
+	old = cpa_override_creds(file_inode(file)->i_sb);
+	err = call_mmap(real, vma);
+	cpa_revert_creds(old);
+	return err;
+}
+
+/* Seeking, SEEK_DATA and SEEK_HOLE included, is the branch file's. */
+static loff_t cpa_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct file *real = cpa_file_real(file);
+	struct inode *inode = file_inode(file);
+	loff_t ret;
+
+	/* Fast path: nothing the branch filesystem needs to know. */
+	if ((whence == SEEK_CUR && offset == 0) ||
+	    (whence == SEEK_SET && offset == file->f_pos))
+		return file->f_pos;
+
+	inode_lock(inode);
+	real->f_pos = file->f_pos;
+	ret = vfs_llseek(real, offset, whence);
+	file->f_pos = real->f_pos;
+	inode_unlock(inode);
+	return ret;
+}
+
+static int cpa_fsync(struct file *file, loff_t start, loff_t end,
+		     int datasync)
+{
+	return vfs_fsync_range(cpa_file_real(file), start, end, datasync);
+}
+
+static int cpa_fadvise(struct file *file, loff_t offset, loff_t len,
+		       int advice)
+{
+	return vfs_fadvise(cpa_file_real(file), offset, len, advice);
+}
+
+const struct file_operations cpa_file_fops = {
+	.open		= cpa_open,
+	.release	= cpa_release,
+	.llseek		= cpa_llseek,
+	.read_iter	= cpa_read_iter,
+	.write_iter	= cpa_write_iter,
+	.mmap		= cpa_mmap,
+	.fsync		= cpa_fsync,
+	.fadvise	= cpa_fadvise,
+	.splice_read	= cpa_splice_read,
+	.splice_write	= iter_file_splice_write,
+};

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: union inodes and their attribute operations.
+ *
+ * A union inode mirrors the attributes of one backing inode, the topmost
+ * one its name resolved to; its number comes from xino, so it does not
+ * change with the backing inode.
+ */
+#include <linux/slab.h>
+#include "cppaufs.h"
+
+void cpa_path_real(const struct dentry *dentry, struct path *path)
+{
+	struct cpa_hdentry *h = &CPA_E(dentry)->h[0];
+
+	path->mnt = cpa_branch(dentry->d_sb, h->bindex)->path.mnt;
+	path->dentry = h->dentry;
+}
+
+/* Refresh the union inode from its backing inode. */
+void cpa_copyattr(struct inode *inode)
+{
+	struct inode *real = cpa_inode_real(inode);
+
+	inode->i_mode = real->i_mode;
+	inode->i_uid = real->i_uid;
+	inode->i_gid = real->i_gid;
+	inode->i_rdev = real->i_rdev;
+	set_nlink(inode, real->i_nlink);
+	i_size_write(inode, i_size_read(real));
+	cpa_copy_times(inode, real);
+}
+
+static int cpa_getattr(struct cpa_idmap *idmap, const struct path *path,
+		       struct kstat *stat, u32 mask, unsigned int flags)
+{
+	struct dentry *dentry = path->dentry;
+	struct inode *inode = d_inode(dentry);
+	const struct cred *old;
+	struct path realpath;
+	int err;
+
+	cpa_path_real(dentry, &realpath);
+	old = cpa_override_creds(dentry->d_sb);
+	err = cpa_do_getattr(&realpath, stat, mask, flags);
+	cpa_revert_creds(old);
+	if (err)
+		return err;
+
+	stat->dev = dentry->d_sb->s_dev;
+	stat->ino = inode->i_ino;
+	cpa_copyattr(inode);
+	return 0;
+}
+
+/*
+ * The caller's credentials are checked against the union inode, whose mode
+ * and owner are those of the backing inode.  Writing an object that lives
+ * on a read-only branch needs copy-up, which comes later: refuse it.
+ */
+static int cpa_permission(struct cpa_idmap *idmap, struct inode *inode,
+			  int mask)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+	int err;
+
+	err = generic_permission(idmap, inode, mask);
+	if (err)
+		return err;
+	if ((mask & MAY_WRITE) && !special_file(inode->i_mode) &&
+	    !cpa_branch_writable(inode->i_sb, ci->bindex))
+		return -EROFS;
+	return 0;
+}
+
+static int cpa_setattr(struct cpa_idmap *idmap, struct dentry *dentry,
+		       struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct inode *h_inode;
+	const struct cred *old;
+	struct path realpath;
+	int err;
+
+	err = setattr_prepare(idmap, dentry, attr);
+	if (err)
+		return err;
+	if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+		return -EROFS;
+
+	/* notify_change() derives the mode change from the kill bits. */
+	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		attr->ia_valid &= ~ATTR_MODE;
+	/* The file is ours, not the branch's. */
+	attr->ia_valid &= ~ATTR_FILE;
+
+	cpa_path_real(dentry, &realpath);
+	h_inode = d_inode(realpath.dentry);
+	err = mnt_want_write(realpath.mnt);
+	if (err)
+		return err;
+	old = cpa_override_creds(dentry->d_sb);
+	inode_lock(h_inode);
+	err = cpa_do_notify_change(&realpath, attr);
+	inode_unlock(h_inode);
+	cpa_revert_creds(old);
+	mnt_drop_write(realpath.mnt);
+	cpa_copyattr(inode);
+	return err;
+}
+
+static const char *cpa_get_link(struct dentry *dentry, struct inode *inode,
+				struct delayed_call *done)
+{
+	const struct cred *old;
+	const char *link;
+
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+	old = cpa_override_creds(dentry->d_sb);
+	link = vfs_get_link(cpa_dentry_real(dentry), done);
+	cpa_revert_creds(old);
+	return link;
+}
+
+static const struct inode_operations cpa_file_iops = {
+	.getattr	= cpa_getattr,
+	.permission	= cpa_permission,
+	.setattr	= cpa_setattr,
+	.listxattr	= cpa_listxattr,
+};
+
+const struct inode_operations cpa_dir_iops = {
+	.lookup		= cpa_lookup,
+	.getattr	= cpa_getattr,
+	.permission	= cpa_permission,
+	.setattr	= cpa_setattr,
+	.listxattr	= cpa_listxattr,
+};
+
+static const struct inode_operations cpa_symlink_iops = {
+	.get_link	= cpa_get_link,
+	.getattr	= cpa_getattr,
+	.setattr	= cpa_setattr,
+	.listxattr	= cpa_listxattr,
+};
+
+static const struct inode_operations cpa_special_iops = {
+	.getattr	= cpa_getattr,
+	.permission	= cpa_permission,
+	.setattr	= cpa_setattr,
+	.listxattr	= cpa_listxattr,
+};
+
+static void cpa_inode_init(struct inode *inode, struct inode *real,
+			   int bindex)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+	umode_t mode = real->i_mode;
+
+	ci->real = igrab(real);
+	ci->bindex = bindex;
+	/* Times are the backing inode's: the union never updates them. */
+	inode->i_flags |= S_NOATIME | S_NOCMTIME;
+	cpa_copyattr(inode);
+
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &cpa_file_iops;
+		inode->i_fop = &cpa_file_fops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &cpa_dir_iops;
+		inode->i_fop = &cpa_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &cpa_symlink_iops;
+		break;
+	default:
+		inode->i_op = &cpa_special_iops;
+		init_special_inode(inode, mode, real->i_rdev);
+		break;
+	}
+}
+
+/*
+ * Find or make the union inode numbered @ino for the backing dentry
+ * @h_dentry of branch @bindex.
+ */
+struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
+			    int bindex, unsigned long ino)
+{
+	struct inode *real = d_inode(h_dentry);
+	struct inode *inode;
+
+	inode = iget_locked(sb, ino);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (!(inode->i_state & I_NEW)) {
+		if (inode_wrong_type(inode, real->i_mode)) {
+			pr_warn_ratelimited("inode %lu changed type behind the union\n",
+					    ino);
+			iput(inode);
+			return ERR_PTR(-ESTALE);
+		}
+		return inode;
+	}
+	cpa_inode_init(inode, real, bindex);
+	unlock_new_inode(inode);
+	return inode;
+}

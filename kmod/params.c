@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: mount options.
+ *
+ *   dirs=<branch>[:<branch>...]   (alias br=); may be given several times,
+ *                                 each occurrence appends its branches
+ *   <branch> = <path>[=rw|ro|rr]
+ *
+ * Without a permission the first branch of the mount is rw, the others ro.
+ * Every branch is resolved and checked as it is parsed, so that the error
+ * names the branch as the user wrote it.
+ */
+#include <linux/fs_parser.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "cppaufs.h"
+
+enum cpa_opt {
+	Opt_dirs,
+	Opt_si,
+};
+
+static const struct fs_parameter_spec cpa_param_specs[] = {
+	fsparam_string(CPPAUFS_OPT_DIRS,	Opt_dirs),
+	fsparam_string(CPPAUFS_OPT_BR,		Opt_dirs),
+	fsparam_string(CPPAUFS_OPT_SI,		Opt_si),
+	{}
+};
+
+/*
+ * Reject with one line in the fs_context log (what fsopen(2) callers and
+ * the mount helper read) and in the kernel log.  Without a log buffer
+ * (classic mount(2)) errorfc() itself prints to the kernel log.
+ */
+int cpa_invalf(struct fs_context *fc, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	errorfc(fc, "%pV", &vaf);
+	va_end(args);
+
+	if (fc->log.log) {
+		va_start(args, fmt);
+		vaf.fmt = fmt;
+		vaf.va = &args;
+		pr_err("%pV\n", &vaf);
+		va_end(args);
+	}
+	return -EINVAL;
+}
+
+static int cpa_ctx_grow(struct cpa_fs_context *ctx)
+{
+	struct cpa_branch *br;
+	char **given;
+	int cap;
+
+	if (ctx->nbranch < ctx->capacity)
+		return 0;
+	cap = max(8, ctx->capacity * 2);
+	cap = min(cap, CPPAUFS_BRANCH_MAX);
+	br = krealloc_array(ctx->branches, cap, sizeof(*br), GFP_KERNEL);
+	if (!br)
+		return -ENOMEM;
+	ctx->branches = br;
+	given = krealloc_array(ctx->given, cap, sizeof(*given), GFP_KERNEL);
+	if (!given)
+		return -ENOMEM;
+	ctx->given = given;
+	ctx->capacity = cap;
+	return 0;
+}
+
+/* Is the new branch the same as, inside, or around one we already have? */
+static int cpa_check_overlap(struct fs_context *fc, const char *key,
+			     const char *given, const struct path *path)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	int i;
+
+	for (i = 0; i < ctx->nbranch; i++) {
+		const struct path *other = &ctx->branches[i].path;
+
+		if (path_equal(path, other))
+			return cpa_invalf(fc, "%s: %s: given twice", key, given);
+		if (path_is_under(path, other) || path_is_under(other, path))
+			return cpa_invalf(fc, "%s: %s: overlaps branch %s", key,
+					  given, ctx->given[i]);
+	}
+	return 0;
+}
+
+static int cpa_resolve(struct fs_context *fc, const char *key,
+		       const char *given, struct path *path)
+{
+	int err = kern_path(given, LOOKUP_FOLLOW, path);
+
+	if (err == -ENOENT)
+		return cpa_invalf(fc, "%s: %s: no such file or directory", key,
+				  given);
+	if (err == -ENOTDIR)
+		return cpa_invalf(fc, "%s: %s: not a directory", key, given);
+	if (err) {
+		cpa_invalf(fc, "%s: %s: cannot resolve (error %d)", key, given,
+			   err);
+		return err;
+	}
+	if (!d_is_dir(path->dentry)) {
+		path_put(path);
+		return cpa_invalf(fc, "%s: %s: not a directory", key, given);
+	}
+	if (path->dentry->d_sb->s_type == &cpa_fs_type) {
+		path_put(path);
+		return cpa_invalf(fc, "%s: %s: is a cppaufs mount", key, given);
+	}
+	return 0;
+}
+
+/* Parse, resolve, check and append one "<path>[=perm]". */
+static int cpa_add_branch(struct fs_context *fc, const char *key, char *spec)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	enum cpa_perm perm;
+	struct path path;
+	char *eq, *given;
+	int err;
+
+	if (!*spec)
+		return cpa_invalf(fc, "%s: empty branch path", key);
+
+	eq = strrchr(spec, CPPAUFS_PERM_SEP);
+	if (eq) {
+		*eq = '\0';
+		if (!*spec)
+			return cpa_invalf(fc, "%s: empty branch path", key);
+		if (cpa_perm_parse(eq + 1, &perm))
+			return cpa_invalf(fc,
+				"%s: %s: bad permission '%s' (expected rw, ro or rr)",
+				key, spec, eq + 1);
+	} else {
+		perm = ctx->nbranch ? CPA_PERM_RO : CPA_PERM_RW;
+	}
+
+	if (ctx->nbranch >= CPPAUFS_BRANCH_MAX)
+		return cpa_invalf(fc, "%s: too many branches (at most %d)", key,
+				  CPPAUFS_BRANCH_MAX);
+
+	err = cpa_resolve(fc, key, spec, &path);
+	if (err)
+		return err;
+
+	err = cpa_check_overlap(fc, key, spec, &path);
+	if (err)
+		goto out_put;
+
+	if (perm == CPA_PERM_RW && ctx->rw_index >= 0) {
+		err = cpa_invalf(fc,
+			"%s: %s: second writable branch (only one is supported)",
+			key, spec);
+		goto out_put;
+	}
+
+	err = cpa_ctx_grow(ctx);
+	if (err)
+		goto out_put;
+	given = kstrdup(spec, GFP_KERNEL);
+	if (!given) {
+		err = -ENOMEM;
+		goto out_put;
+	}
+	err = cpa_branch_init(&ctx->branches[ctx->nbranch], &path, perm);
+	if (err) {
+		kfree(given);
+		goto out_put;
+	}
+	ctx->branches[ctx->nbranch].id = ctx->nbranch;
+	ctx->given[ctx->nbranch] = given;
+	ctx->ngiven++;
+	if (perm == CPA_PERM_RW)
+		ctx->rw_index = ctx->nbranch;
+	ctx->nbranch++;
+	err = 0;
+out_put:
+	path_put(&path);
+	return err;
+}
+
+static int cpa_parse_dirs(struct fs_context *fc, const char *key, char *list)
+{
+	char *spec;
+	int err;
+
+	if (!*list)
+		return cpa_invalf(fc, "%s: empty branch path", key);
+	while ((spec = strsep(&list, ":")) != NULL) {
+		err = cpa_add_branch(fc, key, spec);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct fs_parse_result result;
+	int opt;
+
+	opt = fs_parse(fc, cpa_param_specs, param, &result);
+	if (opt < 0)
+		return opt;
+
+	switch (opt) {
+	case Opt_dirs:
+		return cpa_parse_dirs(fc, param->key, param->string);
+	case Opt_si:
+		/* Shown in /proc/mounts; mount(8) may hand it back on remount. */
+		if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
+			return 0;
+		return cpa_invalf(fc, "%s: set by the kernel, not an option",
+				  param->key);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int cpa_get_tree(struct fs_context *fc)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+
+	if (!ctx->nbranch)
+		return cpa_invalf(fc, "no branches: use dirs=<dir>[:<dir>...]");
+	return get_tree_nodev(fc, cpa_fill_super);
+}
+
+/* Branches cannot change on remount (yet): only flags such as ro may. */
+static int cpa_reconfigure(struct fs_context *fc)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	struct super_block *sb = fc->root->d_sb;
+
+	if (ctx->nbranch)
+		return cpa_invalf(fc, "branches cannot be changed on remount");
+	if (!(fc->sb_flags & SB_RDONLY) && CPA_SB(sb)->rw_index < 0)
+		return cpa_invalf(fc, "no writable branch: cannot remount rw");
+	sync_filesystem(sb);
+	return 0;
+}
+
+static void cpa_free_fc(struct fs_context *fc)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	int i;
+
+	if (!ctx)
+		return;
+	/* After the hand-over nbranch is 0: the superblock owns them. */
+	for (i = 0; i < ctx->nbranch; i++)
+		cpa_branch_fini(&ctx->branches[i]);
+	for (i = 0; i < ctx->ngiven; i++)
+		kfree(ctx->given[i]);
+	kfree(ctx->branches);
+	kfree(ctx->given);
+	kfree(ctx);
+}
+
+static const struct fs_context_operations cpa_context_ops = {
+	.parse_param	= cpa_parse_param,
+	.get_tree	= cpa_get_tree,
+	.reconfigure	= cpa_reconfigure,
+	.free		= cpa_free_fc,
+};
+
+int cpa_init_fs_context(struct fs_context *fc)
+{
+	struct cpa_fs_context *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->rw_index = -1;
+	fc->fs_private = ctx;
+	fc->ops = &cpa_context_ops;
+	return 0;
+}

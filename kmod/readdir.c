@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: merged directory listings.
+ *
+ * The first readdir of a directory reads every branch that holds it,
+ * top-down, and keeps each name once: the topmost branch's entry wins, a
+ * whiteout ".wh.<name>" hides <name> in the branches below its own, and no
+ * ".wh." name is listed.  The result is an array, so a position is an
+ * index and seeking is exact.  The snapshot is shared by the open files of
+ * the directory and rebuilt when the directory changed and a reader starts
+ * over (position 0), so concurrent readers each see a stable listing.
+ */
+#include <linux/slab.h>
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
+#include <linux/mm.h>
+#include "cppaufs.h"
+
+struct cpa_dirent {
+	struct rb_node node;	/* in cpa_rdbuild.names, by name */
+	u64 ino;		/* union inode number */
+	unsigned int type;	/* DT_* */
+	bool hidden;		/* a whiteout: hides the name, not listed */
+	int len;
+	char name[];
+};
+
+#define CPA_ARENA_CHUNK		(16 * 1024)
+
+/* Bump allocator for entries: freed all at once with the cache. */
+struct cpa_arena {
+	struct cpa_arena *next;
+	size_t used;
+	char data[];
+};
+
+struct cpa_dir_cache {
+	refcount_t ref;
+	u64 version;
+	unsigned int count;		/* listed entries */
+	struct cpa_dirent **ents;	/* [count], in listing order */
+	struct cpa_arena *arena;
+};
+
+/* State while reading the branches of one directory. */
+struct cpa_rdbuild {
+	struct dir_context ctx;
+	struct super_block *sb;
+	struct cpa_dir_cache *cache;
+	struct rb_root names;
+	unsigned int capacity;		/* of cache->ents */
+	int bindex;			/* branch being read */
+	unsigned int added;		/* names seen in this iterate_dir */
+	struct cpa_dirent **wh;		/* whiteouts of the current branch */
+	unsigned int nwh, whcap;
+	int err;
+};
+
+/* Per open directory. */
+struct cpa_dir_file {
+	struct cpa_dir_cache *cache;
+};
+
+static void *cpa_arena_alloc(struct cpa_dir_cache *cache, size_t size)
+{
+	struct cpa_arena *a = cache->arena;
+	void *p;
+
+	size = ALIGN(size, sizeof(void *));
+	if (!a || a->used + size > CPA_ARENA_CHUNK) {
+		size_t chunk = max_t(size_t, CPA_ARENA_CHUNK, size);
+
+		a = kvmalloc(struct_size(a, data, chunk), GFP_KERNEL);
+		if (!a)
+			return NULL;
+		a->used = 0;
+		a->next = cache->arena;
+		cache->arena = a;
+	}
+	p = a->data + a->used;
+	a->used += size;
+	return p;
+}
+
+static void cpa_dir_cache_free(struct cpa_dir_cache *cache)
+{
+	struct cpa_arena *a, *next;
+
+	for (a = cache->arena; a; a = next) {
+		next = a->next;
+		kvfree(a);
+	}
+	kvfree(cache->ents);
+	kfree(cache);
+	cpa_objects_dec();
+}
+
+void cpa_dir_cache_put(struct cpa_dir_cache *cache)
+{
+	if (cache && refcount_dec_and_test(&cache->ref))
+		cpa_dir_cache_free(cache);
+}
+
+/* Grow a pointer array; kvrealloc() differs between kernels. */
+static int cpa_grow(struct cpa_dirent ***arr, unsigned int used,
+		    unsigned int *cap)
+{
+	unsigned int ncap = max(64U, *cap * 2);
+	struct cpa_dirent **n;
+
+	if (used < *cap)
+		return 0;
+	n = kvmalloc_array(ncap, sizeof(*n), GFP_KERNEL);
+	if (!n)
+		return -ENOMEM;
+	if (*arr) {
+		memcpy(n, *arr, used * sizeof(*n));
+		kvfree(*arr);
+	}
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+static int cpa_name_cmp(const char *a, int alen, const char *b, int blen)
+{
+	int c = memcmp(a, b, min(alen, blen));
+
+	return c ? c : alen - blen;
+}
+
+/* Find @name, or where it would go. */
+static struct cpa_dirent *cpa_rd_find(struct cpa_rdbuild *rd,
+				      const char *name, int len,
+				      struct rb_node ***linkp,
+				      struct rb_node **parentp)
+{
+	struct rb_node **link = &rd->names.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct cpa_dirent *d = rb_entry(*link, struct cpa_dirent, node);
+		int c = cpa_name_cmp(name, len, d->name, d->len);
+
+		parent = *link;
+		if (c < 0)
+			link = &(*link)->rb_left;
+		else if (c > 0)
+			link = &(*link)->rb_right;
+		else
+			return d;
+	}
+	*linkp = link;
+	*parentp = parent;
+	return NULL;
+}
+
+static struct cpa_dirent *cpa_rd_new(struct cpa_rdbuild *rd,
+				     const char *name, int len)
+{
+	struct cpa_dirent *d;
+
+	d = cpa_arena_alloc(rd->cache, struct_size(d, name, len + 1));
+	if (!d)
+		return NULL;
+	memcpy(d->name, name, len);
+	d->name[len] = '\0';
+	d->len = len;
+	d->hidden = false;
+	return d;
+}
+
+static int cpa_rd_add(struct cpa_rdbuild *rd, const char *name, int len,
+		      u64 h_ino, unsigned int type)
+{
+	struct cpa_dir_cache *cache = rd->cache;
+	struct rb_node **link, *parent;
+	struct cpa_dirent *d;
+	unsigned long ino;
+	int err;
+
+	if (cpa_rd_find(rd, name, len, &link, &parent))
+		return 0;	/* listed or whited out higher up */
+
+	err = cpa_xino_ino(rd->sb, rd->bindex, h_ino, &ino);
+	if (err)
+		return err;
+	err = cpa_grow(&cache->ents, cache->count, &rd->capacity);
+	if (err)
+		return err;
+	d = cpa_rd_new(rd, name, len);
+	if (!d)
+		return -ENOMEM;
+	d->ino = ino;
+	d->type = type;
+	rb_link_node(&d->node, parent, link);
+	rb_insert_color(&d->node, &rd->names);
+	cache->ents[cache->count++] = d;
+	return 0;
+}
+
+/* Remember a whiteout; it takes effect once its branch is read. */
+static int cpa_rd_whiteout(struct cpa_rdbuild *rd, const char *name, int len)
+{
+	struct cpa_dirent *d;
+	int err;
+
+	err = cpa_grow(&rd->wh, rd->nwh, &rd->whcap);
+	if (err)
+		return err;
+	d = cpa_rd_new(rd, name, len);
+	if (!d)
+		return -ENOMEM;
+	d->hidden = true;
+	rd->wh[rd->nwh++] = d;
+	return 0;
+}
+
+static void cpa_rd_apply_whiteouts(struct cpa_rdbuild *rd)
+{
+	struct rb_node **link, *parent;
+	unsigned int i;
+
+	for (i = 0; i < rd->nwh; i++) {
+		struct cpa_dirent *d = rd->wh[i];
+
+		if (cpa_rd_find(rd, d->name, d->len, &link, &parent))
+			continue;
+		rb_link_node(&d->node, parent, link);
+		rb_insert_color(&d->node, &rd->names);
+	}
+	rd->nwh = 0;
+}
+
+static bool cpa_rd_actor(struct dir_context *ctx, const char *name, int len,
+			 loff_t offset, u64 ino, unsigned int type)
+{
+	struct cpa_rdbuild *rd = container_of(ctx, struct cpa_rdbuild, ctx);
+	int plen = CPPAUFS_WH_PREFIX_LEN;
+
+	rd->added++;
+	if (name[0] == '.' &&
+	    (len == 1 || (len == 2 && name[1] == '.')))
+		return true;
+
+	if (cpa_is_wh_name(name, len)) {
+		/* ".wh..wh.*" are internal files, not whiteouts. */
+		if (cpa_is_wh_name(name + plen, len - plen))
+			return true;
+		rd->err = cpa_rd_whiteout(rd, name + plen, len - plen);
+	} else {
+		rd->err = cpa_rd_add(rd, name, len, ino, type);
+	}
+	return rd->err == 0;
+}
+
+static int cpa_rd_branch(struct cpa_rdbuild *rd, const struct path *path)
+{
+	struct file *realfile;
+	int err;
+
+	realfile = cpa_do_open(path, O_RDONLY | O_DIRECTORY, current_cred());
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	/* Some filesystems hand out a directory in several batches. */
+	do {
+		rd->added = 0;
+		err = iterate_dir(realfile, &rd->ctx);
+		if (!err)
+			err = rd->err;
+	} while (!err && rd->added);
+	fput(realfile);
+	return err;
+}
+
+static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
+{
+	struct cpa_entry *e = CPA_E(dentry);
+	struct cpa_rdbuild rd = {
+		.ctx.actor	= cpa_rd_actor,
+		.sb		= dentry->d_sb,
+		.names		= RB_ROOT,
+	};
+	const struct cred *old;
+	int i, err = 0;
+
+	rd.cache = kzalloc(sizeof(*rd.cache), GFP_KERNEL);
+	if (!rd.cache)
+		return ERR_PTR(-ENOMEM);
+	cpa_objects_inc();
+	refcount_set(&rd.cache->ref, 1);
+
+	old = cpa_override_creds(dentry->d_sb);
+	for (i = 0; i < e->count && !err; i++) {
+		struct path path = {
+			.mnt = cpa_branch(dentry->d_sb, e->h[i].bindex)->path.mnt,
+			.dentry = e->h[i].dentry,
+		};
+
+		rd.bindex = e->h[i].bindex;
+		rd.ctx.pos = 0;
+		err = cpa_rd_branch(&rd, &path);
+		cpa_rd_apply_whiteouts(&rd);
+	}
+	cpa_revert_creds(old);
+	kvfree(rd.wh);
+
+	if (err) {
+		cpa_dir_cache_free(rd.cache);
+		return ERR_PTR(err);
+	}
+	return rd.cache;
+}
+
+/* A reference to an up-to-date listing of the directory of @file. */
+static struct cpa_dir_cache *cpa_dir_cache_get(struct file *file)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct cpa_inode *ci = CPA_I(d_inode(dentry));
+	struct cpa_dir_cache *cache;
+
+	mutex_lock(&ci->lock);
+	cache = ci->cache;
+	if (!cache || cache->version != ci->version) {
+		cache = cpa_dir_cache_build(dentry);
+		if (IS_ERR(cache))
+			goto unlock;
+		cache->version = ci->version;
+		cpa_dir_cache_put(ci->cache);
+		ci->cache = cache;
+	}
+	refcount_inc(&cache->ref);
+unlock:
+	mutex_unlock(&ci->lock);
+	return cache;
+}
+
+static int cpa_iterate(struct file *file, struct dir_context *ctx)
+{
+	struct cpa_dir_file *df = file->private_data;
+	struct cpa_dir_cache *cache;
+	loff_t i;
+
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+
+	/* Position 2 is the first entry: (re)start from a fresh listing. */
+	if (!df->cache || ctx->pos == 2) {
+		cache = cpa_dir_cache_get(file);
+		if (IS_ERR(cache))
+			return PTR_ERR(cache);
+		cpa_dir_cache_put(df->cache);
+		df->cache = cache;
+	}
+
+	cache = df->cache;
+	for (i = ctx->pos - 2; i < cache->count; i++) {
+		struct cpa_dirent *d = cache->ents[i];
+
+		if (!dir_emit(ctx, d->name, d->len, d->ino, d->type))
+			break;
+		ctx->pos++;
+	}
+	return 0;
+}
+
+static loff_t cpa_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	switch (whence) {
+	case SEEK_CUR:
+		offset += file->f_pos;
+		break;
+	case SEEK_SET:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (offset < 0)
+		return -EINVAL;
+	file->f_pos = offset;
+	return offset;
+}
+
+static int cpa_dir_open(struct inode *inode, struct file *file)
+{
+	struct cpa_dir_file *df = kzalloc(sizeof(*df), GFP_KERNEL);
+
+	if (!df)
+		return -ENOMEM;
+	cpa_objects_inc();
+	file->private_data = df;
+	return 0;
+}
+
+static int cpa_dir_release(struct inode *inode, struct file *file)
+{
+	struct cpa_dir_file *df = file->private_data;
+
+	cpa_dir_cache_put(df->cache);
+	kfree(df);
+	cpa_objects_dec();
+	return 0;
+}
+
+/* Only the topmost branch's directory can hold anything to sync. */
+static int cpa_dir_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	const struct cred *old;
+	struct path realpath;
+	struct file *real;
+	int err;
+
+	if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+		return 0;
+	cpa_path_real(dentry, &realpath);
+	old = cpa_override_creds(dentry->d_sb);
+	real = cpa_do_open(&realpath, O_RDONLY | O_DIRECTORY, current_cred());
+	cpa_revert_creds(old);
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	err = vfs_fsync_range(real, start, end, datasync);
+	fput(real);
+	return err;
+}
+
+const struct file_operations cpa_dir_fops = {
+	.open		= cpa_dir_open,
+	.release	= cpa_dir_release,
+	.llseek		= cpa_dir_llseek,
+	.read		= generic_read_dir,
+	.iterate_shared	= cpa_iterate,
+	.fsync		= cpa_dir_fsync,
+};

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: the superblock, the filesystem type and the module.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/random.h>
+#include "cppaufs.h"
+
+static struct kmem_cache *cpa_inode_cachep;
+
+static struct inode *cpa_alloc_inode(struct super_block *sb)
+{
+	struct cpa_inode *ci = alloc_inode_sb(sb, cpa_inode_cachep,
+					      GFP_KERNEL);
+
+	if (!ci)
+		return NULL;
+	ci->real = NULL;
+	ci->bindex = -1;
+	ci->cache = NULL;
+	ci->version = 0;
+	return &ci->vfs_inode;
+}
+
+static void cpa_free_inode(struct inode *inode)
+{
+	kmem_cache_free(cpa_inode_cachep, CPA_I(inode));
+}
+
+static void cpa_evict_inode(struct inode *inode)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (ci->cache) {
+		cpa_dir_cache_put(ci->cache);
+		ci->cache = NULL;
+	}
+	iput(ci->real);
+	ci->real = NULL;
+}
+
+/* Space is what the writable branch has, or the top branch if none is. */
+static int cpa_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct cpa_sb_info *sbi = CPA_SB(dentry->d_sb);
+	int bindex = sbi->rw_index >= 0 ? sbi->rw_index : 0;
+	int err;
+
+	err = cpa_do_statfs(&sbi->branches[bindex].path, buf);
+	if (!err)
+		buf->f_type = CPPAUFS_SUPER_MAGIC;
+	return err;
+}
+
+/* Like aufs, branches live in sysfs; the mount options name the si id. */
+static int cpa_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct cpa_sb_info *sbi = CPA_SB(root->d_sb);
+
+	seq_printf(m, ",%s=%016llx", CPPAUFS_OPT_SI, sbi->id);
+	return 0;
+}
+
+static const struct super_operations cpa_super_ops = {
+	.alloc_inode	= cpa_alloc_inode,
+	.free_inode	= cpa_free_inode,
+	.evict_inode	= cpa_evict_inode,
+	.drop_inode	= generic_delete_inode,
+	.statfs		= cpa_statfs,
+	.show_options	= cpa_show_options,
+};
+
+static void cpa_sb_info_free(struct cpa_sb_info *sbi)
+{
+	int i;
+
+	for (i = 0; i < sbi->nbranch; i++)
+		cpa_branch_fini(&sbi->branches[i]);
+	kfree(sbi->branches);
+	kfree(sbi->xino_path);
+	if (sbi->creator_cred)
+		put_cred(sbi->creator_cred);
+	kfree(sbi);
+}
+
+/* Build the root: every branch root, down to the first opaque one. */
+static struct dentry *cpa_make_root(struct super_block *sb)
+{
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+	struct cpa_entry *e;
+	struct inode *inode;
+	struct dentry *root;
+	unsigned long ino;
+	int i, n, err;
+
+	for (n = 0; n < sbi->nbranch; n++) {
+		err = cpa_opaque_test(sbi->branches[n].path.dentry);
+		if (err < 0)
+			return ERR_PTR(err);
+		if (err > 0) {
+			n++;
+			break;
+		}
+	}
+
+	e = cpa_entry_alloc(n);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < n; i++) {
+		e->h[i].bindex = i;
+		e->h[i].dentry = dget(sbi->branches[i].path.dentry);
+	}
+
+	err = cpa_xino_ino(sb, 0, d_inode(e->h[0].dentry)->i_ino, &ino);
+	if (err) {
+		cpa_entry_free(e);
+		return ERR_PTR(err);
+	}
+	inode = cpa_get_inode(sb, e->h[0].dentry, 0, ino);
+	if (IS_ERR(inode)) {
+		cpa_entry_free(e);
+		return ERR_CAST(inode);
+	}
+	root = d_make_root(inode);
+	if (!root) {
+		cpa_entry_free(e);
+		return ERR_PTR(-ENOMEM);
+	}
+	root->d_fsdata = e;
+	return root;
+}
+
+int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	struct cpa_sb_info *sbi;
+	struct dentry *root;
+	int i, depth = 0, err;
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	sbi->sb = sb;
+	sbi->id = get_random_u64();
+	atomic64_set(&sbi->next_ino, CPA_FIRST_INO);
+	/* Hand-over: the superblock owns the branches from here on. */
+	sbi->branches = ctx->branches;
+	sbi->nbranch = ctx->nbranch;
+	sbi->rw_index = ctx->rw_index;
+	ctx->branches = NULL;
+	ctx->nbranch = 0;
+	ctx->capacity = 0;
+	sb->s_fs_info = sbi;
+
+	sbi->creator_cred = prepare_creds();
+	if (!sbi->creator_cred)
+		return -ENOMEM;
+
+	for (i = 0; i < sbi->nbranch; i++)
+		depth = max(depth,
+			    sbi->branches[i].path.mnt->mnt_sb->s_stack_depth);
+	sb->s_stack_depth = depth + 1;
+	if (sb->s_stack_depth > FILESYSTEM_MAX_STACK_DEPTH)
+		return cpa_invalf(fc, "branches are stacked too deep");
+
+	err = cpa_xino_init(sbi);
+	if (err)
+		return err;
+
+	sb->s_magic = CPPAUFS_SUPER_MAGIC;
+	sb->s_op = &cpa_super_ops;
+	sb->s_d_op = &cpa_dentry_ops;
+	sb->s_xattr = cpa_xattr_handlers;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+	sb->s_flags |= SB_NOATIME;
+	if (sbi->rw_index < 0)
+		sb->s_flags |= SB_RDONLY;
+
+	root = cpa_make_root(sb);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	sb->s_root = root;
+
+	return cpa_sysfs_add(sbi);
+}
+
+static void cpa_kill_sb(struct super_block *sb)
+{
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+
+	if (sbi)
+		cpa_sysfs_del(sbi);
+	kill_anon_super(sb);
+	if (sbi) {
+		cpa_xino_fini(sbi);
+		cpa_sb_info_free(sbi);
+	}
+}
+
+struct file_system_type cpa_fs_type = {
+	.owner			= THIS_MODULE,
+	.name			= CPPAUFS_NAME,
+	.init_fs_context	= cpa_init_fs_context,
+	.kill_sb		= cpa_kill_sb,
+};
+MODULE_ALIAS_FS(CPPAUFS_NAME);
+
+static void cpa_inode_init_once(void *p)
+{
+	struct cpa_inode *ci = p;
+
+	inode_init_once(&ci->vfs_inode);
+	mutex_init(&ci->lock);
+}
+
+static int __init cpa_init(void)
+{
+	int err;
+
+	cpa_inode_cachep = kmem_cache_create("cppaufs_inode",
+					     sizeof(struct cpa_inode), 0,
+					     SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					     cpa_inode_init_once);
+	if (!cpa_inode_cachep)
+		return -ENOMEM;
+
+	err = cpa_sysfs_init();
+	if (err)
+		goto out_cache;
+
+	err = register_filesystem(&cpa_fs_type);
+	if (err)
+		goto out_sysfs;
+	return 0;
+
+out_sysfs:
+	cpa_sysfs_exit();
+out_cache:
+	kmem_cache_destroy(cpa_inode_cachep);
+	return err;
+}
+
+static void __exit cpa_exit(void)
+{
+	long n;
+
+	unregister_filesystem(&cpa_fs_type);
+	cpa_sysfs_exit();
+	/* Inodes are freed through RCU: wait before destroying the cache. */
+	rcu_barrier();
+	kmem_cache_destroy(cpa_inode_cachep);
+	n = cpa_objects_count();
+	if (n)
+		pr_err("%ld objects leaked at unload\n", n);
+}
+
+module_init(cpa_init);
+module_exit(cpa_exit);
+
+MODULE_DESCRIPTION("cppaufs: a union filesystem with aufs-compatible branches");
+MODULE_AUTHOR("The cppaufs authors");
+MODULE_LICENSE("GPL");

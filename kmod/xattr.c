@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: extended attributes are those of the backing object.
+ */
+#include "cppaufs.h"
+
+static int cpa_xattr_get(const struct xattr_handler *handler,
+			 struct dentry *dentry, struct inode *inode,
+			 const char *name, void *buffer, size_t size)
+{
+	const struct cred *old;
+	struct path realpath;
+	ssize_t ret;
+
+	/* The catch-all handler sees the full name. */
+	cpa_path_real(dentry, &realpath);
+	old = cpa_override_creds(dentry->d_sb);
+	ret = cpa_do_getxattr(&realpath, name, buffer, size);
+	cpa_revert_creds(old);
+	return ret;
+}
+
+static int cpa_xattr_set(const struct xattr_handler *handler,
+			 struct cpa_idmap *idmap, struct dentry *dentry,
+			 struct inode *inode, const char *name,
+			 const void *value, size_t size, int flags)
+{
+	const struct cred *old;
+	struct path realpath;
+	int err;
+
+	if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+		return -EROFS;
+
+	cpa_path_real(dentry, &realpath);
+	err = mnt_want_write(realpath.mnt);
+	if (err)
+		return err;
+	old = cpa_override_creds(dentry->d_sb);
+	if (value)
+		err = cpa_do_setxattr(&realpath, name, value, size, flags);
+	else
+		err = cpa_do_removexattr(&realpath, name);
+	cpa_revert_creds(old);
+	mnt_drop_write(realpath.mnt);
+	cpa_copyattr(inode);
+	return err;
+}
+
+static const struct xattr_handler cpa_xattr_handler = {
+	.prefix	= "",	/* every name */
+	.get	= cpa_xattr_get,
+	.set	= cpa_xattr_set,
+};
+
+const struct xattr_handler *cpa_xattr_handlers[] = {
+	&cpa_xattr_handler,
+	NULL
+};
+
+ssize_t cpa_listxattr(struct dentry *dentry, char *list, size_t size)
+{
+	const struct cred *old;
+	ssize_t ret;
+
+	old = cpa_override_creds(dentry->d_sb);
+	ret = cpa_do_listxattr(cpa_dentry_real(dentry), list, size);
+	cpa_revert_creds(old);
+	return ret;
+}

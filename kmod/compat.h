@@ -91,4 +91,19 @@ static inline ssize_t cpa_iter_write(struct file *file, struct iov_iter *iter,
 #endif
 }
 
+/*
+ * 6.7 passes AT_GETATTR_NOSEC down stacked ->getattr calls that must skip
+ * the LSM check; vfs_getattr() warns when it sees the flag.
+ */
+static inline int cpa_vfs_getattr(const struct path *path,
+				  struct kstat *stat, u32 mask,
+				  unsigned int flags)
+{
+#ifdef AT_GETATTR_NOSEC
+	if (flags & AT_GETATTR_NOSEC)
+		return vfs_getattr_nosec(path, stat, mask, flags);
+#endif
+	return vfs_getattr(path, stat, mask, flags);
+}
+
 #endif /* _CPPAUFS_COMPAT_H */

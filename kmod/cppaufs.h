@@ -44,7 +44,7 @@ static inline struct dentry *cpa_do_lookup(struct dentry *h_parent,
 static inline int cpa_do_getattr(const struct path *path, struct kstat *stat,
 				 u32 mask, unsigned int flags)
 {
-	int err = vfs_getattr(path, stat, mask, flags);
+	int err = cpa_vfs_getattr(path, stat, mask, flags);
 
 	pr_debug("getattr(%pd2) = %i\n", path->dentry, err);
 	return err;

@@ -43,6 +43,10 @@ public:
 			    int* errnum) override
 	{
 		names->clear();
+		if (denied.count(path)) {
+			*errnum = EACCES;
+			return ReadStatus::kDenied;
+		}
 		std::set<std::string> seen;
 		for (const auto& f : files) {
 			if (f.first.compare(0, path.size() + 1, path + "/") != 0)
@@ -169,6 +173,16 @@ TEST_CASE("root-only files give a permission error naming the file", "[sysfs]")
 		fake.files[dir + "brid1"] = "12x\n";
 		REQUIRE_FALSE(sysfs.read_instance("0000000000000001", &info, &err));
 		CHECK(err == "malformed /sys/" + dir + "brid1: '12x'");
+	}
+	SECTION("an unreadable instance directory") {
+		fake.denied = {"fs/cppaufs/si_0000000000000001"};
+		int count = 0;
+		ReadStatus st = ReadStatus::kOk;
+		REQUIRE_FALSE(sysfs.branch_count("0000000000000001", &count, &err, &st));
+		CHECK(st == ReadStatus::kDenied);
+		CHECK(err == "permission denied reading /sys/fs/cppaufs/si_0000000000000001");
+		REQUIRE_FALSE(sysfs.branch_count("0000000000000002", &count, &err, &st));
+		CHECK(st == ReadStatus::kNotFound);
 	}
 	SECTION("brid files do not count as branches") {
 		int count = 0;

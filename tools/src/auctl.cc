@@ -132,15 +132,13 @@ bool Auctl::list(std::string* err)
 		if (!m.si_id.empty()) {
 			row[kListSi] = CPPAUFS_SYSFS_SI_PREFIX + m.si_id;
 			int count = 0;
-			std::string why;
-			// A mount from another namespace's view may lack its
-			// directory; leave the count empty rather than fail.
-			if (sysfs_.branch_count(m.si_id, &count, &why))
+			ReadStatus st;
+			// A mount whose si directory is gone (or not yet there)
+			// gets an empty count rather than failing the listing.
+			if (sysfs_.branch_count(m.si_id, &count, err, &st))
 				row[kListBranches] = std::to_string(count);
-			else if (why.compare(0, 17, "permission denied") == 0) {
-				*err = why;
+			else if (st != ReadStatus::kNotFound)
 				return false;
-			}
 		}
 		rows.push_back(std::move(row));
 	}

@@ -159,12 +159,16 @@ bool CppaufsSysfs::list_instances(std::vector<std::string>* ids, std::string* er
 	return true;
 }
 
-bool CppaufsSysfs::branch_count(const std::string& id, int* count, std::string* err)
+bool CppaufsSysfs::branch_count(const std::string& id, int* count, std::string* err,
+				ReadStatus* status)
 {
 	std::vector<std::string> names;
 	int errnum = 0;
 	std::string dir = si_dir(id);
-	switch (src_->list_dir(dir, &names, &errnum)) {
+	ReadStatus st = src_->list_dir(dir, &names, &errnum);
+	if (status)
+		*status = st;
+	switch (st) {
 	case ReadStatus::kOk:
 		break;
 	case ReadStatus::kNotFound:

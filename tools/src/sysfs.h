@@ -63,8 +63,10 @@ public:
 	bool has_instance(const std::string& id);
 	// Ids of every si_<id> directory, sorted.
 	bool list_instances(std::vector<std::string>* ids, std::string* err);
-	// Number of br<N> files of si_<id>.
-	bool branch_count(const std::string& id, int* count, std::string* err);
+	// Number of br<N> files of si_<id>. On failure, *status (if given)
+	// says why: kNotFound for an unknown instance.
+	bool branch_count(const std::string& id, int* count, std::string* err,
+			  ReadStatus* status = nullptr);
 	// Everything about si_<id>.
 	bool read_instance(const std::string& id, SiInfo* info, std::string* err);
 

@@ -18,6 +18,10 @@
 /* Most branches one mount can stack. */
 #define CPPAUFS_BRANCH_MAX		1023
 
+/* Longest string value fsconfig(2) takes, so the helper sends branches in
+ * pieces of at most this many bytes (repeated br= options append). */
+#define CPPAUFS_FSCONFIG_STRING_MAX	255
+
 /* Branch permissions, as written after '=' in a branch spec. */
 #define CPPAUFS_PERM_RW			"rw"	/* writable */
 #define CPPAUFS_PERM_RO			"ro"	/* read-only through the union */

@@ -106,4 +106,69 @@ static inline int cpa_vfs_getattr(const struct path *path,
 	return vfs_getattr(path, stat, mask, flags);
 }
 
+/* 6.3 renamed the idmap fields of struct renamedata. */
+static inline int cpa_vfs_rename(struct inode *olddir, struct dentry *old,
+				 struct inode *newdir, struct dentry *new,
+				 unsigned int flags)
+{
+	struct renamedata rd = {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+		.old_mnt_idmap	= CPA_NOP_IDMAP,
+		.new_mnt_idmap	= CPA_NOP_IDMAP,
+#else
+		.old_mnt_userns	= CPA_NOP_IDMAP,
+		.new_mnt_userns	= CPA_NOP_IDMAP,
+#endif
+		.old_dir	= olddir,
+		.old_dentry	= old,
+		.new_dir	= newdir,
+		.new_dentry	= new,
+		.flags		= flags,
+	};
+
+	return vfs_rename(&rd);
+}
+
+/*
+ * POSIX ACLs: from 6.2 they are read and written with vfs_get_acl() and
+ * vfs_set_acl(), not as extended attributes.
+ */
+#if CPA_HAVE_ACL_IOPS
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
+
+static inline bool cpa_xattr_is_acl(const char *name)
+{
+	return is_posix_acl_xattr(name);
+}
+
+static inline int cpa_copy_acl(const struct path *from, const struct path *to,
+			       const char *name)
+{
+	struct posix_acl *acl;
+	int err;
+
+	acl = vfs_get_acl(cpa_mnt_idmap(from->mnt), from->dentry, name);
+	if (IS_ERR(acl))
+		return PTR_ERR(acl) == -ENODATA ||
+		       PTR_ERR(acl) == -EOPNOTSUPP ? 0 : PTR_ERR(acl);
+	if (!acl)
+		return 0;
+	err = vfs_set_acl(cpa_mnt_idmap(to->mnt), to->dentry, name, acl);
+	posix_acl_release(acl);
+	return err == -EOPNOTSUPP ? 0 : err;
+}
+#else
+static inline bool cpa_xattr_is_acl(const char *name)
+{
+	return false;
+}
+
+static inline int cpa_copy_acl(const struct path *from, const struct path *to,
+			       const char *name)
+{
+	return 0;
+}
+#endif
+
 #endif /* _CPPAUFS_COMPAT_H */

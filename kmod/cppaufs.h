@@ -121,6 +121,82 @@ static inline int cpa_do_statfs(const struct path *path,
 	return err;
 }
 
+/*
+ * Namespace operations on branch 0, whose directory @dir the caller has
+ * locked.  Branch mounts are not idmapped.
+ */
+static inline int cpa_do_create(struct inode *dir, struct dentry *dentry,
+				umode_t mode)
+{
+	int err = vfs_create(CPA_NOP_IDMAP, dir, dentry, mode, true);
+
+	pr_debug("create(%pd2, 0%o) = %i\n", dentry, mode, err);
+	return err;
+}
+
+static inline int cpa_do_mkdir(struct inode *dir, struct dentry *dentry,
+			       umode_t mode)
+{
+	int err = vfs_mkdir(CPA_NOP_IDMAP, dir, dentry, mode);
+
+	pr_debug("mkdir(%pd2, 0%o) = %i\n", dentry, mode, err);
+	return err;
+}
+
+static inline int cpa_do_mknod(struct inode *dir, struct dentry *dentry,
+			       umode_t mode, dev_t rdev)
+{
+	int err = vfs_mknod(CPA_NOP_IDMAP, dir, dentry, mode, rdev);
+
+	pr_debug("mknod(%pd2, 0%o) = %i\n", dentry, mode, err);
+	return err;
+}
+
+static inline int cpa_do_symlink(struct inode *dir, struct dentry *dentry,
+				 const char *target)
+{
+	int err = vfs_symlink(CPA_NOP_IDMAP, dir, dentry, target);
+
+	pr_debug("symlink(%pd2) = %i\n", dentry, err);
+	return err;
+}
+
+static inline int cpa_do_link(struct dentry *old, struct inode *dir,
+			      struct dentry *new)
+{
+	int err = vfs_link(old, CPA_NOP_IDMAP, dir, new, NULL);
+
+	pr_debug("link(%pd2, %pd2) = %i\n", old, new, err);
+	return err;
+}
+
+static inline int cpa_do_unlink(struct inode *dir, struct dentry *dentry)
+{
+	int err = vfs_unlink(CPA_NOP_IDMAP, dir, dentry, NULL);
+
+	pr_debug("unlink(%pd2) = %i\n", dentry, err);
+	return err;
+}
+
+static inline int cpa_do_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	int err = vfs_rmdir(CPA_NOP_IDMAP, dir, dentry);
+
+	pr_debug("rmdir(%pd2) = %i\n", dentry, err);
+	return err;
+}
+
+/* Caller holds lock_rename(new parent, old parent). */
+static inline int cpa_do_rename(struct inode *olddir, struct dentry *old,
+				struct inode *newdir, struct dentry *new,
+				unsigned int flags)
+{
+	int err = cpa_vfs_rename(olddir, old, newdir, new, flags);
+
+	pr_debug("rename(%pd2, %pd2, 0x%x) = %i\n", old, new, flags, err);
+	return err;
+}
+
 /* super.c */
 extern struct file_system_type cpa_fs_type;
 int cpa_fill_super(struct super_block *sb, struct fs_context *fc);
@@ -134,6 +210,8 @@ struct cpa_fs_context {
 	struct cpa_branch *branches;	/* [nbranch], top first */
 	int ngiven;
 	char **given;			/* [ngiven], as the user wrote them */
+	char *xino_path;		/* xino=, made absolute, or NULL */
+	bool noxino;			/* noxino: numbers in memory only */
 };
 
 int cpa_init_fs_context(struct fs_context *fc);
@@ -150,6 +228,11 @@ int cpa_perm_parse(const char *s, enum cpa_perm *perm);
 extern const struct dentry_operations cpa_dentry_ops;
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
+struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
+				   const struct cpa_entry *pe, int from,
+				   const char *name, int len);
+struct inode *cpa_entry_inode(struct super_block *sb,
+			      const struct cpa_entry *e);
 struct cpa_entry *cpa_entry_alloc(int count);
 void cpa_entry_free(struct cpa_entry *e);
 
@@ -160,23 +243,60 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 void cpa_copyattr(struct inode *inode);
 void cpa_path_real(const struct dentry *dentry, struct path *path);
 
+/* copy_up.c */
+int cpa_copy_up(struct dentry *dentry);
+int cpa_copy_up_len(struct dentry *dentry, loff_t len);
+
+/* dir.c */
+int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
+	       struct dentry *dentry, umode_t mode, bool excl);
+int cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
+	      struct dentry *dentry, umode_t mode);
+int cpa_mknod(struct cpa_idmap *idmap, struct inode *dir,
+	      struct dentry *dentry, umode_t mode, dev_t rdev);
+int cpa_symlink(struct cpa_idmap *idmap, struct inode *dir,
+		struct dentry *dentry, const char *target);
+int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new);
+int cpa_unlink(struct inode *dir, struct dentry *dentry);
+int cpa_rmdir(struct inode *dir, struct dentry *dentry);
+int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
+	       struct dentry *old, struct inode *newdir, struct dentry *new,
+	       unsigned int flags);
+
 /* file.c */
 extern const struct file_operations cpa_file_fops;
 
 /* readdir.c */
 extern const struct file_operations cpa_dir_fops;
 void cpa_dir_cache_put(struct cpa_dir_cache *cache);
+void cpa_dir_changed(struct inode *dir);
+int cpa_dir_empty(struct dentry *dentry);
 
 /* whiteout.c */
 bool cpa_is_wh_name(const char *name, int len);
 int cpa_wh_test(struct dentry *h_parent, const char *name, int len);
 int cpa_opaque_test(struct dentry *h_dir);
+int cpa_wh_create(struct super_block *sb, struct dentry *h_dir,
+		  const char *name, int len);
+int cpa_wh_remove(struct dentry *h_dir, const char *name, int len);
+int cpa_wh_make_opaque(struct super_block *sb, struct dentry *h_dir);
+int cpa_wh_clear_dir(struct super_block *sb, struct dentry *h_dir);
+int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc);
+void cpa_wbr_fini(struct cpa_sb_info *sbi);
 
 /* xino.c */
-int cpa_xino_init(struct cpa_sb_info *sbi);
+int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc);
 void cpa_xino_fini(struct cpa_sb_info *sbi);
-int cpa_xino_ino(struct super_block *sb, int bindex, u64 h_ino,
-		 unsigned long *ino);
+int cpa_xino_ino(struct super_block *sb, int bindex,
+		 const struct inode *h_inode, unsigned long *ino);
+int cpa_xino_ino_nogen(struct super_block *sb, int bindex, u64 h_ino,
+		       unsigned long *ino);
+int cpa_xino_set(struct super_block *sb, int bindex,
+		 const struct inode *h_inode, unsigned long ino);
+bool cpa_xino_is_file(struct super_block *sb, struct dentry *h_dentry);
+bool cpa_xino_is_dirent(struct super_block *sb, const struct dentry *h_dir,
+			u64 h_ino);
+int cpa_xino_sync(struct super_block *sb);
 
 /* xattr.c */
 extern const struct xattr_handler *cpa_xattr_handlers[];
@@ -191,6 +311,7 @@ void cpa_sysfs_del(struct cpa_sb_info *sbi);
 /* util.c */
 const struct cred *cpa_override_creds(struct super_block *sb);
 void cpa_revert_creds(const struct cred *old);
+const struct cred *cpa_override_creds_owner(struct super_block *sb);
 void cpa_objects_inc(void);
 void cpa_objects_dec(void);
 long cpa_objects_count(void);

@@ -47,6 +47,9 @@ struct cpa_sysfs {
 	struct cpa_sysfs_attr *items;	/* backing storage for attrs */
 };
 
+/* Union inode numbers (xino.c). */
+struct cpa_xino;
+
 /* Per superblock: s_fs_info. */
 struct cpa_sb_info {
 	struct super_block *sb;
@@ -57,6 +60,11 @@ struct cpa_sb_info {
 	const struct cred *creator_cred; /* credentials of the mounter */
 	atomic64_t next_ino;	/* next free union inode number */
 	char *xino_path;	/* where the xino file lives, or NULL */
+	struct cpa_xino *xino;	/* xino.c: the numbers and their file */
+	/* internal objects of branch 0 when it is writable, referenced */
+	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
+	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
+	atomic_t tmp_seq;	/* names of staged copies */
 	struct cpa_sysfs sysfs;
 };
 
@@ -68,11 +76,16 @@ struct cpa_hdentry {
 
 /*
  * Per union dentry (d_fsdata): where the object exists, top-down, after
- * whiteouts and opaque directories were applied.  Immutable once set;
- * a non-directory has exactly one entry, a directory one per merged branch.
+ * whiteouts and opaque directories were applied.
+ *
+ * Slot 0 is reserved for branch 0: it holds the object on branch 0 if
+ * lookup found one there, or the copy made by copy-up.  It changes once at
+ * most, from NULL to a dentry (smp_store_release/smp_load_acquire), so it
+ * may be read without locks; every other slot is fixed at lookup.  A
+ * non-directory uses one slot, a directory one per merged branch.
  */
 struct cpa_entry {
-	int count;
+	int count;		/* slots, slot 0 included */
 	struct cpa_hdentry h[];
 };
 
@@ -82,9 +95,16 @@ struct cpa_dir_cache;
 /* Per union inode. */
 struct cpa_inode {
 	struct inode vfs_inode;
-	/* backing inode attributes come from; referenced, never NULL */
+	/* backing inode found by lookup; referenced, never NULL */
 	struct inode *real;
 	int bindex;		/* branch of real */
+	/*
+	 * The copy on branch 0 once copied up (set once, referenced); from
+	 * then on attributes come from it.
+	 */
+	struct inode *upper;
+	/* protects copy-up of this object */
+	struct mutex copy_lock;
 	/* protects cache and version: serialises directory cache builds */
 	struct mutex lock;
 	struct cpa_dir_cache *cache;
@@ -112,26 +132,59 @@ static inline struct cpa_branch *cpa_branch(const struct super_block *sb,
 	return &CPA_SB(sb)->branches[bindex];
 }
 
-/* The topmost backing dentry of a positive union dentry. */
+/* The object on branch 0, or NULL. */
+static inline struct dentry *cpa_entry_upper(const struct cpa_entry *e)
+{
+	return smp_load_acquire(&e->h[0].dentry);
+}
+
+/* Slot @i of @e, or NULL if empty (only slot 0 can be). */
+static inline struct dentry *cpa_entry_dentry(const struct cpa_entry *e,
+					      int i)
+{
+	return i ? e->h[i].dentry : cpa_entry_upper(e);
+}
+
+/* The topmost slot of a positive union dentry. */
+static inline int cpa_entry_top(const struct cpa_entry *e)
+{
+	return cpa_entry_upper(e) ? 0 : 1;
+}
+
 static inline struct dentry *cpa_dentry_real(const struct dentry *dentry)
 {
-	return CPA_E(dentry)->h[0].dentry;
+	const struct cpa_entry *e = CPA_E(dentry);
+
+	return cpa_entry_dentry(e, cpa_entry_top(e));
 }
 
 static inline int cpa_dentry_bindex(const struct dentry *dentry)
 {
-	return CPA_E(dentry)->h[0].bindex;
+	const struct cpa_entry *e = CPA_E(dentry);
+
+	return e->h[cpa_entry_top(e)].bindex;
 }
 
 static inline struct inode *cpa_inode_real(const struct inode *inode)
 {
-	return CPA_I(inode)->real;
+	struct cpa_inode *ci = CPA_I(inode);
+
+	return smp_load_acquire(&ci->upper) ?: ci->real;
 }
 
 static inline bool cpa_branch_writable(const struct super_block *sb,
 				       int bindex)
 {
 	return cpa_branch(sb, bindex)->perm == CPA_PERM_RW;
+}
+
+/*
+ * Objects can be changed, created and removed through the union when its
+ * top branch is the writable one; lower objects are copied up to it.
+ */
+static inline bool cpa_sb_writable(const struct super_block *sb)
+{
+	return CPA_SB(sb)->rw_index == 0;
 }
 
 #endif /* _CPPAUFS_ENTRY_H */

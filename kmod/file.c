@@ -21,10 +21,20 @@ static int cpa_open(struct inode *inode, struct file *file)
 	struct path realpath;
 	struct file *real;
 
+	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
+		struct dentry *dentry = file_dentry(file);
+		int err = -EROFS;
+
+		/* Truncating: no need to copy the data first. */
+		if (cpa_sb_writable(sb))
+			err = cpa_copy_up_len(dentry, (file->f_flags & O_TRUNC) ?
+					      0 : -1);
+		else if (cpa_branch_writable(sb, cpa_dentry_bindex(dentry)))
+			err = 0;
+		if (err)
+			return err;
+	}
 	cpa_path_real(file_dentry(file), &realpath);
-	if ((file->f_mode & FMODE_WRITE) &&
-	    !cpa_branch_writable(sb, cpa_dentry_bindex(file_dentry(file))))
-		return -EROFS;
 
 	old = cpa_override_creds(sb);
 	real = cpa_do_open(&realpath, flags, current_cred());
@@ -133,6 +143,15 @@ static int cpa_fsync(struct file *file, loff_t start, loff_t end,
 	return vfs_fsync_range(cpa_file_real(file), start, end, datasync);
 }
 
+static long cpa_fallocate(struct file *file, int mode, loff_t offset,
+			  loff_t len)
+{
+	long ret = vfs_fallocate(cpa_file_real(file), mode, offset, len);
+
+	cpa_copyattr(file_inode(file));
+	return ret;
+}
+
 static int cpa_fadvise(struct file *file, loff_t offset, loff_t len,
 		       int advice)
 {
@@ -148,6 +167,7 @@ const struct file_operations cpa_file_fops = {
 	.mmap		= cpa_mmap,
 	.fsync		= cpa_fsync,
 	.fadvise	= cpa_fadvise,
+	.fallocate	= cpa_fallocate,
 	.splice_read	= cpa_splice_read,
 	.splice_write	= iter_file_splice_write,
 };

@@ -11,10 +11,11 @@
 
 void cpa_path_real(const struct dentry *dentry, struct path *path)
 {
-	struct cpa_hdentry *h = &CPA_E(dentry)->h[0];
+	const struct cpa_entry *e = CPA_E(dentry);
+	int top = cpa_entry_top(e);
 
-	path->mnt = cpa_branch(dentry->d_sb, h->bindex)->path.mnt;
-	path->dentry = h->dentry;
+	path->mnt = cpa_branch(dentry->d_sb, e->h[top].bindex)->path.mnt;
+	path->dentry = cpa_entry_dentry(e, top);
 }
 
 /* Refresh the union inode from its backing inode. */
@@ -55,8 +56,8 @@ static int cpa_getattr(struct cpa_idmap *idmap, const struct path *path,
 
 /*
  * The caller's credentials are checked against the union inode, whose mode
- * and owner are those of the backing inode.  Writing an object that lives
- * on a read-only branch needs copy-up, which comes later: refuse it.
+ * and owner are those of the backing inode.  A lower object may be written
+ * when it can be copied up, that is when the top branch is writable.
  */
 static int cpa_permission(struct cpa_idmap *idmap, struct inode *inode,
 			  int mask)
@@ -68,6 +69,7 @@ static int cpa_permission(struct cpa_idmap *idmap, struct inode *inode,
 	if (err)
 		return err;
 	if ((mask & MAY_WRITE) && !special_file(inode->i_mode) &&
+	    !cpa_sb_writable(inode->i_sb) && !READ_ONCE(ci->upper) &&
 	    !cpa_branch_writable(inode->i_sb, ci->bindex))
 		return -EROFS;
 	return 0;
@@ -85,8 +87,14 @@ static int cpa_setattr(struct cpa_idmap *idmap, struct dentry *dentry,
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
-	if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
-		return -EROFS;
+	if (cpa_sb_writable(dentry->d_sb))
+		/* A shrinking file needs no more than what is left of it. */
+		err = cpa_copy_up_len(dentry, (attr->ia_valid & ATTR_SIZE) ?
+				      attr->ia_size : -1);
+	else if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+		err = -EROFS;
+	if (err)
+		return err;
 
 	/* notify_change() derives the mode change from the kill bits. */
 	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
@@ -132,6 +140,14 @@ static const struct inode_operations cpa_file_iops = {
 
 const struct inode_operations cpa_dir_iops = {
 	.lookup		= cpa_lookup,
+	.create		= cpa_create,
+	.mkdir		= cpa_mkdir,
+	.mknod		= cpa_mknod,
+	.symlink	= cpa_symlink,
+	.link		= cpa_link,
+	.unlink		= cpa_unlink,
+	.rmdir		= cpa_rmdir,
+	.rename		= cpa_rename,
 	.getattr	= cpa_getattr,
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,

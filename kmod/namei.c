@@ -44,40 +44,61 @@ const struct dentry_operations cpa_dentry_ops = {
 	.d_release	= cpa_d_release,
 };
 
-/*
- * Fill @found with the branch dentries @name resolves to under the parent
- * entry @pe.  Returns how many were found, or a negative errno; on error
- * nothing is left referenced.
- */
-static int cpa_lookup_branches(const struct cpa_entry *pe, const char *name,
-			       int len, struct cpa_hdentry *found)
+/* Is @h, found in branch @bindex, the xino file or another internal file? */
+static bool cpa_hidden(struct super_block *sb, int bindex, struct dentry *h)
 {
-	int i, n = 0, err;
+	return bindex == 0 && cpa_xino_is_file(sb, h);
+}
 
-	for (i = 0; i < pe->count; i++) {
-		struct dentry *h_parent = pe->h[i].dentry;
+/*
+ * Look @name up in the branches of the parent entry @pe, from slot @from
+ * on, and make the entry of what it resolves to.  Returns the new entry,
+ * NULL when the name resolves to nothing, or an ERR_PTR.
+ */
+struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
+				   const struct cpa_entry *pe, int from,
+				   const char *name, int len)
+{
+	struct cpa_entry *e;
+	int i, n = 1, err;
+
+	e = cpa_entry_alloc(pe->count + 1);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+
+	for (i = from; i < pe->count; i++) {
+		struct dentry *h_parent = cpa_entry_dentry(pe, i);
+		int bindex = pe->h[i].bindex;
 		bool last = i == pe->count - 1;
 		struct dentry *h;
 
+		if (!h_parent)
+			continue;
 		h = cpa_do_lookup(h_parent, name, len);
 		if (IS_ERR(h)) {
 			err = PTR_ERR(h);
-			goto out_put;
+			goto out_free;
 		}
-		if (d_is_positive(h)) {
+		if (d_is_positive(h) && !cpa_hidden(sb, bindex, h)) {
+			bool first = !e->h[0].dentry && n == 1;
+
 			/* A non-directory below a directory ends the merge. */
-			if (n && !d_is_dir(h)) {
+			if (!first && !d_is_dir(h)) {
 				dput(h);
 				break;
 			}
-			found[n].bindex = pe->h[i].bindex;
-			found[n].dentry = h;
-			n++;
+			if (bindex == 0) {
+				e->h[0].dentry = h;
+			} else {
+				e->h[n].bindex = bindex;
+				e->h[n].dentry = h;
+				n++;
+			}
 			if (!d_is_dir(h) || last)
 				break;
 			err = cpa_opaque_test(h);
 			if (err < 0)
-				goto out_put;
+				goto out_free;
 			if (err)
 				break;
 		} else {
@@ -87,31 +108,48 @@ static int cpa_lookup_branches(const struct cpa_entry *pe, const char *name,
 		}
 		err = cpa_wh_test(h_parent, name, len);
 		if (err < 0)
-			goto out_put;
+			goto out_free;
 		if (err)
 			break;
 	}
-	return n;
 
-out_put:
-	while (n--)
-		dput(found[n].dentry);
-	return err;
+	if (!e->h[0].dentry && n == 1) {
+		cpa_entry_free(e);
+		return NULL;
+	}
+	e->count = n;
+	/* Give back the slots of branches the name is not in. */
+	return krealloc(e, struct_size(e, h, n), GFP_KERNEL) ?: e;
+
+out_free:
+	cpa_entry_free(e);
+	return ERR_PTR(err);
+}
+
+/* The union inode of the object @e resolves to. */
+struct inode *cpa_entry_inode(struct super_block *sb,
+			      const struct cpa_entry *e)
+{
+	int top = cpa_entry_top(e);
+	struct dentry *h = cpa_entry_dentry(e, top);
+	unsigned long ino;
+	int err;
+
+	err = cpa_xino_ino(sb, e->h[top].bindex, d_inode(h), &ino);
+	if (err)
+		return ERR_PTR(err);
+	return cpa_get_inode(sb, h, e->h[top].bindex, ino);
 }
 
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags)
 {
 	struct super_block *sb = dir->i_sb;
-	struct cpa_entry *pe = CPA_E(dentry->d_parent);
 	const char *name = dentry->d_name.name;
 	int len = dentry->d_name.len;
-	struct cpa_hdentry *found;
 	const struct cred *old;
 	struct cpa_entry *e;
 	struct inode *inode;
-	unsigned long ino;
-	int n, err;
 
 	if (len > NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
@@ -119,44 +157,17 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 	if (cpa_is_wh_name(name, len))
 		return d_splice_alias(NULL, dentry);
 
-	found = kmalloc_array(pe->count, sizeof(*found), GFP_KERNEL);
-	if (!found)
-		return ERR_PTR(-ENOMEM);
-
 	old = cpa_override_creds(sb);
-	n = cpa_lookup_branches(pe, name, len, found);
+	e = cpa_lookup_entry(sb, CPA_E(dentry->d_parent), 0, name, len);
 	cpa_revert_creds(old);
-	if (n <= 0) {
-		kfree(found);
-		return n ? ERR_PTR(n) : d_splice_alias(NULL, dentry);
-	}
+	if (IS_ERR_OR_NULL(e))
+		return e ? ERR_CAST(e) : d_splice_alias(NULL, dentry);
 
-	e = cpa_entry_alloc(n);
-	if (!e) {
-		err = -ENOMEM;
-		goto out_put;
-	}
-	memcpy(e->h, found, n * sizeof(*found));
-	kfree(found);
-
-	err = cpa_xino_ino(sb, e->h[0].bindex, d_inode(e->h[0].dentry)->i_ino,
-			   &ino);
-	if (err)
-		goto out_free;
-	inode = cpa_get_inode(sb, e->h[0].dentry, e->h[0].bindex, ino);
+	inode = cpa_entry_inode(sb, e);
 	if (IS_ERR(inode)) {
-		err = PTR_ERR(inode);
-		goto out_free;
+		cpa_entry_free(e);
+		return ERR_CAST(inode);
 	}
 	dentry->d_fsdata = e;
 	return d_splice_alias(inode, dentry);
-
-out_free:
-	cpa_entry_free(e);
-	return ERR_PTR(err);
-out_put:
-	while (n--)
-		dput(found[n].dentry);
-	kfree(found);
-	return ERR_PTR(err);
 }

@@ -5,25 +5,40 @@
  *   dirs=<branch>[:<branch>...]   (alias br=); may be given several times,
  *                                 each occurrence appends its branches
  *   <branch> = <path>[=rw|ro|rr]
+ *   xino=<file>                   union inode numbers are kept in <file>
+ *   noxino                        ... in memory only, for the mount's life
  *
  * Without a permission the first branch of the mount is rw, the others ro.
+ * Without xino= or noxino the xino file is <writable branch>/.aufs.xino,
+ * and there is none without a writable branch; the last of xino= and
+ * noxino wins.
+ *
  * Every branch is resolved and checked as it is parsed, so that the error
  * names the branch as the user wrote it.
  */
 #include <linux/fs_parser.h>
+#include <linux/fs_struct.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "cppaufs.h"
 
+#define CPA_OPT_XINO		"xino"
+#define CPA_OPT_NOXINO		"noxino"
+
 enum cpa_opt {
 	Opt_dirs,
 	Opt_si,
+	Opt_xino,
+	Opt_noxino,
 };
 
 static const struct fs_parameter_spec cpa_param_specs[] = {
 	fsparam_string(CPPAUFS_OPT_DIRS,	Opt_dirs),
 	fsparam_string(CPPAUFS_OPT_BR,		Opt_dirs),
 	fsparam_string(CPPAUFS_OPT_SI,		Opt_si),
+	fsparam_string(CPA_OPT_XINO,		Opt_xino),
+	fsparam_flag(CPA_OPT_NOXINO,		Opt_noxino),
 	{}
 };
 
@@ -204,8 +219,50 @@ static int cpa_parse_dirs(struct fs_context *fc, const char *key, char *list)
 	return 0;
 }
 
+/*
+ * xino=<file>: a relative path is taken from the current directory now,
+ * like branches, not when the file is opened at fill_super.
+ */
+static int cpa_parse_xino(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	const char *given = param->string;
+	struct path pwd;
+	char *buf, *dir, *abs;
+
+	if (!*given)
+		return cpa_invalf(fc, "%s: empty path", param->key);
+	if (given[0] == '/') {
+		abs = param->string;
+		param->string = NULL;
+	} else {
+		buf = kmalloc(PATH_MAX, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		get_fs_pwd(current->fs, &pwd);
+		dir = d_path(&pwd, buf, PATH_MAX);
+		path_put(&pwd);
+		if (IS_ERR(dir)) {
+			kfree(buf);
+			return cpa_invalf(fc,
+				"%s: %s: cannot resolve the current directory (error %ld)",
+				param->key, given, PTR_ERR(dir));
+		}
+		abs = kasprintf(GFP_KERNEL, "%s/%s", strcmp(dir, "/") ? dir : "",
+				given);
+		kfree(buf);
+		if (!abs)
+			return -ENOMEM;
+	}
+	kfree(ctx->xino_path);
+	ctx->xino_path = abs;
+	ctx->noxino = false;
+	return 0;
+}
+
 static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
+	struct cpa_fs_context *ctx = fc->fs_private;
 	struct fs_parse_result result;
 	int opt;
 
@@ -222,6 +279,17 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 			return 0;
 		return cpa_invalf(fc, "%s: set by the kernel, not an option",
 				  param->key);
+	case Opt_xino:
+	case Opt_noxino:
+		/* The xino file stays for the life of the mount. */
+		if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
+			return 0;
+		if (opt == Opt_xino)
+			return cpa_parse_xino(fc, param);
+		kfree(ctx->xino_path);
+		ctx->xino_path = NULL;
+		ctx->noxino = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -264,6 +332,7 @@ static void cpa_free_fc(struct fs_context *fc)
 		kfree(ctx->given[i]);
 	kfree(ctx->branches);
 	kfree(ctx->given);
+	kfree(ctx->xino_path);
 	kfree(ctx);
 }
 

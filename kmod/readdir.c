@@ -50,6 +50,7 @@ struct cpa_rdbuild {
 	struct rb_root names;
 	unsigned int capacity;		/* of cache->ents */
 	int bindex;			/* branch being read */
+	struct dentry *h_dir;		/* its directory */
 	unsigned int added;		/* names seen in this iterate_dir */
 	struct cpa_dirent **wh;		/* whiteouts of the current branch */
 	unsigned int nwh, whcap;
@@ -93,6 +94,16 @@ static void cpa_dir_cache_free(struct cpa_dir_cache *cache)
 	kvfree(cache->ents);
 	kfree(cache);
 	cpa_objects_dec();
+}
+
+/* Invalidate the listing of the union directory @dir. */
+void cpa_dir_changed(struct inode *dir)
+{
+	struct cpa_inode *ci = CPA_I(dir);
+
+	mutex_lock(&ci->lock);
+	ci->version++;
+	mutex_unlock(&ci->lock);
 }
 
 void cpa_dir_cache_put(struct cpa_dir_cache *cache)
@@ -181,7 +192,7 @@ static int cpa_rd_add(struct cpa_rdbuild *rd, const char *name, int len,
 	if (cpa_rd_find(rd, name, len, &link, &parent))
 		return 0;	/* listed or whited out higher up */
 
-	err = cpa_xino_ino(rd->sb, rd->bindex, h_ino, &ino);
+	err = cpa_xino_ino_nogen(rd->sb, rd->bindex, h_ino, &ino);
 	if (err)
 		return err;
 	err = cpa_grow(&cache->ents, cache->count, &rd->capacity);
@@ -247,7 +258,8 @@ static bool cpa_rd_actor(struct dir_context *ctx, const char *name, int len,
 		if (cpa_is_wh_name(name + plen, len - plen))
 			return true;
 		rd->err = cpa_rd_whiteout(rd, name + plen, len - plen);
-	} else {
+	} else if (!cpa_xino_is_dirent(rd->sb, rd->h_dir, ino)) {
+		/* The xino file may live in a branch: it is never listed. */
 		rd->err = cpa_rd_add(rd, name, len, ino, type);
 	}
 	return rd->err == 0;
@@ -293,10 +305,13 @@ static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
 	for (i = 0; i < e->count && !err; i++) {
 		struct path path = {
 			.mnt = cpa_branch(dentry->d_sb, e->h[i].bindex)->path.mnt,
-			.dentry = e->h[i].dentry,
+			.dentry = cpa_entry_dentry(e, i),
 		};
 
+		if (!path.dentry)
+			continue;
 		rd.bindex = e->h[i].bindex;
+		rd.h_dir = path.dentry;
 		rd.ctx.pos = 0;
 		err = cpa_rd_branch(&rd, &path);
 		cpa_rd_apply_whiteouts(&rd);
@@ -309,6 +324,19 @@ static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
 		return ERR_PTR(err);
 	}
 	return rd.cache;
+}
+
+/* 0 if the union directory @dentry lists nothing, else -ENOTEMPTY. */
+int cpa_dir_empty(struct dentry *dentry)
+{
+	struct cpa_dir_cache *cache = cpa_dir_cache_build(dentry);
+	int err;
+
+	if (IS_ERR(cache))
+		return PTR_ERR(cache);
+	err = cache->count ? -ENOTEMPTY : 0;
+	cpa_dir_cache_put(cache);
+	return err;
 }
 
 /* A reference to an up-to-date listing of the directory of @file. */

@@ -19,6 +19,7 @@ static struct inode *cpa_alloc_inode(struct super_block *sb)
 	if (!ci)
 		return NULL;
 	ci->real = NULL;
+	ci->upper = NULL;
 	ci->bindex = -1;
 	ci->cache = NULL;
 	ci->version = 0;
@@ -41,7 +42,9 @@ static void cpa_evict_inode(struct inode *inode)
 		ci->cache = NULL;
 	}
 	iput(ci->real);
+	iput(ci->upper);
 	ci->real = NULL;
+	ci->upper = NULL;
 }
 
 /* Space is what the writable branch has, or the top branch if none is. */
@@ -66,12 +69,31 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
+/* Writes through the union land on branch 0: sync that filesystem. */
+static int cpa_sync_fs(struct super_block *sb, int wait)
+{
+	struct super_block *upper_sb;
+	int err;
+
+	if (!wait)
+		return 0;
+	err = cpa_xino_sync(sb);
+	if (err || !cpa_sb_writable(sb))
+		return err;
+	upper_sb = cpa_branch(sb, 0)->path.mnt->mnt_sb;
+	down_read(&upper_sb->s_umount);
+	err = sync_filesystem(upper_sb);
+	up_read(&upper_sb->s_umount);
+	return err;
+}
+
 static const struct super_operations cpa_super_ops = {
 	.alloc_inode	= cpa_alloc_inode,
 	.free_inode	= cpa_free_inode,
 	.evict_inode	= cpa_evict_inode,
 	.drop_inode	= generic_delete_inode,
 	.statfs		= cpa_statfs,
+	.sync_fs	= cpa_sync_fs,
 	.show_options	= cpa_show_options,
 };
 
@@ -79,6 +101,7 @@ static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 {
 	int i;
 
+	cpa_wbr_fini(sbi);
 	for (i = 0; i < sbi->nbranch; i++)
 		cpa_branch_fini(&sbi->branches[i]);
 	kfree(sbi->branches);
@@ -116,7 +139,7 @@ static struct dentry *cpa_make_root(struct super_block *sb)
 		e->h[i].dentry = dget(sbi->branches[i].path.dentry);
 	}
 
-	err = cpa_xino_ino(sb, 0, d_inode(e->h[0].dentry)->i_ino, &ino);
+	err = cpa_xino_ino(sb, 0, d_inode(e->h[0].dentry), &ino);
 	if (err) {
 		cpa_entry_free(e);
 		return ERR_PTR(err);
@@ -168,7 +191,10 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (sb->s_stack_depth > FILESYSTEM_MAX_STACK_DEPTH)
 		return cpa_invalf(fc, "branches are stacked too deep");
 
-	err = cpa_xino_init(sbi);
+	err = cpa_wbr_init(sbi, fc);
+	if (err)
+		return err;
+	err = cpa_xino_init(sbi, fc);
 	if (err)
 		return err;
 
@@ -217,6 +243,7 @@ static void cpa_inode_init_once(void *p)
 
 	inode_init_once(&ci->vfs_inode);
 	mutex_init(&ci->lock);
+	mutex_init(&ci->copy_lock);
 }
 
 static int __init cpa_init(void)

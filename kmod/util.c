@@ -20,6 +20,30 @@ void cpa_revert_creds(const struct cred *old)
 }
 
 /*
+ * The mounter's credentials with the caller's fsuid and fsgid, so that
+ * what is created on a branch belongs to the caller.  Undo with
+ * cpa_revert_creds().
+ */
+const struct cred *cpa_override_creds_owner(struct super_block *sb)
+{
+	kuid_t fsuid = current_fsuid();
+	kgid_t fsgid = current_fsgid();
+	const struct cred *old;
+	struct cred *new;
+
+	old = cpa_override_creds(sb);
+	new = prepare_creds();
+	if (!new)
+		return old;	/* creates as the mounter */
+	new->fsuid = fsuid;
+	new->fsgid = fsgid;
+	/* Drop the reference the first override took; new replaces it. */
+	put_cred(override_creds(new));
+	put_cred(new);
+	return old;
+}
+
+/*
  * Objects the module allocates outside its slab cache (entries, listings,
  * open directories); unloading with any left is reported as a leak.
  */

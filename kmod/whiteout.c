@@ -49,3 +49,268 @@ int cpa_opaque_test(struct dentry *h_dir)
 	return cpa_h_exists(h_dir, CPPAUFS_WH_OPQ,
 			    sizeof(CPPAUFS_WH_OPQ) - 1);
 }
+
+/* ".wh.<name>" into @buf; -ENAMETOOLONG when it does not fit NAME_MAX. */
+static int cpa_wh_name(char *buf, const char *name, int len)
+{
+	if (CPPAUFS_WH_PREFIX_LEN + len > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(buf, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
+	memcpy(buf + CPPAUFS_WH_PREFIX_LEN, name, len);
+	return CPPAUFS_WH_PREFIX_LEN + len;
+}
+
+/*
+ * Make @name in the branch directory @h_dir (locked by the caller) a
+ * whiteout-format file: a hard link to the base file, or an empty file
+ * when the base cannot take more links.  An existing one is kept.
+ */
+static int cpa_wh_make(struct super_block *sb, struct dentry *h_dir,
+		       const char *name, int len)
+{
+	struct dentry *whbase = CPA_SB(sb)->whbase;
+	struct dentry *wh;
+	int err;
+
+	wh = lookup_one_len(name, h_dir, len);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	err = 0;
+	if (d_is_negative(wh)) {
+		err = whbase ? cpa_do_link(whbase, d_inode(h_dir), wh) :
+			       -EMLINK;
+		if (err == -EMLINK || err == -EPERM || err == -EXDEV)
+			err = cpa_do_create(d_inode(h_dir), wh, S_IFREG | 0444);
+	}
+	dput(wh);
+	return err;
+}
+
+int cpa_wh_create(struct super_block *sb, struct dentry *h_dir,
+		  const char *name, int len)
+{
+	char buf[NAME_MAX + 1];
+	int wlen = cpa_wh_name(buf, name, len);
+
+	if (wlen < 0)
+		return wlen;
+	return cpa_wh_make(sb, h_dir, buf, wlen);
+}
+
+/* Remove ".wh.<name>" from @h_dir (locked); 0 when there was none. */
+int cpa_wh_remove(struct dentry *h_dir, const char *name, int len)
+{
+	char buf[NAME_MAX + 1];
+	int wlen = cpa_wh_name(buf, name, len);
+	struct dentry *wh;
+	int err = 0;
+
+	if (wlen < 0)
+		return 0;
+	wh = lookup_one_len(buf, h_dir, wlen);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	if (d_is_positive(wh))
+		err = cpa_do_unlink(d_inode(h_dir), wh);
+	dput(wh);
+	return err;
+}
+
+/* Make the branch directory @h_dir opaque. */
+int cpa_wh_make_opaque(struct super_block *sb, struct dentry *h_dir)
+{
+	int err;
+
+	inode_lock_nested(d_inode(h_dir), I_MUTEX_CHILD);
+	err = cpa_wh_make(sb, h_dir, CPPAUFS_WH_OPQ,
+			  sizeof(CPPAUFS_WH_OPQ) - 1);
+	inode_unlock(d_inode(h_dir));
+	return err;
+}
+
+/* Names read from a branch directory, to act on once it is unlocked. */
+struct cpa_namelist {
+	struct dir_context ctx;
+	bool whiteouts_only;
+	int err;
+	struct list_head names;
+};
+
+struct cpa_name {
+	struct list_head list;
+	int len;
+	char name[];
+};
+
+static bool cpa_namelist_actor(struct dir_context *ctx, const char *name,
+			       int len, loff_t offset, u64 ino,
+			       unsigned int type)
+{
+	struct cpa_namelist *nl = container_of(ctx, struct cpa_namelist, ctx);
+	struct cpa_name *n;
+
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+		return true;
+	if (nl->whiteouts_only && !cpa_is_wh_name(name, len))
+		return true;
+	n = kmalloc(struct_size(n, name, len + 1), GFP_KERNEL);
+	if (!n) {
+		nl->err = -ENOMEM;
+		return false;
+	}
+	memcpy(n->name, name, len);
+	n->name[len] = '\0';
+	n->len = len;
+	list_add_tail(&n->list, &nl->names);
+	return true;
+}
+
+static void cpa_namelist_free(struct cpa_namelist *nl)
+{
+	struct cpa_name *n, *next;
+
+	list_for_each_entry_safe(n, next, &nl->names, list)
+		kfree(n);
+}
+
+static int cpa_namelist_read(const struct path *dir, struct cpa_namelist *nl)
+{
+	struct file *f;
+	int err;
+
+	INIT_LIST_HEAD(&nl->names);
+	nl->ctx.actor = cpa_namelist_actor;
+	nl->err = 0;
+	f = cpa_do_open(dir, O_RDONLY | O_DIRECTORY, current_cred());
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	err = iterate_dir(f, &nl->ctx);
+	fput(f);
+	if (!err)
+		err = nl->err;
+	if (err)
+		cpa_namelist_free(nl);
+	return err;
+}
+
+/*
+ * Remove what the names of @h_dir (a directory of branch 0) that pass the
+ * filter name; directories among them must be empty.
+ */
+static int cpa_dir_remove_names(struct super_block *sb, struct dentry *h_dir,
+				bool whiteouts_only)
+{
+	struct path dir = { .mnt = cpa_branch(sb, 0)->path.mnt,
+			    .dentry = h_dir };
+	struct inode *h_inode = d_inode(h_dir);
+	struct cpa_namelist nl = { .whiteouts_only = whiteouts_only };
+	struct cpa_name *n;
+	int err;
+
+	err = cpa_namelist_read(&dir, &nl);
+	if (err)
+		return err;
+	inode_lock_nested(h_inode, I_MUTEX_CHILD);
+	list_for_each_entry(n, &nl.names, list) {
+		struct dentry *d = lookup_one_len(n->name, h_dir, n->len);
+
+		if (IS_ERR(d)) {
+			err = PTR_ERR(d);
+			break;
+		}
+		if (d_is_positive(d))
+			err = d_is_dir(d) ? cpa_do_rmdir(h_inode, d) :
+					    cpa_do_unlink(h_inode, d);
+		dput(d);
+		if (err)
+			break;
+	}
+	inode_unlock(h_inode);
+	cpa_namelist_free(&nl);
+	return err;
+}
+
+/* Empty a logically empty directory of its whiteouts before rmdir. */
+int cpa_wh_clear_dir(struct super_block *sb, struct dentry *h_dir)
+{
+	return cpa_dir_remove_names(sb, h_dir, true);
+}
+
+/* Find or make an internal object of the branch root @root (locked). */
+static struct dentry *cpa_wbr_get(struct dentry *root, const char *name,
+				  umode_t mode)
+{
+	struct dentry *d = lookup_one_len(name, root, strlen(name));
+	int err;
+
+	if (IS_ERR(d))
+		return d;
+	if (d_is_negative(d)) {
+		err = S_ISDIR(mode) ? cpa_do_mkdir(d_inode(root), d, mode) :
+				      cpa_do_create(d_inode(root), d, mode);
+	} else {
+		err = (d_inode(d)->i_mode & S_IFMT) == (mode & S_IFMT) ?
+		      0 : -EEXIST;
+	}
+	if (err) {
+		dput(d);
+		return ERR_PTR(err);
+	}
+	return d;
+}
+
+/*
+ * Set up the internal objects of a writable top branch, as aufs has them:
+ * the whiteout base, the orphan/staging directory (emptied of what an
+ * interrupted copy-up left) and the pseudo-link directory.
+ */
+int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc)
+{
+	struct cpa_branch *br = &sbi->branches[0];
+	struct dentry *root = br->path.dentry;
+	struct dentry *d;
+	int err;
+
+	if (sbi->rw_index != 0)
+		return 0;
+	err = mnt_want_write(br->path.mnt);
+	if (err)
+		return cpa_invalf(fc, "%s: writable branch is not writable (error %d)",
+				  br->name, err);
+
+	inode_lock_nested(d_inode(root), I_MUTEX_PARENT);
+	d = cpa_wbr_get(root, CPPAUFS_WH_BASE, S_IFREG | 0444);
+	if (IS_ERR(d))
+		goto fail;
+	sbi->whbase = d;
+	d = cpa_wbr_get(root, CPPAUFS_WH_ORPH, S_IFDIR | 0700);
+	if (IS_ERR(d))
+		goto fail;
+	sbi->workdir = d;
+	d = cpa_wbr_get(root, CPPAUFS_WH_PLINK, S_IFDIR | 0700);
+	if (IS_ERR(d))
+		goto fail;
+	dput(d);
+	inode_unlock(d_inode(root));
+
+	err = cpa_dir_remove_names(sbi->sb, sbi->workdir, false);
+	if (err)
+		pr_warn("%s: cannot clean %s (%d)\n", br->name,
+			CPPAUFS_WH_ORPH, err);
+	mnt_drop_write(br->path.mnt);
+	return 0;
+
+fail:
+	inode_unlock(d_inode(root));
+	mnt_drop_write(br->path.mnt);
+	return cpa_invalf(fc, "%s: cannot set up internal files (error %ld)",
+			  br->name, PTR_ERR(d));
+}
+
+void cpa_wbr_fini(struct cpa_sb_info *sbi)
+{
+	dput(sbi->workdir);
+	dput(sbi->whbase);
+	sbi->workdir = NULL;
+	sbi->whbase = NULL;
+}

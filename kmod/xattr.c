@@ -29,8 +29,14 @@ static int cpa_xattr_set(const struct xattr_handler *handler,
 	struct path realpath;
 	int err;
 
-	if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
-		return -EROFS;
+	if (cpa_sb_writable(dentry->d_sb))
+		err = cpa_copy_up(dentry);
+	else if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+		err = -EROFS;
+	else
+		err = 0;
+	if (err)
+		return err;
 
 	cpa_path_real(dentry, &realpath);
 	err = mnt_want_write(realpath.mnt);

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: copy-up.  Before an object that lives on a lower branch is
+ * changed, it is copied to the writable top branch (branch 0), parents
+ * first.  The copy is built under a temporary name in the branch's internal
+ * directory (.wh..wh.orph): data, then extended attributes, then owner, mode
+ * and times; only then is it renamed into place, so a failure or a crash
+ * never leaves a partial object visible.  Lower branches are never written.
+ */
+#include <linux/slab.h>
+#include <linux/xattr.h>
+#include <linux/sched/signal.h>
+#include <linux/dcache.h>
+#include "cppaufs.h"
+
+/* Largest piece copied at once; copy-up stops between pieces on a signal. */
+#define CPA_COPY_CHUNK		(8 << 20)
+
+static ssize_t cpa_copy_range(struct file *src, struct file *dst, loff_t pos,
+			      size_t len)
+{
+	ssize_t n = vfs_copy_file_range(src, pos, dst, pos, len, 0);
+
+	/* Across filesystems, or where the fs has no method: splice. */
+	if (n == -EXDEV || n == -EOPNOTSUPP || n == -EINVAL)
+		n = vfs_copy_file_range(src, pos, dst, pos, len,
+					COPY_FILE_SPLICE);
+	return n;
+}
+
+/* Copy the first @len bytes of @src to @dst, leaving holes as holes. */
+static int cpa_copy_data(struct file *src, struct file *dst, loff_t len)
+{
+	loff_t pos = 0, data, hole;
+	ssize_t n;
+
+	while (pos < len) {
+		data = vfs_llseek(src, pos, SEEK_DATA);
+		if (data == -ENXIO)
+			break;		/* only a hole is left */
+		if (data < 0)
+			data = pos;	/* no SEEK_DATA: copy everything */
+		if (data >= len)
+			break;
+		hole = vfs_llseek(src, data, SEEK_HOLE);
+		if (hole < 0 || hole > len)
+			hole = len;
+
+		for (pos = data; pos < hole; pos += n) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			n = cpa_copy_range(src, dst, pos,
+					   min_t(loff_t, hole - pos,
+						 CPA_COPY_CHUNK));
+			if (n < 0)
+				return n;
+			if (n == 0)	/* the lower file shrank */
+				return 0;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+static int cpa_copy_file(const struct path *lower, const struct path *tmp,
+			 loff_t len)
+{
+	struct file *src, *dst;
+	int err;
+
+	src = cpa_do_open(lower, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	dst = cpa_do_open(tmp, O_WRONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(dst)) {
+		err = PTR_ERR(dst);
+		goto out_src;
+	}
+	err = cpa_copy_data(src, dst, len);
+	/* The data is on disk before the name can be. */
+	if (!err)
+		err = vfs_fsync(dst, 0);
+	fput(dst);
+out_src:
+	fput(src);
+	return err;
+}
+
+/* Copy every extended attribute the upper filesystem accepts. */
+static int cpa_copy_xattrs(const struct path *lower, const struct path *tmp)
+{
+	ssize_t list_size, size, vsize = 0;
+	char *list, *name, *value = NULL;
+	int err = 0;
+
+	list_size = cpa_do_listxattr(lower->dentry, NULL, 0);
+	if (list_size <= 0)
+		return list_size == -EOPNOTSUPP ? 0 : list_size;
+	list = kvzalloc(list_size, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	list_size = cpa_do_listxattr(lower->dentry, list, list_size);
+	if (list_size < 0) {
+		err = list_size;
+		goto out;
+	}
+
+	for (name = list; name < list + list_size; name += strlen(name) + 1) {
+		if (cpa_xattr_is_acl(name)) {
+			err = cpa_copy_acl(lower, tmp, name);
+			if (err)
+				break;
+			continue;
+		}
+		size = cpa_do_getxattr(lower, name, NULL, 0);
+		if (size == -ENODATA || size == -EOPNOTSUPP)
+			continue;
+		if (size < 0) {
+			err = size;
+			break;
+		}
+		if (size > vsize) {
+			kvfree(value);
+			value = kvmalloc(size, GFP_KERNEL);
+			vsize = value ? size : 0;
+			if (!value) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		size = cpa_do_getxattr(lower, name, value, size);
+		if (size < 0) {
+			err = size == -ENODATA ? 0 : size;
+			if (err)
+				break;
+			continue;
+		}
+		err = cpa_do_setxattr(tmp, name, value, size, 0);
+		/* Namespaces the upper fs does not have are not copied. */
+		if (err == -EOPNOTSUPP || err == -EPERM)
+			err = 0;
+		if (err)
+			break;
+	}
+out:
+	kvfree(value);
+	kvfree(list);
+	return err;
+}
+
+/* A trailing hole is not copied: the size says where the file ends. */
+static int cpa_set_size(const struct path *tmp, loff_t len)
+{
+	struct inode *inode = d_inode(tmp->dentry);
+	struct iattr attr = {
+		.ia_valid = ATTR_SIZE,
+		.ia_size = len,
+	};
+	int err;
+
+	if (i_size_read(inode) == len)
+		return 0;
+	inode_lock(inode);
+	err = cpa_do_notify_change(tmp, &attr);
+	inode_unlock(inode);
+	return err;
+}
+
+/* Owner, then mode (chown clears set-id bits), then times. */
+static int cpa_copy_attrs(const struct path *tmp, const struct kstat *st)
+{
+	struct inode *inode = d_inode(tmp->dentry);
+	struct iattr attr = {
+		.ia_valid = ATTR_UID | ATTR_GID,
+		.ia_uid = st->uid,
+		.ia_gid = st->gid,
+	};
+	int err;
+
+	inode_lock(inode);
+	err = cpa_do_notify_change(tmp, &attr);
+	if (!err && !S_ISLNK(st->mode)) {
+		attr.ia_valid = ATTR_MODE;
+		attr.ia_mode = st->mode;
+		err = cpa_do_notify_change(tmp, &attr);
+	}
+	if (!err) {
+		attr.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+				ATTR_MTIME_SET;
+		attr.ia_atime = st->atime;
+		attr.ia_mtime = st->mtime;
+		err = cpa_do_notify_change(tmp, &attr);
+	}
+	inode_unlock(inode);
+	return err;
+}
+
+/* Make the object of @st in the work directory, locked by the caller. */
+static int cpa_make_tmp(struct dentry *workdir, struct dentry *tmp,
+			const struct path *lower, const struct kstat *st)
+{
+	struct inode *wdir = d_inode(workdir);
+	DEFINE_DELAYED_CALL(done);
+	const char *link;
+	int err;
+
+	switch (st->mode & S_IFMT) {
+	case S_IFREG:
+		return cpa_do_create(wdir, tmp, S_IFREG | 0600);
+	case S_IFDIR:
+		return cpa_do_mkdir(wdir, tmp, 0700);
+	case S_IFLNK:
+		link = vfs_get_link(lower->dentry, &done);
+		if (IS_ERR(link))
+			return PTR_ERR(link);
+		err = cpa_do_symlink(wdir, tmp, link);
+		do_delayed_call(&done);
+		return err;
+	default:
+		return cpa_do_mknod(wdir, tmp, st->mode, st->rdev);
+	}
+}
+
+static void cpa_remove_tmp(struct dentry *workdir, struct dentry *tmp)
+{
+	struct inode *wdir = d_inode(workdir);
+	int err;
+
+	inode_lock_nested(wdir, I_MUTEX_PARENT);
+	if (tmp->d_parent == workdir && d_is_positive(tmp)) {
+		if (d_is_dir(tmp))
+			err = cpa_do_rmdir(wdir, tmp);
+		else
+			err = cpa_do_unlink(wdir, tmp);
+		if (err)
+			pr_warn("cannot remove %pd from the work directory (%d)\n",
+				tmp, err);
+	}
+	inode_unlock(wdir);
+}
+
+/*
+ * Build a copy of @lower in the work directory.  Returns the new dentry,
+ * referenced, or an ERR_PTR; a failed copy is removed again.
+ */
+static struct dentry *cpa_copy_tmp(struct super_block *sb,
+				   const struct path *lower,
+				   const struct kstat *st, loff_t len)
+{
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+	struct dentry *workdir = sbi->workdir;
+	struct path tmp = { .mnt = sbi->branches[0].path.mnt };
+	char name[32];
+	int err;
+
+	snprintf(name, sizeof(name), "#%x", atomic_inc_return(&sbi->tmp_seq));
+	inode_lock_nested(d_inode(workdir), I_MUTEX_PARENT);
+	tmp.dentry = lookup_one_len(name, workdir, strlen(name));
+	if (IS_ERR(tmp.dentry)) {
+		inode_unlock(d_inode(workdir));
+		return tmp.dentry;
+	}
+	err = d_is_positive(tmp.dentry) ? -EEXIST :
+	      cpa_make_tmp(workdir, tmp.dentry, lower, st);
+	inode_unlock(d_inode(workdir));
+	if (err)
+		goto out_dput;
+
+	if (S_ISREG(st->mode)) {
+		err = cpa_copy_file(lower, &tmp, len);
+		if (!err)
+			err = cpa_set_size(&tmp, len);
+	}
+	if (!err)
+		err = cpa_copy_xattrs(lower, &tmp);
+	if (!err)
+		err = cpa_copy_attrs(&tmp, st);
+	if (!err)
+		return tmp.dentry;
+
+	cpa_remove_tmp(workdir, tmp.dentry);
+out_dput:
+	dput(tmp.dentry);
+	return ERR_PTR(err);
+}
+
+/* Move the finished copy @tmp to @name in @upperdir. */
+static struct dentry *cpa_copy_install(struct super_block *sb,
+				       struct dentry *tmp,
+				       struct dentry *upperdir,
+				       const struct qstr *name)
+{
+	struct dentry *workdir = CPA_SB(sb)->workdir;
+	struct dentry *trap, *target;
+	int err;
+
+	trap = lock_rename(workdir, upperdir);
+	if (IS_ERR(trap))
+		return trap;
+	target = lookup_one_len(name->name, upperdir, name->len);
+	if (IS_ERR(target))
+		goto out_unlock;
+	err = -EEXIST;		/* the branch changed behind the union */
+	if (d_is_positive(target) || trap == tmp || trap == target)
+		goto out_dput;
+	err = cpa_do_rename(d_inode(workdir), tmp, d_inode(upperdir), target,
+			    0);
+	if (!err) {
+		/* rename moved @tmp itself to the name: it is the copy now. */
+		dput(target);
+		target = dget(tmp);
+		goto out_unlock;
+	}
+out_dput:
+	dput(target);
+	target = ERR_PTR(err);
+out_unlock:
+	unlock_rename(workdir, upperdir);
+	return target;
+}
+
+/* Copy up @dentry, whose parent is on branch 0 already. */
+static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct cpa_entry *e = CPA_E(dentry);
+	struct inode *inode = d_inode(dentry);
+	struct cpa_inode *ci = CPA_I(inode);
+	struct name_snapshot name;
+	struct dentry *parent, *tmp, *upper;
+	const struct cred *old;
+	struct path lower;
+	struct kstat st;
+	int err = 0;
+
+	mutex_lock(&ci->copy_lock);
+	if (cpa_entry_upper(e))
+		goto out_unlock;	/* another task did it */
+
+	lower.mnt = cpa_branch(sb, e->h[1].bindex)->path.mnt;
+	lower.dentry = e->h[1].dentry;
+	parent = dget_parent(dentry);
+	take_dentry_name_snapshot(&name, dentry);
+	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+	if (err)
+		goto out_name;
+
+	old = cpa_override_creds(sb);
+	err = cpa_do_getattr(&lower, &st, STATX_BASIC_STATS,
+			     AT_STATX_SYNC_AS_STAT);
+	if (err)
+		goto out_revert;
+	if (len < 0 || len > st.size)
+		len = st.size;
+
+	tmp = cpa_copy_tmp(sb, &lower, &st, len);
+	if (IS_ERR(tmp)) {
+		err = PTR_ERR(tmp);
+		goto out_revert;
+	}
+	upper = cpa_copy_install(sb, tmp, cpa_entry_upper(CPA_E(parent)),
+				 &name.name);
+	if (IS_ERR(upper)) {
+		err = PTR_ERR(upper);
+		cpa_remove_tmp(CPA_SB(sb)->workdir, tmp);
+		dput(tmp);
+		goto out_revert;
+	}
+	dput(tmp);
+
+	/* The union inode keeps its number. */
+	err = cpa_xino_set(sb, 0, d_inode(upper), inode->i_ino);
+	if (err)
+		pr_warn_ratelimited("xino: cannot record %pd (%d)\n", upper,
+				    err);
+	err = 0;
+	if (!ci->upper)
+		smp_store_release(&ci->upper, igrab(d_inode(upper)));
+	smp_store_release(&e->h[0].dentry, upper);
+	cpa_copyattr(inode);
+	pr_debug("copied up %pd2\n", dentry);
+
+out_revert:
+	cpa_revert_creds(old);
+	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+out_name:
+	release_dentry_name_snapshot(&name);
+	dput(parent);
+out_unlock:
+	mutex_unlock(&ci->copy_lock);
+	return err;
+}
+
+/*
+ * Make sure @dentry exists on branch 0, copying up the missing parents
+ * first.  A regular file gets its first @len bytes (all if @len < 0).
+ */
+int cpa_copy_up_len(struct dentry *dentry, loff_t len)
+{
+	int err = 0;
+
+	if (!cpa_sb_writable(dentry->d_sb))
+		return -EROFS;
+
+	while (!err && !cpa_entry_upper(CPA_E(dentry))) {
+		struct dentry *next = dget(dentry), *parent;
+
+		/* The topmost ancestor not yet on branch 0; root always is. */
+		for (;;) {
+			parent = dget_parent(next);
+			if (cpa_entry_upper(CPA_E(parent))) {
+				dput(parent);
+				break;
+			}
+			dput(next);
+			next = parent;
+		}
+		err = cpa_copy_up_one(next, next == dentry ? len : -1);
+		dput(next);
+	}
+	return err;
+}
+
+int cpa_copy_up(struct dentry *dentry)
+{
+	return cpa_copy_up_len(dentry, -1);
+}

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cppaufs: namespace operations.  Everything happens on branch 0, the
+ * writable top branch; the parent directory is copied up first.
+ *
+ * Removing a name that lower branches also hold leaves a whiteout
+ * ".wh.<name>" beside it.  Creating a name that was whited out removes the
+ * whiteout, and a directory made there is marked opaque, so that nothing
+ * of the lower branches shows through it.
+ */
+#include <linux/slab.h>
+#include "cppaufs.h"
+
+/* What a create-like operation makes. */
+struct cpa_cattr {
+	umode_t mode;
+	dev_t rdev;
+	const char *link;	/* symlink target */
+	struct dentry *hardlink;	/* branch 0 object to link to */
+};
+
+/* Names the union keeps for itself, and names it could not whiteout. */
+static int cpa_check_name(struct dentry *dentry)
+{
+	const struct qstr *q = &dentry->d_name;
+
+	if (cpa_is_wh_name(q->name, q->len))
+		return -EINVAL;
+	if (q->len > NAME_MAX - CPPAUFS_WH_PREFIX_LEN &&
+	    CPA_E(dentry->d_parent)->count > 1)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Does @dentry's name exist in a branch below 0, so that removing it from
+ * branch 0 needs a whiteout?  1, 0, or -errno.
+ */
+static int cpa_lower_exists(struct dentry *dentry)
+{
+	struct cpa_entry *pe = CPA_E(dentry->d_parent);
+	struct cpa_entry *e;
+
+	e = cpa_lookup_entry(dentry->d_sb, pe, 1, dentry->d_name.name,
+			     dentry->d_name.len);
+	if (IS_ERR_OR_NULL(e))
+		return PTR_ERR_OR_ZERO(e);
+	cpa_entry_free(e);
+	return 1;
+}
+
+static int cpa_h_make(struct inode *h_dir, struct dentry *h,
+		      const struct cpa_cattr *ca)
+{
+	if (ca->hardlink)
+		return cpa_do_link(ca->hardlink, h_dir, h);
+	switch (ca->mode & S_IFMT) {
+	case S_IFREG:
+		return cpa_do_create(h_dir, h, ca->mode);
+	case S_IFDIR:
+		return cpa_do_mkdir(h_dir, h, ca->mode);
+	case S_IFLNK:
+		return cpa_do_symlink(h_dir, h, ca->link);
+	default:
+		return cpa_do_mknod(h_dir, h, ca->mode, ca->rdev);
+	}
+}
+
+/* Attach the branch 0 object @h to the negative union dentry @dentry. */
+static int cpa_instantiate(struct dentry *dentry, struct dentry *h,
+			   struct inode *inode)
+{
+	struct cpa_entry *e = cpa_entry_alloc(1);
+
+	if (!e)
+		return -ENOMEM;
+	e->h[0].bindex = 0;
+	e->h[0].dentry = dget(h);
+	if (inode) {
+		ihold(inode);
+	} else {
+		inode = cpa_entry_inode(dentry->d_sb, e);
+		if (IS_ERR(inode)) {
+			cpa_entry_free(e);
+			return PTR_ERR(inode);
+		}
+	}
+	/* A negative dentry may still carry the entry of a removed object. */
+	cpa_entry_free(dentry->d_fsdata);
+	dentry->d_fsdata = e;
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+static int cpa_create_object(struct inode *dir, struct dentry *dentry,
+			     const struct cpa_cattr *ca, struct inode *inode)
+{
+	struct super_block *sb = dir->i_sb;
+	const struct qstr *q = &dentry->d_name;
+	struct dentry *upperdir, *h;
+	struct inode *h_dir;
+	const struct cred *old;
+	int err, wh;
+
+	if (!cpa_sb_writable(sb))
+		return -EROFS;
+	err = cpa_check_name(dentry);
+	if (err)
+		return err;
+	err = cpa_copy_up(dentry->d_parent);
+	if (err)
+		return err;
+	upperdir = cpa_entry_upper(CPA_E(dentry->d_parent));
+	h_dir = d_inode(upperdir);
+
+	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+	if (err)
+		return err;
+	old = cpa_override_creds_owner(sb);
+	inode_lock_nested(h_dir, I_MUTEX_PARENT);
+	wh = cpa_wh_test(upperdir, q->name, q->len);
+	h = lookup_one_len(q->name, upperdir, q->len);
+	if (IS_ERR(h)) {
+		err = PTR_ERR(h);
+		goto out_unlock;
+	}
+	err = wh < 0 ? wh : d_is_positive(h) ? -EEXIST : 0;
+	if (!err)
+		err = cpa_h_make(h_dir, h, ca);
+	if (err)
+		goto out_dput;
+
+	if (wh > 0) {
+		/* Nothing of the lower directory may show through. */
+		if (d_is_dir(h))
+			err = cpa_wh_make_opaque(sb, h);
+		if (!err)
+			err = cpa_wh_remove(upperdir, q->name, q->len);
+		if (err) {
+			if (d_is_dir(h))
+				cpa_wh_clear_dir(sb, h);
+			if (d_is_dir(h))
+				cpa_do_rmdir(h_dir, h);
+			else
+				cpa_do_unlink(h_dir, h);
+			goto out_dput;
+		}
+	}
+	err = cpa_instantiate(dentry, h, inode);
+	if (!err) {
+		cpa_dir_changed(dir);
+		cpa_copyattr(dir);
+	}
+out_dput:
+	dput(h);
+out_unlock:
+	inode_unlock(h_dir);
+	cpa_revert_creds(old);
+	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+	return err;
+}
+
+int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
+	       struct dentry *dentry, umode_t mode, bool excl)
+{
+	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFREG };
+
+	return cpa_create_object(dir, dentry, &ca, NULL);
+}
+
+int cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
+	      struct dentry *dentry, umode_t mode)
+{
+	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFDIR };
+
+	return cpa_create_object(dir, dentry, &ca, NULL);
+}
+
+int cpa_mknod(struct cpa_idmap *idmap, struct inode *dir,
+	      struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	struct cpa_cattr ca = { .mode = mode, .rdev = rdev };
+
+	return cpa_create_object(dir, dentry, &ca, NULL);
+}
+
+int cpa_symlink(struct cpa_idmap *idmap, struct inode *dir,
+		struct dentry *dentry, const char *target)
+{
+	struct cpa_cattr ca = { .mode = S_IFLNK | 0777, .link = target };
+
+	return cpa_create_object(dir, dentry, &ca, NULL);
+}
+
+int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
+{
+	struct inode *inode = d_inode(old);
+	struct cpa_cattr ca = { .mode = inode->i_mode };
+	int err;
+
+	err = cpa_copy_up(old);
+	if (err)
+		return err;
+	ca.hardlink = cpa_entry_upper(CPA_E(old));
+	err = cpa_create_object(dir, new, &ca, inode);
+	if (!err)
+		cpa_copyattr(inode);
+	return err;
+}
+
+/*
+ * Remove @dentry: its object on branch 0, if any, and a whiteout hides what
+ * lower branches hold.  The whiteout comes first, so that a failure never
+ * uncovers a lower object.
+ */
+static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
+{
+	struct super_block *sb = dir->i_sb;
+	const struct qstr *q = &dentry->d_name;
+	struct dentry *upperdir, *upper;
+	struct inode *h_dir;
+	const struct cred *old;
+	int err, lower;
+
+	if (!cpa_sb_writable(sb))
+		return -EROFS;
+	if (is_dir) {
+		err = cpa_dir_empty(dentry);
+		if (err)
+			return err;
+	}
+	err = cpa_copy_up(dentry->d_parent);
+	if (err)
+		return err;
+	upperdir = cpa_entry_upper(CPA_E(dentry->d_parent));
+	h_dir = d_inode(upperdir);
+	upper = cpa_entry_upper(CPA_E(dentry));
+
+	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+	if (err)
+		return err;
+	old = cpa_override_creds(sb);
+	lower = cpa_lower_exists(dentry);
+	if (lower < 0) {
+		err = lower;
+		goto out_revert;
+	}
+	if (upper && is_dir) {
+		err = cpa_wh_clear_dir(sb, upper);
+		if (err)
+			goto out_revert;
+	}
+
+	inode_lock_nested(h_dir, I_MUTEX_PARENT);
+	if (lower)
+		err = cpa_wh_create(sb, upperdir, q->name, q->len);
+	if (!err && upper) {
+		if (upper->d_parent != upperdir || d_unhashed(upper))
+			err = -ESTALE;
+		else if (is_dir)
+			err = cpa_do_rmdir(h_dir, upper);
+		else
+			err = cpa_do_unlink(h_dir, upper);
+		if (err && lower)
+			cpa_wh_remove(upperdir, q->name, q->len);
+	}
+	inode_unlock(h_dir);
+	if (err)
+		goto out_revert;
+
+	cpa_dir_changed(dir);
+	cpa_copyattr(dir);
+	if (is_dir || !upper)
+		clear_nlink(d_inode(dentry));
+	else
+		cpa_copyattr(d_inode(dentry));
+out_revert:
+	cpa_revert_creds(old);
+	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+	return err;
+}
+
+int cpa_unlink(struct inode *dir, struct dentry *dentry)
+{
+	return cpa_remove(dir, dentry, false);
+}
+
+int cpa_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	return cpa_remove(dir, dentry, true);
+}
+
+/* A directory that lower branches also hold cannot move as a whole yet. */
+static bool cpa_dir_merged(struct dentry *dentry)
+{
+	struct cpa_entry *e = CPA_E(dentry);
+
+	return d_is_dir(dentry) && (e->count > 1 || !cpa_entry_upper(e));
+}
+
+int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
+	       struct dentry *old, struct inode *newdir, struct dentry *new,
+	       unsigned int flags)
+{
+	struct super_block *sb = olddir->i_sb;
+	bool exchange = flags & RENAME_EXCHANGE;
+	struct dentry *oldup, *newup, *h_old, *h_new, *trap;
+	const struct cred *cred;
+	int err, lower = 0, wh = 0;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if (!cpa_sb_writable(sb))
+		return -EROFS;
+	err = cpa_check_name(new);
+	if (err)
+		return err;
+	if (cpa_dir_merged(old) || (exchange && cpa_dir_merged(new)))
+		return -EXDEV;
+	if (!exchange && d_really_is_positive(new) && d_is_dir(new)) {
+		err = cpa_dir_empty(new);
+		if (err)
+			return err;
+	}
+
+	err = cpa_copy_up(old);
+	if (!err && exchange)
+		err = cpa_copy_up(new);
+	if (!err)
+		err = cpa_copy_up(new->d_parent);
+	if (err)
+		return err;
+	oldup = cpa_entry_upper(CPA_E(old->d_parent));
+	newup = cpa_entry_upper(CPA_E(new->d_parent));
+	h_old = cpa_entry_upper(CPA_E(old));
+
+	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+	if (err)
+		return err;
+	cred = cpa_override_creds(sb);
+	if (!exchange) {
+		lower = cpa_lower_exists(old);
+		if (lower < 0) {
+			err = lower;
+			goto out_revert;
+		}
+		/* An emptied target directory still holds whiteouts. */
+		if (d_really_is_positive(new) && d_is_dir(new) &&
+		    cpa_entry_upper(CPA_E(new))) {
+			err = cpa_wh_clear_dir(sb, cpa_entry_upper(CPA_E(new)));
+			if (err)
+				goto out_revert;
+		}
+	}
+
+	trap = lock_rename(newup, oldup);
+	if (IS_ERR(trap)) {
+		err = PTR_ERR(trap);
+		goto out_revert;
+	}
+	h_new = lookup_one_len(new->d_name.name, newup, new->d_name.len);
+	if (IS_ERR(h_new)) {
+		err = PTR_ERR(h_new);
+		goto out_unlock;
+	}
+	err = -ESTALE;
+	if (h_old->d_parent != oldup || d_unhashed(h_old) || trap == h_old ||
+	    trap == h_new)
+		goto out_dput;
+	err = -EEXIST;
+	if ((flags & RENAME_NOREPLACE) && d_is_positive(h_new))
+		goto out_dput;
+	if (!exchange) {
+		wh = cpa_wh_test(newup, new->d_name.name, new->d_name.len);
+		err = wh;
+		if (wh < 0)
+			goto out_dput;
+		err = lower ? cpa_wh_create(sb, oldup, old->d_name.name,
+					    old->d_name.len) : 0;
+		if (err)
+			goto out_dput;
+	}
+	err = cpa_do_rename(d_inode(oldup), h_old, d_inode(newup), h_new,
+			    flags);
+	if (err) {
+		if (lower)
+			cpa_wh_remove(oldup, old->d_name.name, old->d_name.len);
+		goto out_dput;
+	}
+	if (wh > 0) {
+		if (d_is_dir(h_old))
+			err = cpa_wh_make_opaque(sb, h_old);
+		if (!err)
+			err = cpa_wh_remove(newup, new->d_name.name,
+					    new->d_name.len);
+	}
+	cpa_dir_changed(olddir);
+	cpa_dir_changed(newdir);
+out_dput:
+	dput(h_new);
+out_unlock:
+	unlock_rename(newup, oldup);
+out_revert:
+	cpa_revert_creds(cred);
+	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+	if (!err) {
+		cpa_copyattr(olddir);
+		cpa_copyattr(newdir);
+		if (d_really_is_positive(new) && !exchange)
+			cpa_copyattr(d_inode(new));
+	}
+	return err;
+}

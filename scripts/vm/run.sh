@@ -34,6 +34,10 @@ usage: ${0##*/} --kernel KVER [options] -- GUEST-SCRIPT [ARGS...]
   --console         also stream the kernel console (ttyS0) live
   -h, --help        this help
 
+Options may also come from a "# vm-args: ..." line of the guest script (the
+command line's win), and host commands to run before the boot from
+"# vm-host-prepare: CMD" lines (see below).
+
 The guest script runs with bash as root in a writable overlay of the host
 root, cwd = the repository, with CPPAUFS_REPO, CPPAUFS_BUILD, CPPAUFS_KVER,
 CPPAUFS_MODULE and CPPAUFS_EXPECT_DMESG (append EREs of expected kernel
@@ -42,6 +46,20 @@ EOF
 }
 
 die() { echo "vm-run: $*" >&2; exit 2; }
+
+# A guest script may carry default options on a line of its own, e.g.
+#   # vm-args: --no-module --timeout 400
+# They go before the command line's, which therefore win.
+for ((i = 1; i < $#; i++)); do
+	if [ "${!i}" = -- ]; then
+		j=$((i + 1))
+		if [ -r "${!j}" ]; then
+			read -ra file_args <<<"$(sed -n 's/^# vm-args:[[:space:]]*//p' "${!j}" | head -n 1)"
+			set -- "${file_args[@]}" "$@"
+		fi
+		break
+	fi
+done
 
 kver='' module='' no_module=0 timeout_s=300 mem=2048 keep=0 console=0
 build_dir=${CPPAUFS_BUILD:-$REPO/build/cmake}
@@ -200,6 +218,27 @@ fi
 flock -u 9
 exec 9>&-
 
+# -- host-side preparation ----------------------------------------------------
+# A guest script may ask for host work before the boot (e.g. building with
+# dkms, which is slow under TCG), one command a line:
+#   # vm-host-prepare: tests/vm/dkms_host.sh
+# run with bash in the repository, with CPPAUFS_KVER, CPPAUFS_REPO and
+# CPPAUFS_VM_DIR (build/vm/<kver>, also visible in the guest at the same
+# path) set.  Exit status 77 skips the run, any other failure fails it.
+while IFS= read -r prep; do
+	echo "vm-run: host-prepare: $prep"
+	prc=0
+	(cd "$REPO" && CPPAUFS_KVER=$kver CPPAUFS_REPO=$REPO CPPAUFS_VM_DIR=$cache \
+		bash -c "$prep") || prc=$?
+	if [ "$prc" -eq 77 ]; then
+		echo "vm-run: SKIP kernel=$kver test=$test_name: host preparation skipped"
+		exit 77
+	elif [ "$prc" -ne 0 ]; then
+		echo "vm-run: FAIL kernel=$kver test=$test_name: host preparation failed ($prc): $prep"
+		exit 1
+	fi
+done < <(sed -n 's/^# vm-host-prepare:[[:space:]]*//p' "$script")
+
 # -- per-run directory (the guest's writable "results" share) -----------------
 run=$(mktemp -d "${TMPDIR:-/tmp}/cppaufs-vm.XXXXXX")
 qpid='' tpid='' cpid=''
@@ -226,14 +265,14 @@ case $script in
 esac
 
 # The guest sources vm.env with bash: quote everything with %q.
-guest_timeout=$((timeout_s - 25))
 {
 	printf 'CPPAUFS_REPO=%q\n' "$REPO"
 	printf 'CPPAUFS_BUILD=%q\n' "$build_dir"
 	printf 'CPPAUFS_KVER=%q\n' "$kver"
+	printf 'CPPAUFS_VM_DIR=%q\n' "$cache"
 	printf 'VM_MODULE=%q\n' "$module"
 	printf 'VM_SCRIPT=%q\n' "$guest_script"
-	printf 'VM_TEST_TIMEOUT=%q\n' "$guest_timeout"
+	printf 'VM_TOTAL_TIMEOUT=%q\n' "$timeout_s"
 	printf 'VM_ARGS=('; printf ' %q' "$@"; printf ' )\n'
 	printf 'VM_DISKS=('
 	for d in "${disks[@]}"; do printf ' %q' "${d%%:*}"; done
@@ -310,7 +349,7 @@ else
 	[ "${st[insmod]:-0}" = 0 ] || reasons+=("insmod $module failed")
 	case ${st[test]:-missing} in
 	0 | 77) ;;
-	124 | 137) reasons+=("the test timed out in the guest (after ${guest_timeout}s)") ;;
+	124 | 137) reasons+=("the test timed out in the guest (after ${st[test_timeout]:-?}s)") ;;
 	*) reasons+=("the test exited with status ${st[test]:-missing}") ;;
 	esac
 	[ "${st[umount]:-0}" = 0 ] || reasons+=("leftover mounts could not be unmounted")

@@ -78,7 +78,7 @@ mapfile -t base_ids < <(awk '{print $1}' /proc/self/mountinfo)
 # -- 2. the test ---------------------------------------------------------------
 test_rc=1
 if [ "$insmod_rc" -eq 0 ]; then
-	export CPPAUFS_REPO CPPAUFS_BUILD CPPAUFS_KVER CPPAUFS_MODULE="${VM_MODULE:-}"
+	export CPPAUFS_REPO CPPAUFS_BUILD CPPAUFS_KVER CPPAUFS_VM_DIR CPPAUFS_MODULE="${VM_MODULE:-}"
 	export CPPAUFS_EXPECT_DMESG="$R/expect-dmesg" CPPAUFS_VM=1
 	: >"$CPPAUFS_EXPECT_DMESG"
 	cd "$CPPAUFS_REPO" || exit 1
@@ -88,7 +88,13 @@ if [ "$insmod_rc" -eq 0 ]; then
 	# so a background process that the test leaves behind cannot keep us
 	# waiting for EOF.  setsid: the test gets a session of its own (and no
 	# controlling terminal); timeout -k: SIGKILL if SIGTERM is ignored.
-	timeout -k 10 "$VM_TEST_TIMEOUT" setsid bash "$VM_SCRIPT" \
+	# What is left of run.sh's budget, less ~5 s before the kernel's clock
+	# starts and 20 s for the clean-up and the report.
+	up=$(cut -d. -f1 /proc/uptime)
+	test_timeout=$((VM_TOTAL_TIMEOUT - up - 25))
+	[ "$test_timeout" -ge 5 ] || test_timeout=5
+	status test_timeout "$test_timeout"
+	timeout -k 5 "$test_timeout" setsid bash "$VM_SCRIPT" \
 		"${VM_ARGS[@]}" </dev/null >/dev/ttyS1 2>&1
 	test_rc=$?
 	cd /

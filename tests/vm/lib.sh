@@ -246,5 +246,12 @@ _cpa_on_exit() {
 	exit 1
 }
 
+# A signal (the rig's timeout sends TERM) is a failure, not a clean exit.
+_cpa_on_signal() {
+	_cpa_last_err="signal $1 (timeout?) during: $2"
+	exit 143
+}
+trap '_cpa_on_signal TERM "$BASH_COMMAND"' TERM
+trap '_cpa_on_signal INT "$BASH_COMMAND"' INT
 trap '_cpa_on_err "$LINENO" "$BASH_COMMAND" "$?"' ERR
 trap _cpa_on_exit EXIT

@@ -253,6 +253,8 @@ static struct dentry *cpa_copy_tmp(struct super_block *sb,
 	char name[32];
 	int err;
 
+	if (len < 0 || len > st->size)
+		len = st->size;
 	snprintf(name, sizeof(name), "#%x", atomic_inc_return(&sbi->tmp_seq));
 	inode_lock_nested(d_inode(workdir), I_MUTEX_PARENT);
 	tmp.dentry = lookup_one_len(name, workdir, strlen(name));
@@ -319,6 +321,36 @@ out_unlock:
 	return target;
 }
 
+/*
+ * Copy the branch object @lower (attributes @st) to @name in the branch 0
+ * directory @upperdir.  A copy already there, made by copying up a whole
+ * directory, is taken as it is.  Returns it, referenced, or an ERR_PTR.
+ */
+static struct dentry *cpa_copy_object(struct super_block *sb,
+				      const struct path *lower,
+				      const struct kstat *st, loff_t len,
+				      struct dentry *upperdir,
+				      const struct qstr *name)
+{
+	struct dentry *tmp, *upper;
+
+	upper = cpa_do_lookup(upperdir, name->name, name->len);
+	if (IS_ERR(upper) || (d_is_positive(upper) &&
+			      (d_inode(upper)->i_mode & S_IFMT) ==
+			      (st->mode & S_IFMT)))
+		return upper;
+	dput(upper);
+
+	tmp = cpa_copy_tmp(sb, lower, st, len);
+	if (IS_ERR(tmp))
+		return tmp;
+	upper = cpa_copy_install(sb, tmp, upperdir, name);
+	if (IS_ERR(upper))
+		cpa_remove_tmp(CPA_SB(sb)->workdir, tmp);
+	dput(tmp);
+	return upper;
+}
+
 /* Copy up @dentry, whose parent is on branch 0 already. */
 static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 {
@@ -327,7 +359,7 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 	struct inode *inode = d_inode(dentry);
 	struct cpa_inode *ci = CPA_I(inode);
 	struct name_snapshot name;
-	struct dentry *parent, *tmp, *upper;
+	struct dentry *parent, *upper;
 	const struct cred *old;
 	struct path lower;
 	struct kstat st;
@@ -353,20 +385,12 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 	if (len < 0 || len > st.size)
 		len = st.size;
 
-	tmp = cpa_copy_tmp(sb, &lower, &st, len);
-	if (IS_ERR(tmp)) {
-		err = PTR_ERR(tmp);
-		goto out_revert;
-	}
-	upper = cpa_copy_install(sb, tmp, cpa_entry_upper(CPA_E(parent)),
-				 &name.name);
+	upper = cpa_copy_object(sb, &lower, &st, len,
+				cpa_entry_upper(CPA_E(parent)), &name.name);
 	if (IS_ERR(upper)) {
 		err = PTR_ERR(upper);
-		cpa_remove_tmp(CPA_SB(sb)->workdir, tmp);
-		dput(tmp);
 		goto out_revert;
 	}
-	dput(tmp);
 
 	/* The union inode keeps its number. */
 	err = cpa_xino_set(sb, 0, d_inode(upper), inode->i_ino);
@@ -424,4 +448,111 @@ int cpa_copy_up_len(struct dentry *dentry, loff_t len)
 int cpa_copy_up(struct dentry *dentry)
 {
 	return cpa_copy_up_len(dentry, -1);
+}
+
+/* Copying a directory tree: what one level needs. */
+struct cpa_tree {
+	struct super_block *sb;
+	const struct cpa_entry *e;	/* the directory, slot 0 set */
+	int depth;
+};
+
+static int cpa_copy_tree_entry(const char *name, int len, void *arg);
+
+/* Copy everything listed in the directory of @e to its slot 0. */
+static int cpa_copy_tree_dir(struct super_block *sb, const struct cpa_entry *e,
+			     int depth)
+{
+	struct cpa_tree t = { .sb = sb, .e = e, .depth = depth };
+
+	if (depth > 256)
+		return -ELOOP;
+	return cpa_dir_for_each(sb, e, cpa_copy_tree_entry, &t);
+}
+
+static int cpa_copy_tree_entry(const char *name, int len, void *arg)
+{
+	struct cpa_tree *t = arg;
+	struct super_block *sb = t->sb;
+	struct qstr q = QSTR_INIT(name, len);
+	struct dentry *upper = NULL;
+	struct cpa_entry *ce;
+	struct path lower;
+	struct kstat st;
+	unsigned long ino;
+	int err;
+
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	ce = cpa_lookup_entry(sb, t->e, 0, name, len);
+	if (IS_ERR_OR_NULL(ce))
+		return PTR_ERR_OR_ZERO(ce);
+
+	if (!ce->h[0].dentry) {
+		lower.mnt = cpa_branch(sb, ce->h[1].bindex)->path.mnt;
+		lower.dentry = ce->h[1].dentry;
+		err = cpa_do_getattr(&lower, &st, STATX_BASIC_STATS,
+				     AT_STATX_SYNC_AS_STAT);
+		if (err)
+			goto out;
+		upper = cpa_copy_object(sb, &lower, &st, -1,
+					cpa_entry_upper(t->e), &q);
+		if (IS_ERR(upper)) {
+			err = PTR_ERR(upper);
+			goto out;
+		}
+		/* The copy keeps the union inode number of the original. */
+		err = cpa_xino_ino(sb, ce->h[1].bindex, d_inode(lower.dentry),
+				   &ino);
+		if (!err)
+			err = cpa_xino_set(sb, 0, d_inode(upper), ino);
+		if (err)
+			goto out;
+		ce->h[0].dentry = upper;
+		upper = NULL;
+	}
+	err = 0;
+	if (d_is_dir(ce->h[0].dentry) && ce->count > 1)
+		err = cpa_copy_tree_dir(sb, ce, t->depth + 1);
+out:
+	if (!IS_ERR_OR_NULL(upper))
+		dput(upper);
+	cpa_entry_free(ce);
+	return err;
+}
+
+/*
+ * Copy up the directory @dentry with everything the union shows in it, and
+ * make the copy opaque: from then on it stands alone on branch 0 and can
+ * move like any directory of branch 0.
+ */
+int cpa_copy_up_tree(struct dentry *dentry)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct cpa_entry *e = CPA_E(dentry);
+	struct vfsmount *mnt = cpa_branch(sb, 0)->path.mnt;
+	const struct cred *old;
+	int err;
+
+	err = cpa_copy_up(dentry);
+	if (err || e->count == 1 || e->opaque)
+		return err;
+
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
+	old = cpa_override_creds(sb);
+	err = cpa_copy_tree_dir(sb, e, 0);
+	if (!err)
+		err = cpa_wh_make_opaque(sb, cpa_entry_upper(e));
+	cpa_revert_creds(old);
+	mnt_drop_write(mnt);
+	if (err)
+		return err;
+
+	smp_store_release(&e->opaque, true);
+	/* Cached children may still point below: let them be looked up anew. */
+	shrink_dcache_parent(dentry);
+	cpa_dir_changed(d_inode(dentry));
+	return 0;
 }

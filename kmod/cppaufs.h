@@ -246,6 +246,7 @@ void cpa_path_real(const struct dentry *dentry, struct path *path);
 /* copy_up.c */
 int cpa_copy_up(struct dentry *dentry);
 int cpa_copy_up_len(struct dentry *dentry, loff_t len);
+int cpa_copy_up_tree(struct dentry *dentry);
 
 /* dir.c */
 int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
@@ -271,6 +272,9 @@ extern const struct file_operations cpa_dir_fops;
 void cpa_dir_cache_put(struct cpa_dir_cache *cache);
 void cpa_dir_changed(struct inode *dir);
 int cpa_dir_empty(struct dentry *dentry);
+int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
+		     int (*fn)(const char *name, int len, void *arg),
+		     void *arg);
 
 /* whiteout.c */
 bool cpa_is_wh_name(const char *name, int len);

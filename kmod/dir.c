@@ -290,12 +290,15 @@ int cpa_rmdir(struct inode *dir, struct dentry *dentry)
 	return cpa_remove(dir, dentry, true);
 }
 
-/* A directory that lower branches also hold cannot move as a whole yet. */
-static bool cpa_dir_merged(struct dentry *dentry)
+/*
+ * A directory that lower branches also hold moves as a whole: its merged
+ * content is copied up first, into an opaque directory.
+ */
+static int cpa_rename_prepare_dir(struct dentry *dentry)
 {
-	struct cpa_entry *e = CPA_E(dentry);
-
-	return d_is_dir(dentry) && (e->count > 1 || !cpa_entry_upper(e));
+	if (!d_really_is_positive(dentry) || !d_is_dir(dentry))
+		return 0;
+	return cpa_copy_up_tree(dentry);
 }
 
 int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
@@ -306,7 +309,7 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 	bool exchange = flags & RENAME_EXCHANGE;
 	struct dentry *oldup, *newup, *h_old, *h_new, *trap;
 	const struct cred *cred;
-	int err, lower = 0, wh = 0;
+	int err, lower = 0, new_lower = 0, wh = 0;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
@@ -315,13 +318,16 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 	err = cpa_check_name(new);
 	if (err)
 		return err;
-	if (cpa_dir_merged(old) || (exchange && cpa_dir_merged(new)))
-		return -EXDEV;
 	if (!exchange && d_really_is_positive(new) && d_is_dir(new)) {
 		err = cpa_dir_empty(new);
 		if (err)
 			return err;
 	}
+	err = cpa_rename_prepare_dir(old);
+	if (!err && exchange)
+		err = cpa_rename_prepare_dir(new);
+	if (err)
+		return err;
 
 	err = cpa_copy_up(old);
 	if (!err && exchange)
@@ -340,8 +346,10 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 	cred = cpa_override_creds(sb);
 	if (!exchange) {
 		lower = cpa_lower_exists(old);
-		if (lower < 0) {
-			err = lower;
+		if (lower >= 0 && d_is_dir(old))
+			new_lower = cpa_lower_exists(new);
+		if (lower < 0 || new_lower < 0) {
+			err = lower < 0 ? lower : new_lower;
 			goto out_revert;
 		}
 		/* An emptied target directory still holds whiteouts. */
@@ -387,13 +395,11 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 			cpa_wh_remove(oldup, old->d_name.name, old->d_name.len);
 		goto out_dput;
 	}
-	if (wh > 0) {
-		if (d_is_dir(h_old))
-			err = cpa_wh_make_opaque(sb, h_old);
-		if (!err)
-			err = cpa_wh_remove(newup, new->d_name.name,
-					    new->d_name.len);
-	}
+	/* Nothing below the new name may show through a moved directory. */
+	if (!exchange && d_is_dir(h_old) && (wh > 0 || new_lower > 0))
+		err = cpa_wh_make_opaque(sb, h_old);
+	if (!err && wh > 0)
+		err = cpa_wh_remove(newup, new->d_name.name, new->d_name.len);
 	cpa_dir_changed(olddir);
 	cpa_dir_changed(newdir);
 out_dput:

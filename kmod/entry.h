@@ -86,6 +86,11 @@ struct cpa_hdentry {
  */
 struct cpa_entry {
 	int count;		/* slots, slot 0 included */
+	/*
+	 * Set once, when a directory was copied up as a whole and made
+	 * opaque: from then on only slot 0 counts.
+	 */
+	bool opaque;
 	struct cpa_hdentry h[];
 };
 
@@ -142,7 +147,9 @@ static inline struct dentry *cpa_entry_upper(const struct cpa_entry *e)
 static inline struct dentry *cpa_entry_dentry(const struct cpa_entry *e,
 					      int i)
 {
-	return i ? e->h[i].dentry : cpa_entry_upper(e);
+	if (!i)
+		return cpa_entry_upper(e);
+	return smp_load_acquire(&e->opaque) ? NULL : e->h[i].dentry;
 }
 
 /* The topmost slot of a positive union dentry. */

@@ -284,12 +284,13 @@ static int cpa_rd_branch(struct cpa_rdbuild *rd, const struct path *path)
 	return err;
 }
 
-static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
+/* The merged listing of the directory whose branch dentries are @e. */
+static struct cpa_dir_cache *cpa_dir_list(struct super_block *sb,
+					  const struct cpa_entry *e)
 {
-	struct cpa_entry *e = CPA_E(dentry);
 	struct cpa_rdbuild rd = {
 		.ctx.actor	= cpa_rd_actor,
-		.sb		= dentry->d_sb,
+		.sb		= sb,
 		.names		= RB_ROOT,
 	};
 	const struct cred *old;
@@ -301,10 +302,10 @@ static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
 	cpa_objects_inc();
 	refcount_set(&rd.cache->ref, 1);
 
-	old = cpa_override_creds(dentry->d_sb);
+	old = cpa_override_creds(sb);
 	for (i = 0; i < e->count && !err; i++) {
 		struct path path = {
-			.mnt = cpa_branch(dentry->d_sb, e->h[i].bindex)->path.mnt,
+			.mnt = cpa_branch(sb, e->h[i].bindex)->path.mnt,
 			.dentry = cpa_entry_dentry(e, i),
 		};
 
@@ -324,6 +325,31 @@ static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
 		return ERR_PTR(err);
 	}
 	return rd.cache;
+}
+
+static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
+{
+	return cpa_dir_list(dentry->d_sb, CPA_E(dentry));
+}
+
+/*
+ * Call @fn for each name the directory with branch dentries @e lists, in
+ * listing order, until it returns non-zero.
+ */
+int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
+		     int (*fn)(const char *name, int len, void *arg),
+		     void *arg)
+{
+	struct cpa_dir_cache *cache = cpa_dir_list(sb, e);
+	unsigned int i;
+	int err = 0;
+
+	if (IS_ERR(cache))
+		return PTR_ERR(cache);
+	for (i = 0; i < cache->count && !err; i++)
+		err = fn(cache->ents[i]->name, cache->ents[i]->len, arg);
+	cpa_dir_cache_put(cache);
+	return err;
 }
 
 /* 0 if the union directory @dentry lists nothing, else -ENOTEMPTY. */

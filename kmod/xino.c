@@ -390,6 +390,10 @@ int cpa_xino_set(struct super_block *sb, int bindex,
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
 	struct cpa_xino *xi = sbi->xino;
+	u32 gen = h_inode->i_generation;
+	unsigned long cur;
+	void *entry;
+	u32 sgen;
 	int err;
 
 	if (WARN_ON_ONCE(ino > CPA_XINO_INO_MAX))
@@ -397,8 +401,15 @@ int cpa_xino_set(struct super_block *sb, int bindex,
 	if (cpa_xino_is_root(sbi, bindex, h_inode->i_ino))
 		return 0;
 	mutex_lock(&xi->lock);
-	err = cpa_xino_store(xi, bindex, h_inode->i_ino, h_inode->i_generation,
-			     ino);
+	entry = xa_load(&sbi->branches[bindex].xino, h_inode->i_ino);
+	if (entry) {
+		cpa_xino_unpack(entry, &cur, &sgen);
+		if (cur == ino && sgen == gen) {
+			mutex_unlock(&xi->lock);
+			return 0;
+		}
+	}
+	err = cpa_xino_store(xi, bindex, h_inode->i_ino, gen, ino);
 	/* A number from elsewhere must never be handed out again. */
 	if (!err && atomic64_read(&sbi->next_ino) <= ino)
 		atomic64_set(&sbi->next_ino, ino + 1);

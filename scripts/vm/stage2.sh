@@ -89,9 +89,10 @@ if [ "$insmod_rc" -eq 0 ]; then
 	# waiting for EOF.  setsid: the test gets a session of its own (and no
 	# controlling terminal); timeout -k: SIGKILL if SIGTERM is ignored.
 	# What is left of run.sh's budget, less ~5 s before the kernel's clock
-	# starts and 20 s for the clean-up and the report.
+	# starts and 30 s for the clean-up and the report (a loaded host makes
+	# both slow).
 	up=$(cut -d. -f1 /proc/uptime)
-	test_timeout=$((VM_TOTAL_TIMEOUT - up - 25))
+	test_timeout=$((VM_TOTAL_TIMEOUT - up - 35))
 	[ "$test_timeout" -ge 5 ] || test_timeout=5
 	status test_timeout "$test_timeout"
 	timeout -k 5 "$test_timeout" setsid bash "$VM_SCRIPT" \

@@ -53,5 +53,10 @@ if ! dkms build -m cppaufs -v "$ver" -k "$kver" "${trees[@]}"; then
 	exit 1
 fi
 dkms install -m cppaufs -v "$ver" -k "$kver" "${trees[@]}"
-dkms status -m cppaufs "${trees[@]}"
+st=$(dkms status -m cppaufs "${trees[@]}" 2>&1)
+echo "$st"
+grep -q "^cppaufs/$ver, $kver, .*: installed" <<<"$st" || {
+	echo "dkms_host: dkms status does not say installed"
+	exit 1
+}
 modinfo -k "$kver" -n cppaufs

@@ -3,24 +3,21 @@
 # made on the host (in isolation, see dkms_host.sh) is loaded by modprobe in
 # the VM, and a union is mounted through mount(8) -t cppaufs, which runs the
 # /sbin/mount.cppaufs helper installed into the VM's root.
-# vm-args: --no-module --timeout 300
+# vm-args: --no-module --timeout 420
 # vm-host-prepare: tests/vm/dkms_host.sh
 . "$(dirname "$0")/lib.sh"
 
 kver=$(uname -r)
 D=$CPPAUFS_VM_DIR/dkms
-ver=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' dkms.conf)
-trees=(--dkmstree "$D/tree" --sourcetree "$D/src")
 
 section "dkms install (done on the host, see dkms_host.sh)"
 # What `dkms install` and depmod wrote into /lib/modules/$kver on the host
 # (an overlay there): apply it to this VM's own, throw-away /lib/modules.
 run cp -a "$D/modules-upper/." "/lib/modules/$kver/"
-run dkms status -m cppaufs "${trees[@]}"
-ok grep -q "cppaufs/$ver, $kver, .*: installed" <(dkms status -m cppaufs "${trees[@]}")
-run modinfo -k "$kver" -n cppaufs
-assert_eq "/lib/modules/$kver/updates/dkms" "$(dirname "$(modinfo -k "$kver" -n cppaufs)")" \
-	"directory of the installed module"
+# (No `dkms status` here: it reads and decompresses modules, which takes a
+# minute under TCG; dkms_host.sh checked it.)
+ko=$(modinfo -k "$kver" -n cppaufs)
+assert_eq "/lib/modules/$kver/updates/dkms" "$(dirname "$ko")" "directory of $ko"
 
 section "modprobe"
 ok test ! -d /sys/module/cppaufs

@@ -398,8 +398,10 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 		pr_warn_ratelimited("xino: cannot record %pd (%d)\n", upper,
 				    err);
 	err = 0;
+	/* Publish the copy only once it is complete (pairs with acquire). */
 	if (!ci->upper)
 		smp_store_release(&ci->upper, igrab(d_inode(upper)));
+	/* Likewise for lockless readers of the entry (cpa_entry_upper). */
 	smp_store_release(&e->h[0].dentry, upper);
 	cpa_copyattr(inode);
 	pr_debug("copied up %pd2\n", dentry);
@@ -550,6 +552,7 @@ int cpa_copy_up_tree(struct dentry *dentry)
 	if (err)
 		return err;
 
+	/* Slot 0 holds the whole tree now (pairs with cpa_entry_dentry). */
 	smp_store_release(&e->opaque, true);
 	/* Cached children may still point below: let them be looked up anew. */
 	shrink_dcache_parent(dentry);

@@ -140,6 +140,7 @@ static inline struct cpa_branch *cpa_branch(const struct super_block *sb,
 /* The object on branch 0, or NULL. */
 static inline struct dentry *cpa_entry_upper(const struct cpa_entry *e)
 {
+	/* Pairs with the release in copy-up: the copy is complete. */
 	return smp_load_acquire(&e->h[0].dentry);
 }
 
@@ -149,6 +150,7 @@ static inline struct dentry *cpa_entry_dentry(const struct cpa_entry *e,
 {
 	if (!i)
 		return cpa_entry_upper(e);
+	/* Pairs with the release in cpa_copy_up_tree(). */
 	return smp_load_acquire(&e->opaque) ? NULL : e->h[i].dentry;
 }
 
@@ -176,6 +178,7 @@ static inline struct inode *cpa_inode_real(const struct inode *inode)
 {
 	struct cpa_inode *ci = CPA_I(inode);
 
+	/* Pairs with the release in copy-up: the copy is complete. */
 	return smp_load_acquire(&ci->upper) ?: ci->real;
 }
 

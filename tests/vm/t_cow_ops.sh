@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-args: --timeout 900
+# vm-args: --timeout 420
 # Every namespace operation through the union against each place an object
 # can live: only on the writable branch (up), only on a lower branch (lo),
 # on both (both: the upper one shadows the lower one) and whited out (wh:

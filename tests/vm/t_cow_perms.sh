@@ -5,17 +5,20 @@
 # a 0600 root file (also after a copy-up), setuid/setgid dropped on write to
 # a copied-up file exactly as on a plain tmpfs, no create/remove in a
 # directory it cannot write, sticky directories, and the internal files of
-# the writable branch unreachable through the union.
+# the writable branch unreachable through the union.  Branches on one ext4
+# (on tmpfs, creating a new name currently deadlocks; see t_cow_ops.sh).
 . "$(dirname "$0")/lib.sh"
 require_module
 section() { _cpa_say ""; _cpa_say "== $* == [${SECONDS}s]"; }
 
 T=/tmp/cow-perms
-mkfs_loop tmpfs "$T" 64M
+mkfs_loop ext4 "$T"
 chmod 0755 "$T"
 cd "$T"
-mkdir u l2 m plain
+mkdir u l2 m
 chmod 0755 u l2 m
+# the same operations on a plain tmpfs, outside the union, for comparison
+mkfs_loop tmpfs "$T/plain" 16M
 # nobody, no supplementary groups, no capabilities
 nob() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 
@@ -98,7 +101,7 @@ assert_eq "" "$(ls -A m | grep -E '^(\.wh\.|\.aufs)' || true)" "internal names l
 for n in .aufs.xino .wh..wh.aufs .wh..wh.orph .wh..wh.plnk; do
 	assert_fails_with "No such file" stat "m/$n"
 	assert_fails_with "No such file" nob stat "m/$n"
-	assert_fails_with "No such file" rm -f -- "m/$n/x"
+	assert_fails_with "No such file" rm -- "m/$n/x"
 	assert_fails_with "No such file" mv "m/$n" m/moved
 	assert_fails_with "" bash -c "echo x > m/$n"
 	assert_fails_with "" nob bash -c "echo x > m/$n"

@@ -351,6 +351,44 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 	return upper;
 }
 
+/*
+ * Copy-up of a file with several hard links: the first name copied makes
+ * the pseudo-link, the others link to it (plink.c).  Anything else is
+ * copied as it is.
+ */
+static struct dentry *cpa_copy_up_linked(struct super_block *sb,
+					 struct inode *inode,
+					 const struct path *lower,
+					 const struct kstat *st, loff_t len,
+					 struct dentry *upperdir,
+					 const struct qstr *name)
+{
+	struct dentry *plink, *upper;
+	int err;
+
+	if (!S_ISREG(st->mode) || st->nlink < 2)
+		return cpa_copy_object(sb, lower, st, len, upperdir, name);
+
+	plink = cpa_plink_find(sb, inode->i_ino);
+	if (IS_ERR(plink))
+		return plink;
+	if (plink) {
+		upper = cpa_plink_install(plink, upperdir, name);
+		dput(plink);
+	} else {
+		upper = cpa_copy_object(sb, lower, st, -1, upperdir, name);
+		if (IS_ERR(upper))
+			return upper;
+		err = cpa_plink_add(sb, upper, inode->i_ino);
+		if (err)
+			pr_warn_ratelimited("cannot pseudo-link %pd (%d)\n",
+					    upper, err);
+	}
+	if (!IS_ERR(upper))
+		WRITE_ONCE(CPA_I(inode)->plinked, true);
+	return upper;
+}
+
 /* Copy up @dentry, whose parent is on branch 0 already. */
 static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 {
@@ -385,8 +423,8 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 	if (len < 0 || len > st.size)
 		len = st.size;
 
-	upper = cpa_copy_object(sb, &lower, &st, len,
-				cpa_entry_upper(CPA_E(parent)), &name.name);
+	upper = cpa_copy_up_linked(sb, inode, &lower, &st, len,
+				   cpa_entry_upper(CPA_E(parent)), &name.name);
 	if (IS_ERR(upper)) {
 		err = PTR_ERR(upper);
 		goto out_revert;

@@ -242,11 +242,20 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 			    int bindex, unsigned long ino);
 void cpa_copyattr(struct inode *inode);
 void cpa_path_real(const struct dentry *dentry, struct path *path);
+int cpa_plink_sync(struct dentry *dentry);
 
 /* copy_up.c */
 int cpa_copy_up(struct dentry *dentry);
 int cpa_copy_up_len(struct dentry *dentry, loff_t len);
 int cpa_copy_up_tree(struct dentry *dentry);
+
+/* plink.c */
+struct dentry *cpa_plink_find(struct super_block *sb, unsigned long ino);
+int cpa_plink_add(struct super_block *sb, struct dentry *upper,
+		  unsigned long ino);
+struct dentry *cpa_plink_install(struct dentry *plink, struct dentry *upperdir,
+				 const struct qstr *name);
+unsigned int cpa_plink_nlink(struct inode *inode, unsigned int upper_nlink);
 
 /* dir.c */
 int cpa_create(struct cpa_idmap *idmap, struct inode *dir,

@@ -64,6 +64,7 @@ struct cpa_sb_info {
 	/* internal objects of branch 0 when it is writable, referenced */
 	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
 	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
+	struct dentry *plinkdir;	/* .wh..wh.plnk: pseudo-links */
 	atomic_t tmp_seq;	/* names of staged copies */
 	struct cpa_sysfs sysfs;
 };
@@ -110,6 +111,8 @@ struct cpa_inode {
 	struct inode *upper;
 	/* protects copy-up of this object */
 	struct mutex copy_lock;
+	/* the copy has a pseudo-link (plink.c); set once */
+	bool plinked;
 	/* protects cache and version: serialises directory cache builds */
 	struct mutex lock;
 	struct cpa_dir_cache *cache;

@@ -21,6 +21,12 @@ static int cpa_open(struct inode *inode, struct file *file)
 	struct path realpath;
 	struct file *real;
 
+	if (!(file->f_mode & FMODE_WRITE)) {
+		int err = cpa_plink_sync(file_dentry(file));
+
+		if (err)
+			return err;
+	}
 	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
 		struct dentry *dentry = file_dentry(file);
 		int err = -EROFS;

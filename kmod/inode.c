@@ -27,7 +27,8 @@ void cpa_copyattr(struct inode *inode)
 	inode->i_uid = real->i_uid;
 	inode->i_gid = real->i_gid;
 	inode->i_rdev = real->i_rdev;
-	set_nlink(inode, real->i_nlink);
+	set_nlink(inode, S_ISREG(inode->i_mode) ?
+		  cpa_plink_nlink(inode, real->i_nlink) : real->i_nlink);
 	i_size_write(inode, i_size_read(real));
 	cpa_copy_times(inode, real);
 }
@@ -41,6 +42,9 @@ static int cpa_getattr(struct cpa_idmap *idmap, const struct path *path,
 	struct path realpath;
 	int err;
 
+	err = cpa_plink_sync(dentry);
+	if (err)
+		return err;
 	cpa_path_real(dentry, &realpath);
 	old = cpa_override_creds(dentry->d_sb);
 	err = cpa_do_getattr(&realpath, stat, mask, flags);
@@ -50,8 +54,24 @@ static int cpa_getattr(struct cpa_idmap *idmap, const struct path *path,
 
 	stat->dev = dentry->d_sb->s_dev;
 	stat->ino = inode->i_ino;
+	if (S_ISREG(inode->i_mode))
+		stat->nlink = cpa_plink_nlink(inode, stat->nlink);
 	cpa_copyattr(inode);
 	return 0;
+}
+
+/*
+ * Another name of this hard-linked file was copied up: link this one to
+ * the same copy before using it, so that every name sees one file.
+ */
+int cpa_plink_sync(struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+
+	if (!S_ISREG(inode->i_mode) || !READ_ONCE(CPA_I(inode)->plinked) ||
+	    cpa_entry_upper(CPA_E(dentry)) || !cpa_sb_writable(dentry->d_sb))
+		return 0;
+	return cpa_copy_up(dentry);
 }
 
 /*
@@ -168,6 +188,30 @@ static const struct inode_operations cpa_special_iops = {
 	.listxattr	= cpa_listxattr,
 };
 
+/* A hard-linked file some name of which was copied up before. */
+static void cpa_inode_find_plink(struct inode *inode, int bindex)
+{
+	struct super_block *sb = inode->i_sb;
+	struct cpa_inode *ci = CPA_I(inode);
+	const struct cred *old;
+	struct dentry *plink;
+
+	if (!cpa_sb_writable(sb))
+		return;
+	old = cpa_override_creds(sb);
+	plink = cpa_plink_find(sb, inode->i_ino);
+	cpa_revert_creds(old);
+	if (IS_ERR_OR_NULL(plink))
+		return;
+	if (bindex == 0 && d_inode(plink) == ci->real) {
+		ci->plinked = true;
+	} else if (bindex > 0) {
+		ci->upper = igrab(d_inode(plink));
+		ci->plinked = true;
+	}
+	dput(plink);
+}
+
 static void cpa_inode_init(struct inode *inode, struct inode *real,
 			   int bindex)
 {
@@ -176,6 +220,9 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 
 	ci->real = igrab(real);
 	ci->bindex = bindex;
+	ci->plinked = false;
+	if (S_ISREG(mode) && real->i_nlink > 1)
+		cpa_inode_find_plink(inode, bindex);
 	/* Times are the backing inode's: the union never updates them. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
 	cpa_copyattr(inode);

@@ -290,7 +290,7 @@ int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 	d = cpa_wbr_get(root, CPPAUFS_WH_PLINK, S_IFDIR | 0700);
 	if (IS_ERR(d))
 		goto fail;
-	dput(d);
+	sbi->plinkdir = d;
 	inode_unlock(d_inode(root));
 
 	err = cpa_dir_remove_names(sbi->sb, sbi->workdir, false);
@@ -311,6 +311,8 @@ void cpa_wbr_fini(struct cpa_sb_info *sbi)
 {
 	dput(sbi->workdir);
 	dput(sbi->whbase);
+	dput(sbi->plinkdir);
 	sbi->workdir = NULL;
 	sbi->whbase = NULL;
+	sbi->plinkdir = NULL;
 }

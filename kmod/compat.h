@@ -106,6 +106,18 @@ static inline int cpa_vfs_getattr(const struct path *path,
 	return vfs_getattr(path, stat, mask, flags);
 }
 
+/* 6.6 renamed vfs_tmpfile_open() to kernel_tmpfile_open(). */
+static inline struct file *cpa_tmpfile_open(const struct path *dir,
+					    umode_t mode, int flags,
+					    const struct cred *cred)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return kernel_tmpfile_open(CPA_NOP_IDMAP, dir, mode, flags, cred);
+#else
+	return vfs_tmpfile_open(CPA_NOP_IDMAP, dir, mode, flags, cred);
+#endif
+}
+
 /* 6.3 renamed the idmap fields of struct renamedata. */
 static inline int cpa_vfs_rename(struct inode *olddir, struct dentry *old,
 				 struct inode *newdir, struct dentry *new,

@@ -267,6 +267,8 @@ int cpa_mknod(struct cpa_idmap *idmap, struct inode *dir,
 int cpa_symlink(struct cpa_idmap *idmap, struct inode *dir,
 		struct dentry *dentry, const char *target);
 int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new);
+int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
+		struct file *file, umode_t mode);
 int cpa_unlink(struct inode *dir, struct dentry *dentry);
 int cpa_rmdir(struct inode *dir, struct dentry *dentry);
 int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,

@@ -209,6 +209,67 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 }
 
 /*
+ * O_TMPFILE: an unnamed file on branch 0, in the copy of the directory.
+ * linkat() later gives it a name through cpa_link().
+ */
+int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
+		struct file *file, umode_t mode)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct super_block *sb = dir->i_sb;
+	struct vfsmount *mnt = cpa_branch(sb, 0)->path.mnt;
+	struct path upperdir = { .mnt = mnt };
+	const struct cred *old;
+	struct cpa_entry *e;
+	struct inode *inode;
+	struct file *real;
+	int err;
+
+	if (!cpa_sb_writable(sb))
+		return -EROFS;
+	err = cpa_copy_up(dentry->d_parent);
+	if (err)
+		return err;
+	upperdir.dentry = cpa_entry_upper(CPA_E(dentry->d_parent));
+
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
+	old = cpa_override_creds_owner(sb);
+	real = cpa_tmpfile_open(&upperdir, mode, file->f_flags, current_cred());
+	cpa_revert_creds(old);
+	if (IS_ERR(real)) {
+		err = PTR_ERR(real);
+		goto out_drop;
+	}
+
+	e = cpa_entry_alloc(1);
+	if (!e) {
+		err = -ENOMEM;
+		goto out_fput;
+	}
+	e->h[0].bindex = 0;
+	e->h[0].dentry = dget(real->f_path.dentry);
+	inode = cpa_entry_inode(sb, e);
+	if (IS_ERR(inode)) {
+		cpa_entry_free(e);
+		err = PTR_ERR(inode);
+		goto out_fput;
+	}
+	dentry->d_fsdata = e;
+	/* d_tmpfile() drops the one link a new inode is born with. */
+	set_nlink(inode, 1);
+	d_tmpfile(file, inode);
+	/* ->open opens the branch file again, from slot 0. */
+	err = finish_open_simple(file, 0);
+out_fput:
+	fput(real);
+out_drop:
+	mnt_drop_write(mnt);
+	return err;
+}
+
+/*
  * Remove @dentry: its object on branch 0, if any, and a whiteout hides what
  * lower branches hold.  The whiteout comes first, so that a failure never
  * uncovers a lower object.

@@ -168,6 +168,7 @@ const struct inode_operations cpa_dir_iops = {
 	.unlink		= cpa_unlink,
 	.rmdir		= cpa_rmdir,
 	.rename		= cpa_rename,
+	.tmpfile	= cpa_tmpfile,
 	.getattr	= cpa_getattr,
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,

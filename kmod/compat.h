@@ -52,6 +52,24 @@ static inline void cpa_copy_times(struct inode *dst, const struct inode *src)
 #endif
 }
 
+static inline struct timespec64 cpa_inode_atime(const struct inode *inode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return inode_get_atime(inode);
+#else
+	return inode->i_atime;
+#endif
+}
+
+static inline struct timespec64 cpa_inode_mtime(const struct inode *inode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return inode_get_mtime(inode);
+#else
+	return inode->i_mtime;
+#endif
+}
+
 /*
  * 6.5 removed generic_file_splice_read(); copy_splice_read() reads through
  * ->read_iter the same way.

@@ -351,6 +351,20 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 	return upper;
 }
 
+static void cpa_restore_times(struct super_block *sb, struct dentry *dir,
+			      struct iattr *times)
+{
+	struct path path = { .mnt = cpa_branch(sb, 0)->path.mnt,
+			     .dentry = dir };
+	int err;
+
+	inode_lock(d_inode(dir));
+	err = cpa_do_notify_change(&path, times);
+	inode_unlock(d_inode(dir));
+	if (err)
+		pr_debug("cannot restore the times of %pd (%d)\n", dir, err);
+}
+
 /*
  * Copy-up of a file with several hard links: the first name copied makes
  * the pseudo-link, the others link to it (plink.c).  Anything else is
@@ -397,7 +411,11 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 	struct inode *inode = d_inode(dentry);
 	struct cpa_inode *ci = CPA_I(inode);
 	struct name_snapshot name;
-	struct dentry *parent, *upper;
+	struct dentry *parent, *upper, *upperdir;
+	struct iattr dir_times = {
+		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+			    ATTR_MTIME_SET,
+	};
 	const struct cred *old;
 	struct path lower;
 	struct kstat st;
@@ -423,12 +441,17 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 	if (len < 0 || len > st.size)
 		len = st.size;
 
-	upper = cpa_copy_up_linked(sb, inode, &lower, &st, len,
-				   cpa_entry_upper(CPA_E(parent)), &name.name);
+	upperdir = cpa_entry_upper(CPA_E(parent));
+	dir_times.ia_atime = cpa_inode_atime(d_inode(upperdir));
+	dir_times.ia_mtime = cpa_inode_mtime(d_inode(upperdir));
+	upper = cpa_copy_up_linked(sb, inode, &lower, &st, len, upperdir,
+				   &name.name);
 	if (IS_ERR(upper)) {
 		err = PTR_ERR(upper);
 		goto out_revert;
 	}
+	/* Copy-up is no change of the parent directory: keep its times. */
+	cpa_restore_times(sb, upperdir, &dir_times);
 
 	/* The union inode keeps its number. */
 	err = cpa_xino_set(sb, 0, d_inode(upper), inode->i_ino);

@@ -290,6 +290,7 @@ int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
 /* whiteout.c */
 bool cpa_is_wh_name(const char *name, int len);
 int cpa_wh_test(struct dentry *h_parent, const char *name, int len);
+int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len);
 int cpa_opaque_test(struct dentry *h_dir);
 int cpa_wh_create(struct super_block *sb, struct dentry *h_dir,
 		  const char *name, int len);

@@ -118,7 +118,7 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 		return err;
 	old = cpa_override_creds_owner(sb);
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
-	wh = cpa_wh_test(upperdir, q->name, q->len);
+	wh = cpa_wh_test_locked(upperdir, q->name, q->len);
 	h = lookup_one_len(q->name, upperdir, q->len);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);
@@ -198,6 +198,12 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	struct cpa_cattr ca = { .mode = inode->i_mode };
 	int err;
 
+	/* Refuse a bad name before copying anything up. */
+	if (!cpa_sb_writable(dir->i_sb))
+		return -EROFS;
+	err = cpa_check_name(new);
+	if (err)
+		return err;
 	err = cpa_copy_up(old);
 	if (err)
 		return err;
@@ -440,7 +446,8 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 	if ((flags & RENAME_NOREPLACE) && d_is_positive(h_new))
 		goto out_dput;
 	if (!exchange) {
-		wh = cpa_wh_test(newup, new->d_name.name, new->d_name.len);
+		wh = cpa_wh_test_locked(newup, new->d_name.name,
+					new->d_name.len);
 		err = wh;
 		if (wh < 0)
 			goto out_dput;

@@ -29,6 +29,26 @@ static int cpa_h_exists(struct dentry *h_dir, const char *name, int len)
 	return ret;
 }
 
+/* The same, for a caller that holds the inode lock of @h_parent. */
+int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len)
+{
+	char buf[NAME_MAX + 1];
+	int wlen = CPPAUFS_WH_PREFIX_LEN + len;
+	struct dentry *d;
+	int ret;
+
+	if (wlen > NAME_MAX)
+		return 0;
+	memcpy(buf, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
+	memcpy(buf + CPPAUFS_WH_PREFIX_LEN, name, len);
+	d = lookup_one_len(buf, h_parent, wlen);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = d_is_positive(d);
+	dput(d);
+	return ret;
+}
+
 /* Is @name whited out in the branch directory @h_parent? */
 int cpa_wh_test(struct dentry *h_parent, const char *name, int len)
 {

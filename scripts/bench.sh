@@ -119,6 +119,7 @@ for kver in "${kernels[@]}"; do
 		echo "# host_loadavg_before=$load_before"
 		echo "# host_loadavg_after=$load_after"
 		echo "# vm_mem_mib=$mem"
+		echo "# module_srcversion=$(modinfo -F srcversion "$moddir/$kver/kmod/cppaufs.ko" 2>/dev/null)"
 		echo "# vm_verdict=$(grep -aoE 'vm-run: (PASS|FAIL|SKIP)' "$log" | tail -n 1 | cut -d' ' -f2)"
 		sed -n 's/^@meta /# /p' "$log" | tr -d '\r'
 		echo "fs,system,workload,param,ops,median_ns,min_ns,max_ns,reps,status,note"

@@ -1,0 +1,300 @@
+#!/bin/bash
+# xino: union inode numbers stay the same across drop_caches and across
+# umount + mount with the same xino file, on tmpfs, ext4, xfs and btrfs
+# branches (the xino file on the same file systems); a branch inode number
+# reused by a new file gets a new union number; xino=PATH (absolute and
+# relative), noxino, no writable branch; the xino file is never visible
+# through the union; unusable xino files fail the mount with one line.
+# Copy-up is not covered here.
+# vm-args: --timeout 900
+. "$(dirname "$0")/lib.sh"
+require_module
+section() { _cpa_say ""; _cpa_say "== $* == [${SECONDS}s]"; }
+
+T=/tmp/xi
+M=$T/m
+mkdir -p "$T"
+
+# sysfs directory of the mount at $1, from the si= option of mountinfo.
+si_dir() {
+	local m id
+	m=$(realpath "$1")
+	id=$(awk -v m="$m" '$5 == m' /proc/self/mountinfo |
+		grep -o 'si=[0-9a-f]*' | cut -d= -f2)
+	printf '/sys/fs/cppaufs/si_%s\n' "$id"
+}
+
+xi_path() { cat "$(si_dir "$1")/xi_path"; }
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# "name inode" for each name under the mount $1, in the order given.  One
+# stat for all: every process costs seconds in the VM.
+inos() {
+	local m=$1 f p=()
+	shift
+	for f in "$@"; do p+=("$m/$f"); done
+	paste -d' ' <(printf '%s\n' "$@") <(stat -c %i -- "${p[@]}")
+}
+
+# Every number in the "name inode" file $1 is distinct (h2, the hard link
+# of h1, left out).
+assert_unique() {
+	local dups
+	dups=$(awk '$1 != "h2" && n[$2]++ == 1 { printf "%s ", $2 }' "$1")
+	assert_eq "" "$dups" "duplicate union inode numbers in $2"
+}
+
+# same_numbers EXPECTED ACTUAL WHAT: two "name inode" files are equal.
+same_numbers() {
+	if cmp -s "$1" "$2"; then
+		pass "$3"
+	else
+		fail "$3: $(diff "$1" "$2" | tr '\n' ' ')"
+	fi
+}
+
+# The xino file is neither listed nor reachable through the mount $1.
+assert_hidden() {
+	local m=$1 name=$2 listed
+	# shellcheck disable=SC2010 # names are plain here
+	listed=$(ls -a "$m" | grep -Fx -- "$name" || true)
+	assert_eq "" "$listed" "$name listed by ls -a $m"
+	if [ -e "$m/$name" ]; then
+		fail "$m/$name is visible through the union"
+	else
+		pass "$m/$name is not visible"
+	fi
+}
+
+# mount_fails MSG-ERE DIRS OPTS: the mount fails and the kernel says why.
+mount_fails() {
+	local ere=$1 dirs=$2 opts=$3 before after
+	expect_dmesg "$ere"
+	before=$(dmesg | wc -l)
+	mkdir -p "$T/fail"
+	if mount -t cppaufs -o "dirs=$dirs,$opts" none "$T/fail" 2>/dev/null; then
+		fail "mount -o $opts succeeded, expected: $ere"
+		umount "$T/fail"
+		return 0
+	fi
+	after=$(dmesg | tail -n +"$((before + 1))")
+	_cpa_say "$after"
+	if grep -qE -- "$ere" <<<"$after"; then
+		pass "mount -o $opts refused: $ere"
+	else
+		fail "mount -o $opts refused without the message $ere"
+	fi
+}
+
+# -- 1. the default xino file on tmpfs ----------------------------------------
+section "default xino file, tmpfs branches"
+mkfs_loop tmpfs "$T/t0" 64M
+mkfs_loop tmpfs "$T/t1" 64M
+echo a >"$T/t0/a"
+mkdir -p "$T/t1/d/e"
+echo b >"$T/t1/b"
+echo c >"$T/t1/d/c"
+echo h >"$T/t1/h1"
+ln "$T/t1/h1" "$T/t1/h2"
+names=(. a b d d/c d/e h1 h2)
+
+run cpa_mount "$M" "$T/t0:$T/t1"
+assert_eq "$T/t0/.aufs.xino" "$(xi_path "$M")" "xi_path"
+ok test -f "$T/t0/.aufs.xino"
+assert_eq 600 "$(stat -c %a "$T/t0/.aufs.xino")" "mode of the xino file"
+assert_hidden "$M" .aufs.xino
+run ls -ai "$M"
+inos "$M" "${names[@]}" >"$T/ino.1"
+run cat "$T/ino.1"
+assert_eq 2 "$(stat -c %i "$M")" "root inode number"
+assert_unique "$T/ino.1" "the first mount"
+assert_eq "$(stat -c %i "$M/h1")" "$(stat -c %i "$M/h2")" "hard links share a number"
+
+drop_caches
+inos "$M" "${names[@]}" >"$T/ino.2"
+same_numbers "$T/ino.1" "$T/ino.2" "same numbers after drop_caches"
+
+run cpa_umount "$M"
+run cpa_mount "$M" "$T/t0:$T/t1"
+# Look up in another order: numbers come from the file, not from the order.
+inos "$M" h2 d/e d/c b a h1 d . | sort >"$T/ino.3"
+same_numbers <(sort "$T/ino.1") "$T/ino.3" "same numbers after umount + mount"
+# A new file gets a number never handed out before.
+echo n >"$T/t1/new"
+inos "$M" new >>"$T/ino.3"
+assert_unique "$T/ino.3" "the second mount"
+run cpa_umount "$M"
+
+section "torn and zeroed tails are ignored"
+cp "$T/t0/.aufs.xino" "$T/xino.saved"
+# a record torn by a crash, then units of zeros (xfs after a crash)
+printf 'torn-record' >>"$T/t0/.aufs.xino"
+run cpa_mount "$M" "$T/t0:$T/t1"
+inos "$M" h2 d/e d/c b a h1 d . new | sort >"$T/ino.4"
+same_numbers <(sort "$T/ino.3") "$T/ino.4" "numbers kept with a torn last record"
+echo n2 >"$T/t1/new2"
+inos "$M" new2 >>"$T/ino.4"
+assert_unique "$T/ino.4" "the mount after a torn record"
+run cpa_umount "$M"
+head -c 96 /dev/zero >>"$T/t0/.aufs.xino"
+run cpa_mount "$M" "$T/t0:$T/t1"
+inos "$M" h2 d/e d/c b a h1 d . new new2 | sort >"$T/ino.5"
+same_numbers <(sort "$T/ino.4") "$T/ino.5" \
+	"numbers kept after the torn record was replaced and zeros added"
+run cpa_umount "$M"
+
+section "branches reordered and made read-only keep their numbers"
+# Branch t1 on top (read-only), t0 below: t1's objects keep their numbers.
+run cpa_mount "$M" "$T/t1=ro:$T/t0=ro" "xino=$T/t0/.aufs.xino"
+inos "$M" b d/c h1 a | sort >"$T/ino.6"
+same_numbers <(grep -E '^(b|d/c|h1|a) ' "$T/ino.5" | sort) "$T/ino.6" \
+	"numbers follow the branch, not its position"
+run cpa_umount "$M"
+
+# -- 2. each branch file system, the xino file on it -------------------------
+for fs in ext4 xfs btrfs; do
+	section "$fs branches, xino file on $fs"
+	# Both branches on one file system: one image per type is enough.
+	mkfs_loop "$fs" "$T/$fs"
+	B0=$T/$fs/b0 B1=$T/$fs/b1 MF=$T/m.$fs
+	mkdir -p "$B0" "$B1/d"
+	for i in $(seq 1 8); do echo "$i" >"$B1/d/f$i"; done
+	echo x >"$B1/x"
+	echo y >"$B0/y"
+	fnames=(. d x y)
+	for i in $(seq 1 8); do fnames+=("d/f$i"); done
+
+	run cpa_mount "$MF" "$B0:$B1"
+	assert_eq "$B0/.aufs.xino" "$(xi_path "$MF")" "xi_path on $fs"
+	assert_hidden "$MF" .aufs.xino
+	ls -a "$MF/d" >/dev/null
+	N=$T/n.$fs
+	inos "$MF" "${fnames[@]}" >"$N.1"
+	assert_unique "$N.1" "$fs"
+	drop_caches
+	inos "$MF" "${fnames[@]}" >"$N.2"
+	same_numbers "$N.1" "$N.2" "$fs: same numbers after drop_caches"
+	run cpa_umount "$MF"
+	run cpa_mount "$MF" "$B0:$B1"
+	inos "$MF" "${fnames[@]}" >"$N.3"
+	same_numbers "$N.1" "$N.3" "$fs: same numbers after umount + mount"
+	run cpa_umount "$MF"
+
+	# Behind the union: x is removed and a new file created; the branch
+	# file system may give it x's inode number again, with a new
+	# generation.  It must not get x's union number.
+	old_h=$(stat -c %i "$B1/x")
+	rm "$B1/x"
+	echo z >"$B1/z"
+	new_h=$(stat -c %i "$B1/z")
+	if [ "$old_h" = "$new_h" ]; then
+		_cpa_say "$fs reused branch inode $old_h for the new file"
+	else
+		_cpa_say "$fs did not reuse branch inode $old_h (new file is $new_h)"
+	fi
+	run cpa_mount "$MF" "$B0:$B1"
+	{ grep -v '^x ' "$N.1"; inos "$MF" z; } >"$N.4"
+	old_u=$(awk '$1 == "x" {print $2}' "$N.1")
+	new_u=$(stat -c %i "$MF/z")
+	if [ "$old_u" != "$new_u" ]; then
+		pass "$fs: the new file got a new number ($old_u -> $new_u)"
+	else
+		fail "$fs: the new file got the removed file's number $old_u"
+	fi
+	assert_unique "$N.4" "$fs with the new file"
+	inos "$MF" "${fnames[@]:0:2}" "${fnames[@]:3}" >"$N.5"
+	same_numbers <(grep -v '^x ' "$N.1") "$N.5" \
+		"$fs: the other numbers are unchanged"
+	run cpa_umount "$MF"
+done
+
+# -- 3. xino=PATH, noxino, no writable branch --------------------------------
+section "xino=PATH elsewhere (ext4), absolute and relative"
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$T/ext4/sub.xino"
+assert_eq "$T/ext4/sub.xino" "$(xi_path "$M")" "xi_path"
+ok test -f "$T/ext4/sub.xino"
+inos "$M" a b d/c >"$T/x.1"
+run cpa_umount "$M"
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$T/ext4/sub.xino"
+inos "$M" a b d/c >"$T/x.2"
+same_numbers "$T/x.1" "$T/x.2" "same numbers with xino=PATH"
+run cpa_umount "$M"
+mkdir -p "$M"
+run_sh "cd $T && mount -t cppaufs -o dirs=t0:t1,xino=rel.xino none m"
+_cpa_mounts+=("$M")
+assert_eq "$T/rel.xino" "$(xi_path "$M")" "xi_path of a relative xino="
+ok test -f "$T/rel.xino"
+run cpa_umount "$M"
+
+section "the xino file inside a lower branch is hidden"
+mkdir -p "$T/t1/sub"
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$T/t1/sub/lower.xino"
+assert_hidden "$M/sub" lower.xino
+run cpa_umount "$M"
+
+section "noxino"
+rm -f "$T/t0/.aufs.xino"
+run cpa_mount "$M" "$T/t0:$T/t1" noxino
+assert_eq "" "$(xi_path "$M")" "xi_path with noxino"
+ok test ! -e "$T/t0/.aufs.xino"
+inos "$M" "${names[@]}" >"$T/nx.1"
+assert_unique "$T/nx.1" noxino
+drop_caches
+inos "$M" "${names[@]}" >"$T/nx.2"
+same_numbers "$T/nx.1" "$T/nx.2" "noxino: same numbers after drop_caches"
+run cpa_umount "$M"
+# the last of xino= and noxino wins
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$T/t0/.aufs.xino,noxino"
+assert_eq "" "$(xi_path "$M")" "xi_path with xino=...,noxino"
+run cpa_umount "$M"
+
+section "no writable branch: no xino file"
+run cpa_mount "$M" "$T/t0=ro:$T/t1=ro"
+assert_eq "" "$(xi_path "$M")" "xi_path without a writable branch"
+ok test ! -e "$T/t0/.aufs.xino"
+run cpa_umount "$M"
+
+# -- 4. xino files that cannot be used ---------------------------------------
+section "unusable xino files fail the mount"
+mount_fails "cppaufs: xino: $T/t1: is a directory" "$T/t0:$T/t1" "xino=$T/t1"
+mount_fails "cppaufs: xino: $T/nodir/x: no such directory" "$T/t0:$T/t1" \
+	"xino=$T/nodir/x"
+mount_fails "cppaufs: xino: $T/t1/b/x: a path component is not a directory" \
+	"$T/t0:$T/t1" "xino=$T/t1/b/x"
+mkfifo "$T/fifo"
+mount_fails "cppaufs: xino: $T/fifo: not a regular file" "$T/t0:$T/t1" \
+	"xino=$T/fifo"
+mkfs_loop tmpfs "$T/rofs" 8M
+mount -o remount,ro "$T/rofs"
+mount_fails "cppaufs: xino: $T/rofs/x: read-only file system" "$T/t0:$T/t1" \
+	"xino=$T/rofs/x"
+echo "not an xino file, but it has some content" >"$T/junk"
+mount_fails "cppaufs: xino: $T/junk: not a cppaufs xino file" "$T/t0:$T/t1" \
+	"xino=$T/junk"
+cp "$T/xino.saved" "$T/badver"
+printf '\x07' | dd of="$T/badver" bs=1 seek=8 conv=notrunc status=none
+mount_fails "cppaufs: xino: $T/badver: unsupported version 7" "$T/t0:$T/t1" \
+	"xino=$T/badver"
+cp "$T/xino.saved" "$T/badhdr"
+printf 'X' | dd of="$T/badhdr" bs=1 seek=40 conv=notrunc status=none
+mount_fails "cppaufs: xino: $T/badhdr: corrupt header" "$T/t0:$T/t1" \
+	"xino=$T/badhdr"
+run cpa_mount "$M" "$T/t0:$T/t1"
+mkdir -p "$T/other"
+mount_fails "cppaufs: xino: $T/t0/.aufs.xino: in use by another cppaufs mount" \
+	"$T/other:$T/t1=ro" "xino=$T/t0/.aufs.xino"
+run cpa_umount "$M"
+# once the first mount is gone the file can be used again
+run cpa_mount "$M" "$T/other:$T/t1=ro" "xino=$T/t0/.aufs.xino"
+run cpa_umount "$M"
+
+section "a damaged record is skipped with a warning"
+cp "$T/xino.saved" "$T/damaged"
+printf 'X' | dd of="$T/damaged" bs=1 seek=100 conv=notrunc status=none
+expect_dmesg "cppaufs: xino $T/damaged: skipped [0-9]+ damaged records"
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$T/damaged"
+inos "$M" "${names[@]}" new new2 >"$T/dm.1"
+run cat "$T/dm.1"
+assert_unique "$T/dm.1" "the mount with a damaged record"
+run cpa_umount "$M"

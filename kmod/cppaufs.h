@@ -24,6 +24,8 @@
 
 /* Union inode number of the root directory; aufs uses the same. */
 #define CPA_ROOT_INO		2
+/* Slots a lookup starts with (namei.c); grown when a directory merges. */
+#define CPA_ENTRY_SLOTS		4
 /* First union inode number handed out by xino; below are reserved. */
 #define CPA_FIRST_INO		11
 

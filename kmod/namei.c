@@ -22,6 +22,21 @@ struct cpa_entry *cpa_entry_alloc(int count)
 	return e;
 }
 
+/* Give @*ep twice its slots, at most @max; the new slots are empty. */
+static int cpa_entry_grow(struct cpa_entry **ep, int max)
+{
+	struct cpa_entry *e = *ep;
+	int count = min(2 * e->count, max);
+
+	e = krealloc(e, struct_size(e, h, count), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	memset(&e->h[e->count], 0, (count - e->count) * sizeof(e->h[0]));
+	e->count = count;
+	*ep = e;
+	return 0;
+}
+
 void cpa_entry_free(struct cpa_entry *e)
 {
 	int i;
@@ -62,7 +77,11 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 	struct cpa_entry *e;
 	int i, n = 1, err;
 
-	e = cpa_entry_alloc(pe->count + 1);
+	/*
+	 * Most names live in one branch: start small, so that a lookup
+	 * under a directory of many branches does not cost their number.
+	 */
+	e = cpa_entry_alloc(min(pe->count + 1, CPA_ENTRY_SLOTS));
 	if (!e)
 		return ERR_PTR(-ENOMEM);
 
@@ -90,6 +109,13 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 			if (bindex == 0) {
 				e->h[0].dentry = h;
 			} else {
+				if (n == e->count) {
+					err = cpa_entry_grow(&e, pe->count + 1);
+					if (err) {
+						dput(h);
+						goto out_free;
+					}
+				}
 				e->h[n].bindex = bindex;
 				e->h[n].dentry = h;
 				n++;
@@ -118,8 +144,7 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 		return NULL;
 	}
 	e->count = n;
-	/* Give back the slots of branches the name is not in. */
-	return krealloc(e, struct_size(e, h, n), GFP_KERNEL) ?: e;
+	return e;
 
 out_free:
 	cpa_entry_free(e);

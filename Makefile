@@ -58,7 +58,8 @@ demo: setup
 	$(MAKE) modules-all tools
 	$(TOP)/scripts/demo.sh $(lastword $(KVERS))
 
-bench: setup
+bench:
+	@$(TOP)/scripts/setup.sh --bench
 	$(MAKE) modules-all tools
 	$(TOP)/scripts/bench.sh $(BENCH_ARGS)
 

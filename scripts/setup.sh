@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install every Debian package cppaufs needs to build, test and demo.
 # Idempotent: packages already present are skipped without touching apt.
+#   scripts/setup.sh           what build, tests and demo need
+#   scripts/setup.sh --bench   plus the FUSE unions and plotting for make bench
 set -eu
 
 PKGS="build-essential make cmake pkg-config g++ git
@@ -10,6 +12,10 @@ linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 busybox-static kmod cpio gzip dkms
 e2fsprogs xfsprogs btrfs-progs util-linux sparse linux-source-6.1
 xz-utils zstd shellcheck openssl python3"
+
+if [ "${1:-}" = "--bench" ]; then
+	PKGS="$PKGS fuse3 fuse-overlayfs unionfs-fuse mergerfs python3-matplotlib"
+fi
 
 missing=""
 for p in $PKGS; do

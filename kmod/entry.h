@@ -7,7 +7,8 @@
  *   union directory inode lock (VFS)
  *     cpa_inode.lock
  *       branch directory inode locks, parent before child (I_MUTEX_PARENT)
- *         cpa_branch.xino lock (xarray internal spinlock)
+ *         cpa_xino.lock
+ *           cpa_branch.xino lock (xarray internal spinlock)
  */
 #ifndef _CPPAUFS_ENTRY_H
 #define _CPPAUFS_ENTRY_H

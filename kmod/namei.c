@@ -59,10 +59,10 @@ const struct dentry_operations cpa_dentry_ops = {
 	.d_release	= cpa_d_release,
 };
 
-/* Is @h, found in branch @bindex, the xino file or another internal file? */
+/* Is @h, found in branch @bindex, the xino file?  It may be in any branch. */
 static bool cpa_hidden(struct super_block *sb, int bindex, struct dentry *h)
 {
-	return bindex == 0 && cpa_xino_is_file(sb, h);
+	return cpa_xino_is_file(sb, h);
 }
 
 /*

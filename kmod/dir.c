@@ -49,6 +49,26 @@ static int cpa_lower_exists(struct dentry *dentry)
 	return 1;
 }
 
+/*
+ * Before changing the directory of @dentry: copy it up and take write
+ * access to branch 0 (undo with mnt_drop_write).  Returns the directory's
+ * copy on branch 0, or an ERR_PTR.
+ */
+static struct dentry *cpa_parent_begin(struct dentry *dentry)
+{
+	struct super_block *sb = dentry->d_sb;
+	int err;
+
+	if (!cpa_sb_writable(sb))
+		return ERR_PTR(-EROFS);
+	err = cpa_copy_up(dentry->d_parent);
+	if (!err)
+		err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+	if (err)
+		return ERR_PTR(err);
+	return cpa_entry_upper(CPA_E(dentry->d_parent));
+}
+
 static int cpa_h_make(struct inode *h_dir, struct dentry *h,
 		      const struct cpa_cattr *ca)
 {
@@ -102,20 +122,13 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	const struct cred *old;
 	int err, wh;
 
-	if (!cpa_sb_writable(sb))
-		return -EROFS;
 	err = cpa_check_name(dentry);
 	if (err)
 		return err;
-	err = cpa_copy_up(dentry->d_parent);
-	if (err)
-		return err;
-	upperdir = cpa_entry_upper(CPA_E(dentry->d_parent));
+	upperdir = cpa_parent_begin(dentry);
+	if (IS_ERR(upperdir))
+		return PTR_ERR(upperdir);
 	h_dir = d_inode(upperdir);
-
-	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
-	if (err)
-		return err;
 	old = cpa_override_creds_owner(sb);
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
 	wh = cpa_wh_test_locked(upperdir, q->name, q->len);
@@ -289,23 +302,16 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	const struct cred *old;
 	int err, lower;
 
-	if (!cpa_sb_writable(sb))
-		return -EROFS;
-	if (is_dir) {
+	if (is_dir && cpa_sb_writable(sb)) {
 		err = cpa_dir_empty(dentry);
 		if (err)
 			return err;
 	}
-	err = cpa_copy_up(dentry->d_parent);
-	if (err)
-		return err;
-	upperdir = cpa_entry_upper(CPA_E(dentry->d_parent));
+	upperdir = cpa_parent_begin(dentry);
+	if (IS_ERR(upperdir))
+		return PTR_ERR(upperdir);
 	h_dir = d_inode(upperdir);
 	upper = cpa_entry_upper(CPA_E(dentry));
-
-	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
-	if (err)
-		return err;
 	old = cpa_override_creds(sb);
 	lower = cpa_lower_exists(dentry);
 	if (lower < 0) {

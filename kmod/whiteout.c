@@ -16,60 +16,6 @@ bool cpa_is_wh_name(const char *name, int len)
 	       !memcmp(name, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
 }
 
-/* Does @h_dir hold a positive @name?  1 yes, 0 no, or -errno. */
-static int cpa_h_exists(struct dentry *h_dir, const char *name, int len)
-{
-	struct dentry *d = cpa_do_lookup(h_dir, name, len);
-	int ret;
-
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	ret = d_is_positive(d);
-	dput(d);
-	return ret;
-}
-
-/* The same, for a caller that holds the inode lock of @h_parent. */
-int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len)
-{
-	char buf[NAME_MAX + 1];
-	int wlen = CPPAUFS_WH_PREFIX_LEN + len;
-	struct dentry *d;
-	int ret;
-
-	if (wlen > NAME_MAX)
-		return 0;
-	memcpy(buf, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
-	memcpy(buf + CPPAUFS_WH_PREFIX_LEN, name, len);
-	d = lookup_one_len(buf, h_parent, wlen);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	ret = d_is_positive(d);
-	dput(d);
-	return ret;
-}
-
-/* Is @name whited out in the branch directory @h_parent? */
-int cpa_wh_test(struct dentry *h_parent, const char *name, int len)
-{
-	char buf[NAME_MAX + 1];
-	int wlen = CPPAUFS_WH_PREFIX_LEN + len;
-
-	/* A name this long cannot have a whiteout. */
-	if (wlen > NAME_MAX)
-		return 0;
-	memcpy(buf, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
-	memcpy(buf + CPPAUFS_WH_PREFIX_LEN, name, len);
-	return cpa_h_exists(h_parent, buf, wlen);
-}
-
-/* Does the branch directory @h_dir hide the branches below it? */
-int cpa_opaque_test(struct dentry *h_dir)
-{
-	return cpa_h_exists(h_dir, CPPAUFS_WH_OPQ,
-			    sizeof(CPPAUFS_WH_OPQ) - 1);
-}
-
 /* ".wh.<name>" into @buf; -ENAMETOOLONG when it does not fit NAME_MAX. */
 static int cpa_wh_name(char *buf, const char *name, int len)
 {
@@ -78,6 +24,53 @@ static int cpa_wh_name(char *buf, const char *name, int len)
 	memcpy(buf, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
 	memcpy(buf + CPPAUFS_WH_PREFIX_LEN, name, len);
 	return CPPAUFS_WH_PREFIX_LEN + len;
+}
+
+/* Consume the lookup result @d: 1 positive, 0 negative, or -errno. */
+static int cpa_h_positive(struct dentry *d)
+{
+	int ret;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = d_is_positive(d);
+	dput(d);
+	return ret;
+}
+
+/* Does @h_dir hold a positive @name? */
+static int cpa_h_exists(struct dentry *h_dir, const char *name, int len)
+{
+	return cpa_h_positive(cpa_do_lookup(h_dir, name, len));
+}
+
+/*
+ * Is @name whited out in the branch directory @h_parent?  A name too long
+ * to have a whiteout has none.
+ */
+int cpa_wh_test(struct dentry *h_parent, const char *name, int len)
+{
+	char buf[NAME_MAX + 1];
+	int wlen = cpa_wh_name(buf, name, len);
+
+	return wlen < 0 ? 0 : cpa_h_exists(h_parent, buf, wlen);
+}
+
+/* The same, for a caller that holds the inode lock of @h_parent. */
+int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len)
+{
+	char buf[NAME_MAX + 1];
+	int wlen = cpa_wh_name(buf, name, len);
+
+	return wlen < 0 ? 0 : cpa_h_positive(lookup_one_len(buf, h_parent,
+							     wlen));
+}
+
+/* Does the branch directory @h_dir hide the branches below it? */
+int cpa_opaque_test(struct dentry *h_dir)
+{
+	return cpa_h_exists(h_dir, CPPAUFS_WH_OPQ,
+			    sizeof(CPPAUFS_WH_OPQ) - 1);
 }
 
 /*

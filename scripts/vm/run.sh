@@ -279,6 +279,7 @@ esac
 	printf ' )\n'
 } >"$run/vm.env"
 echo "$VMDIR/stage2.sh" >"$run/stage2.path"
+echo "$REPO" >"$run/repo.path"
 : >"$run/console.log"
 : >"$run/transcript.log"
 

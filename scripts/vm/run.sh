@@ -258,6 +258,7 @@ trap 'exit 130' INT TERM
 # The guest mounts fresh file systems on these: a script there would be
 # invisible in the guest, so ship a copy in the results share.
 case $script in
+"$REPO"/*) guest_script=$script ;;	# the guest sees the repository
 /tmp/* | /run/* | /dev/* | /proc/* | /sys/*)
 	cp "$script" "$run/guest-script"
 	guest_script=/run/vmrig/guest-script ;;

@@ -459,9 +459,10 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 		pr_warn_ratelimited("xino: cannot record %pd (%d)\n", upper,
 				    err);
 	err = 0;
-	/* Publish the copy only once it is complete (pairs with acquire). */
-	if (!ci->upper)
+	if (!ci->upper) {
+		/* Publish the copy once complete (pairs with acquire). */
 		smp_store_release(&ci->upper, igrab(d_inode(upper)));
+	}
 	/* Likewise for lockless readers of the entry (cpa_entry_upper). */
 	smp_store_release(&e->h[0].dentry, upper);
 	cpa_copyattr(inode);

@@ -25,12 +25,12 @@ struct cpa_entry *cpa_entry_alloc(int count)
 /* Give @*ep twice its slots, at most @max; the new slots are empty. */
 static int cpa_entry_grow(struct cpa_entry **ep, int max)
 {
-	struct cpa_entry *e = *ep;
-	int count = min(2 * e->count, max);
+	struct cpa_entry *old = *ep, *e;
+	int count = min(2 * old->count, max);
 
-	e = krealloc(e, struct_size(e, h, count), GFP_KERNEL);
+	e = krealloc(old, struct_size(e, h, count), GFP_KERNEL);
 	if (!e)
-		return -ENOMEM;
+		return -ENOMEM;	/* @old is still there for the caller */
 	memset(&e->h[e->count], 0, (count - e->count) * sizeof(e->h[0]));
 	e->count = count;
 	*ep = e;

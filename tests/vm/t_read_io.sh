@@ -12,99 +12,136 @@ T=/tmp/io
 mkdir -p "$T"
 
 cat >"$T/io.py" <<'EOF'
-import errno, hashlib, mmap, os, sys
-cmd, args = sys.argv[1], sys.argv[2:]
+import contextlib, errno, hashlib, io, mmap, os, shlex, sys
 def sha(b):
     return hashlib.sha256(b).hexdigest()
-if cmd == "pread":            # FILE REF: pread at odd offsets, compare
-    f, ref = (os.open(p, os.O_RDONLY) for p in args)
-    size = os.fstat(ref).st_size
-    for off, n in ((0, 1), (12345, 7777), (1000003, 65536), (size - 10, 100), (size, 10), (size + 4096, 10)):
-        a, b = os.pread(f, n, off), os.pread(ref, n, off)
-        if a != b:
-            print("pread(%d, %d): %d bytes, want %d" % (off, n, len(a), len(b)))
-    print("done")
-elif cmd == "mmap":           # FILE: sha of a whole-file and an offset mapping
-    fd = os.open(args[0], os.O_RDONLY)
-    with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as m:
-        whole = sha(m[:])
-    with mmap.mmap(fd, 1 << 20, prot=mmap.PROT_READ, offset=1 << 20) as m:
-        part = sha(m[:])
-    print(whole, part)
-elif cmd == "sendfile":       # FILE OUT: os.sendfile the whole file to OUT
-    fd = os.open(args[0], os.O_RDONLY)
-    out = os.open(args[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    size, off = os.fstat(fd).st_size, 0
-    while off < size:
-        n = os.sendfile(out, fd, off, size - off)
-        if n <= 0:
-            break
-        off += n
-    print(off)
-elif cmd == "splice":         # FILE: splice 1 MiB at 512 KiB into a pipe, sha
-    fd = os.open(args[0], os.O_RDONLY)
-    os.lseek(fd, 512 << 10, os.SEEK_SET)
-    r, w = os.pipe()
-    got = b""
-    while len(got) < (1 << 20):
-        n = os.splice(fd, w, min(65536, (1 << 20) - len(got)))
-        if n <= 0:
-            break
-        got += os.read(r, n)
-    print(sha(got))
-elif cmd == "cfr":            # FILE OUT: copy_file_range the whole file
-    fd = os.open(args[0], os.O_RDONLY)
-    out = os.open(args[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    size, done = os.fstat(fd).st_size, 0
+def run(cmd, args):
+  if cmd == "setxattr-raw":     # FILE NAME VALUE
+    os.setxattr(args[0], args[1], args[2].encode())
+  elif cmd == "pwrite":         # FILE OFFSET DATA
+    fd = os.open(args[0], os.O_WRONLY)
+    os.pwrite(fd, args[2].encode(), int(args[1]))
+  elif cmd == "pread":              # FILE REF: pread at odd offsets, compare
+      f, ref = (os.open(p, os.O_RDONLY) for p in args)
+      size = os.fstat(ref).st_size
+      for off, n in ((0, 1), (12345, 7777), (1000003, 65536), (size - 10, 100), (size, 10), (size + 4096, 10)):
+          a, b = os.pread(f, n, off), os.pread(ref, n, off)
+          if a != b:
+              print("pread(%d, %d): %d bytes, want %d" % (off, n, len(a), len(b)))
+      print("done")
+  elif cmd == "mmap":           # FILE: sha of a whole-file and an offset mapping
+      fd = os.open(args[0], os.O_RDONLY)
+      with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as m:
+          whole = sha(m[:])
+      with mmap.mmap(fd, 1 << 20, prot=mmap.PROT_READ, offset=1 << 20) as m:
+          part = sha(m[:])
+      print(whole, part)
+  elif cmd == "sendfile":       # FILE OUT: os.sendfile the whole file to OUT
+      fd = os.open(args[0], os.O_RDONLY)
+      out = os.open(args[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+      size, off = os.fstat(fd).st_size, 0
+      while off < size:
+          n = os.sendfile(out, fd, off, size - off)
+          if n <= 0:
+              break
+          off += n
+      print(off)
+  elif cmd == "splice":         # FILE: splice 1 MiB at 512 KiB into a pipe, sha
+      fd = os.open(args[0], os.O_RDONLY)
+      os.lseek(fd, 512 << 10, os.SEEK_SET)
+      r, w = os.pipe()
+      got = b""
+      while len(got) < (1 << 20):
+          n = os.splice(fd, w, min(65536, (1 << 20) - len(got)))
+          if n <= 0:
+              break
+          got += os.read(r, n)
+      print(sha(got))
+  elif cmd == "cfr":            # FILE OUT: copy_file_range the whole file
+      fd = os.open(args[0], os.O_RDONLY)
+      out = os.open(args[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+      size, done = os.fstat(fd).st_size, 0
+      try:
+          while done < size:
+              n = os.copy_file_range(fd, out, size - done)
+              if n <= 0:
+                  break
+              done += n
+          print(done)
+      except OSError as e:
+          print(errno.errorcode[e.errno])
+  elif cmd == "seek":           # FILE: SEEK_DATA / SEEK_HOLE map
+      fd = os.open(args[0], os.O_RDONLY)
+      res = []
+      for whence, name in ((os.SEEK_DATA, "data"), (os.SEEK_HOLE, "hole")):
+          for off in (0, 4 << 20, (4 << 20) + 100, (6 << 20)):
+              try:
+                  res.append("%s@%d=%d" % (name, off, os.lseek(fd, off, whence)))
+              except OSError as e:
+                  res.append("%s@%d=%s" % (name, off, errno.errorcode[e.errno]))
+      print(" ".join(res))
+  elif cmd == "xattr":          # FILE: list and get user.* xattrs
+      names = sorted(n for n in os.listxattr(args[0]) if n.startswith("user."))
+      print(" ".join("%s=%s" % (n, os.getxattr(args[0], n).decode()) for n in names))
+  elif cmd == "errno":          # OP FILE: print the errno name of OP, or "ok"
+      op, p = args
+      try:
+          if op == "open-rdwr":
+              os.close(os.open(p, os.O_RDWR))
+          elif op == "open-wronly":
+              os.close(os.open(p, os.O_WRONLY))
+          elif op == "open-trunc":
+              os.close(os.open(p, os.O_WRONLY | os.O_TRUNC))
+          elif op == "truncate":
+              os.truncate(p, 1)
+          elif op == "chmod":
+              os.chmod(p, 0o600)
+          elif op == "utime":
+              os.utime(p, (1, 1))
+          elif op == "setxattr":
+              os.setxattr(p, "user.new", b"x")
+          elif op == "getxattr-missing":
+              os.getxattr(p, "user.missing")
+          elif op == "mmap-shared-write":
+              fd = os.open(p, os.O_RDONLY)
+              mmap.mmap(fd, 4096, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+          print("ok")
+      except OSError as e:
+          print(errno.errorcode[e.errno])
+# Serve one command a line on stdin, one result line on stdout: a python
+# start per check costs seconds under TCG.  Descriptors a command opened
+# are closed after it, so that nothing keeps the union busy.
+base = set(os.listdir("/proc/self/fd"))
+for line in sys.stdin:
+    argv = shlex.split(line)
+    buf = io.StringIO()
     try:
-        while done < size:
-            n = os.copy_file_range(fd, out, size - done)
-            if n <= 0:
-                break
-            done += n
-        print(done)
-    except OSError as e:
-        print(errno.errorcode[e.errno])
-elif cmd == "seek":           # FILE: SEEK_DATA / SEEK_HOLE map
-    fd = os.open(args[0], os.O_RDONLY)
-    res = []
-    for whence, name in ((os.SEEK_DATA, "data"), (os.SEEK_HOLE, "hole")):
-        for off in (0, 4 << 20, (4 << 20) + 100, (6 << 20)):
-            try:
-                res.append("%s@%d=%d" % (name, off, os.lseek(fd, off, whence)))
-            except OSError as e:
-                res.append("%s@%d=%s" % (name, off, errno.errorcode[e.errno]))
-    print(" ".join(res))
-elif cmd == "xattr":          # FILE: list and get user.* xattrs
-    names = sorted(n for n in os.listxattr(args[0]) if n.startswith("user."))
-    print(" ".join("%s=%s" % (n, os.getxattr(args[0], n).decode()) for n in names))
-elif cmd == "errno":          # OP FILE: print the errno name of OP, or "ok"
-    op, p = args
-    try:
-        if op == "open-rdwr":
-            os.close(os.open(p, os.O_RDWR))
-        elif op == "open-wronly":
-            os.close(os.open(p, os.O_WRONLY))
-        elif op == "open-trunc":
-            os.close(os.open(p, os.O_WRONLY | os.O_TRUNC))
-        elif op == "truncate":
-            os.truncate(p, 1)
-        elif op == "chmod":
-            os.chmod(p, 0o600)
-        elif op == "utime":
-            os.utime(p, (1, 1))
-        elif op == "setxattr":
-            os.setxattr(p, "user.new", b"x")
-        elif op == "getxattr-missing":
-            os.getxattr(p, "user.missing")
-        elif op == "mmap-shared-write":
-            fd = os.open(p, os.O_RDONLY)
-            mmap.mmap(fd, 4096, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-        print("ok")
-    except OSError as e:
-        print(errno.errorcode[e.errno])
+        with contextlib.redirect_stdout(buf):
+            run(argv[0], argv[1:])
+    except Exception as e:
+        buf.write("EXC %s" % e)
+    for fd in set(os.listdir("/proc/self/fd")) - base:
+        try:
+            os.close(int(fd))
+        except OSError:
+            pass
+    print(buf.getvalue().strip().replace("\n", " "), flush=True)
 EOF
-io() { python3 "$T/io.py" "$@"; }
+io_start() { coproc IOSRV { exec python3 -u "$T/io.py"; }; }
+# Stop the server before unmounting: whatever it may still hold goes away.
+io_stop() {
+	local pid=${IOSRV_PID:-}
+	[ -n "$pid" ] || return 0
+	eval "exec ${IOSRV[1]}>&-"
+	wait "$pid" 2>/dev/null || true
+}
+io() {
+	local line
+	printf '%q ' "$@" >&"${IOSRV[1]}"
+	printf '\n' >&"${IOSRV[1]}"
+	IFS= read -r line <&"${IOSRV[0]}"
+	printf '%s\n' "$line"
+}
 
 for fs in ext4 xfs tmpfs; do
 	section "$fs branches"
@@ -123,6 +160,7 @@ for fs in ext4 xfs tmpfs; do
 	sync
 	low_sha=$(sha256sum <"$D/low/big")
 	run cpa_mount "$M" "$D/up:$D/low"
+	io_start
 
 	# read
 	ok cmp "$M/big" "$D/low/big"
@@ -171,8 +209,9 @@ for fs in ext4 xfs tmpfs; do
 	assert_eq "$(stat -f -c '%S %b' "$D/up")" "$(stat -f -c '%S %b' "$M")" "$fs: statfs block size and blocks (the writable branch's)"
 	# xattrs (tmpfs user.* xattrs need a newer kernel: only ext4 and xfs)
 	if [ "$fs" != tmpfs ]; then
-		python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.color", b"blue"); os.setxattr(sys.argv[1], "user.size", b"big")' "$D/low/big"
-		python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.up", b"yes")' "$D/up/w.txt"
+		io setxattr-raw "$D/low/big" user.color blue >/dev/null
+		io setxattr-raw "$D/low/big" user.size big >/dev/null
+		io setxattr-raw "$D/up/w.txt" user.up yes >/dev/null
 		assert_eq "user.color=blue user.size=big" "$(io xattr "$M/big")" "$fs: listxattr/getxattr of a lower file"
 		assert_eq ENODATA "$(io errno getxattr-missing "$M/big")" "$fs: getxattr of a missing name"
 		r=$(io errno setxattr "$M/big")
@@ -189,7 +228,7 @@ for fs in ext4 xfs tmpfs; do
 	assert_file_content "$D/up/w.txt" "abc
 more"
 	assert_eq 9 "$(stat -c %s "$M/w.txt")" "$fs: size after append"
-	python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_WRONLY); os.pwrite(fd, b"X", 1); os.close(fd)' "$M/w.txt"
+	assert_eq "" "$(io pwrite "$M/w.txt" 1 X)" "$fs: pwrite of one byte at offset 1"
 	assert_file_content "$D/up/w.txt" "aXc
 more"
 	run truncate -s 2 "$M/w.txt"
@@ -226,10 +265,12 @@ more"
 	assert_eq lower "$(cat "$D/low/l.txt")" "$fs: lower l.txt unchanged"
 	assert_eq "$low_stat" "$(stat -c '%s %a %Y' "$D/low/l.txt")" "$fs: size, mode and mtime of lower l.txt unchanged"
 
+	io_stop
 	run cpa_umount "$M"
 
 	# Without a writable branch every write is refused.
 	run mount -i -t cppaufs -o "dirs=$D/up=ro:$D/low" none "$M"
+	io_start
 	assert_fails_with "Read-only file system" sh -c "echo x >> '$M/big'"
 	assert_fails_with "Read-only file system" truncate -s 0 "$M/big"
 	for op in open-rdwr open-wronly open-trunc truncate chmod utime; do
@@ -239,5 +280,6 @@ more"
 	[ "$fs" = tmpfs ] || assert_eq EROFS "$(io errno setxattr "$M/big")" "$fs: read-only union: setxattr"
 	assert_eq "$low_sha" "$(sha256sum <"$D/low/big")" "$fs: lower big unchanged"
 	ok cmp "$M/sparse" "$D/low/sparse"
+	io_stop
 	ok umount "$M"
 done

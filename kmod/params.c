@@ -34,8 +34,11 @@ enum cpa_opt {
 };
 
 static const struct fs_parameter_spec cpa_param_specs[] = {
-	fsparam_string(CPPAUFS_OPT_DIRS,	Opt_dirs),
-	fsparam_string(CPPAUFS_OPT_BR,		Opt_dirs),
+	/* Empty values reach us, to be refused with a message of our own. */
+	__fsparam(fs_param_is_string, CPPAUFS_OPT_DIRS, Opt_dirs,
+		  fs_param_can_be_empty, NULL),
+	__fsparam(fs_param_is_string, CPPAUFS_OPT_BR, Opt_dirs,
+		  fs_param_can_be_empty, NULL),
 	fsparam_string(CPPAUFS_OPT_SI,		Opt_si),
 	fsparam_string(CPA_OPT_XINO,		Opt_xino),
 	fsparam_flag(CPA_OPT_NOXINO,		Opt_noxino),

@@ -22,6 +22,8 @@ KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(lastword \
 
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+# A VM test counts as two processors: this runs JOBS VMs at once.
+CTEST_JOBS ?= $(shell echo $$(( $(JOBS) * 2 )))
 
 .PHONY: all setup module modules-all tools check test demo bench clean \
 	checkpatch
@@ -50,7 +52,7 @@ tools:
 
 check: setup
 	$(MAKE) modules-all tools
-	cd $(BUILD)/cmake && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	cd $(BUILD)/cmake && ctest --output-on-failure -j $(CTEST_JOBS) $(CTEST_ARGS)
 
 test: check
 

@@ -271,6 +271,7 @@ esac
 	printf 'CPPAUFS_BUILD=%q\n' "$build_dir"
 	printf 'CPPAUFS_KVER=%q\n' "$kver"
 	printf 'CPPAUFS_VM_DIR=%q\n' "$cache"
+	printf 'CPPAUFS_FULL_MATRIX=%q\n' "${CPPAUFS_FULL_MATRIX:-1}"
 	printf 'VM_MODULE=%q\n' "$module"
 	printf 'VM_SCRIPT=%q\n' "$guest_script"
 	printf 'VM_TOTAL_TIMEOUT=%q\n' "$timeout_s"

@@ -78,7 +78,8 @@ mapfile -t base_ids < <(awk '{print $1}' /proc/self/mountinfo)
 # -- 2. the test ---------------------------------------------------------------
 test_rc=1
 if [ "$insmod_rc" -eq 0 ]; then
-	export CPPAUFS_REPO CPPAUFS_BUILD CPPAUFS_KVER CPPAUFS_VM_DIR CPPAUFS_MODULE="${VM_MODULE:-}"
+	export CPPAUFS_REPO CPPAUFS_BUILD CPPAUFS_KVER CPPAUFS_VM_DIR CPPAUFS_FULL_MATRIX
+	export CPPAUFS_MODULE="${VM_MODULE:-}"
 	export CPPAUFS_EXPECT_DMESG="$R/expect-dmesg" CPPAUFS_VM=1
 	: >"$CPPAUFS_EXPECT_DMESG"
 	cd "$CPPAUFS_REPO" || exit 1

@@ -151,6 +151,20 @@ require_module() {
 		skip "the cppaufs file system is not registered (module not loaded)"
 }
 
+# Branch file systems: every kernel runs each script on ext4 and tmpfs; the
+# other types (xfs, btrfs) run on the kernel CTest marks with
+# CPPAUFS_FULL_MATRIX=1 (the newest), or always outside CTest.
+vm_full_matrix() { [ "${CPPAUFS_FULL_MATRIX:-1}" = 1 ]; }
+# vm_fs_list FS...: the FS this run covers, in the order given.
+vm_fs_list() {
+	local fs
+	for fs in "$@"; do
+		case $fs in
+		ext4 | tmpfs) echo "$fs" ;;
+		*) ! vm_full_matrix || echo "$fs" ;;
+		esac
+	done
+}
 on_exit() { _cpa_atexit+=("$(_cpa_cmdline "$@")"); }
 
 mkfs_loop() {

@@ -639,8 +639,10 @@ matrix() {
 }
 
 matrix ext4 ext4 ext4
-matrix xfs xfs xfs
-matrix btrfs btrfs btrfs
+if vm_full_matrix; then
+	matrix xfs xfs xfs
+	matrix btrfs btrfs btrfs
+fi
 matrix tmpfs-over-ext4 tmpfs ext4
 matrix tmpfs tmpfs tmpfs
 cd /

@@ -143,7 +143,7 @@ io() {
 	printf '%s\n' "$line"
 }
 
-for fs in ext4 xfs tmpfs; do
+for fs in $(vm_fs_list ext4 xfs tmpfs); do
 	section "$fs branches"
 	D=$T/$fs M=$T/m-$fs
 	case $fs in

@@ -153,7 +153,7 @@ same_numbers <(grep -E '^(b|d/c|h1|a) ' "$T/ino.5" | sort) "$T/ino.6" \
 run cpa_umount "$M"
 
 # -- 2. each branch file system, the xino file on it -------------------------
-for fs in ext4 xfs btrfs; do
+for fs in $(vm_fs_list ext4 xfs btrfs); do
 	section "$fs branches, xino file on $fs"
 	# Both branches on one file system: one image per type is enough.
 	mkfs_loop "$fs" "$T/$fs"

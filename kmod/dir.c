@@ -143,27 +143,25 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	if (err)
 		goto out_dput;
 
-	if (wh > 0) {
-		/* Nothing of the lower directory may show through. */
-		if (d_is_dir(h))
-			err = cpa_wh_make_opaque(sb, h);
-		if (!err)
-			err = cpa_wh_remove(upperdir, q->name, q->len);
-		if (err) {
-			if (d_is_dir(h))
-				cpa_wh_clear_dir(sb, h);
-			if (d_is_dir(h))
-				cpa_do_rmdir(h_dir, h);
-			else
-				cpa_do_unlink(h_dir, h);
-			goto out_dput;
+	/* Over a whiteout, nothing of the lower directory may show through. */
+	if (wh > 0 && d_is_dir(h))
+		err = cpa_wh_make_opaque(sb, h);
+	if (!err && wh > 0)
+		err = cpa_wh_remove(upperdir, q->name, q->len);
+	if (!err)
+		err = cpa_instantiate(dentry, h, inode);
+	if (err) {
+		/* Take back what was made, so that a failure changes nothing. */
+		if (d_is_dir(h)) {
+			cpa_wh_clear_dir(sb, h);
+			cpa_do_rmdir(h_dir, h);
+		} else {
+			cpa_do_unlink(h_dir, h);
 		}
+		goto out_dput;
 	}
-	err = cpa_instantiate(dentry, h, inode);
-	if (!err) {
-		cpa_dir_changed(dir);
-		cpa_copyattr(dir);
-	}
+	cpa_dir_changed(dir);
+	cpa_copyattr(dir);
 out_dput:
 	dput(h);
 out_unlock:

@@ -48,6 +48,17 @@
 /* Internal directories of a writable branch. */
 #define CPPAUFS_WH_PLINK		".wh..wh.plnk"
 #define CPPAUFS_WH_ORPH			".wh..wh.orph"
+/*
+ * Extended attributes the union keeps for itself on branch objects; they
+ * are never visible through the union.  The metacopy mark says that a
+ * regular file holds metadata only and its data is that of the same name
+ * in the branches below.
+ */
+#define CPPAUFS_XATTR_PREFIX		"trusted.cppaufs."
+#define CPPAUFS_XATTR_METACOPY		CPPAUFS_XATTR_PREFIX "metacopy"
+/* Mount options: metadata-only copy-up on (default) or off. */
+#define CPPAUFS_OPT_METACOPY		"metacopy"
+#define CPPAUFS_OPT_NOMETACOPY		"nometacopy"
 /* Default xino file name, created in the first writable branch. */
 #define CPPAUFS_XINO_NAME		".aufs.xino"
 

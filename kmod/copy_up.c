@@ -106,6 +106,9 @@ static int cpa_copy_xattrs(const struct path *lower, const struct path *tmp)
 	}
 
 	for (name = list; name < list + list_size; name += strlen(name) + 1) {
+		/* The union's own marks are set by the union alone. */
+		if (cpa_xattr_is_private(name))
+			continue;
 		if (cpa_xattr_is_acl(name)) {
 			err = cpa_copy_acl(lower, tmp, name);
 			if (err)
@@ -240,12 +243,40 @@ static void cpa_remove_tmp(struct dentry *workdir, struct dentry *tmp)
 }
 
 /*
- * Build a copy of @lower in the work directory.  Returns the new dentry,
- * referenced, or an ERR_PTR; a failed copy is removed again.
+ * The data of a regular file: its first @len bytes, or, if @*meta, none
+ * but the size and the metacopy mark.  A branch 0 filesystem that cannot
+ * keep the mark gets the data; @*meta says what was done.
+ */
+static int cpa_copy_tmp_data(const struct path *data, const struct path *tmp,
+			     const struct kstat *st, loff_t len, bool *meta)
+{
+	int err;
+
+	if (*meta) {
+		err = cpa_metacopy_mark(tmp);
+		if (!err)
+			return cpa_set_size(tmp, st->size);
+		if (err != -EOPNOTSUPP && err != -EPERM)
+			return err;
+		*meta = false;
+		len = st->size;
+	}
+	err = cpa_copy_file(data, tmp, len);
+	if (!err)
+		err = cpa_set_size(tmp, len);
+	return err;
+}
+
+/*
+ * Build a copy of @lower in the work directory, with the data of @data
+ * (@lower itself unless @lower holds metadata only).  Returns the new
+ * dentry, referenced, or an ERR_PTR; a failed copy is removed again.
  */
 static struct dentry *cpa_copy_tmp(struct super_block *sb,
 				   const struct path *lower,
-				   const struct kstat *st, loff_t len)
+				   const struct path *data,
+				   const struct kstat *st, loff_t len,
+				   bool *meta)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
 	struct dentry *workdir = sbi->workdir;
@@ -268,11 +299,8 @@ static struct dentry *cpa_copy_tmp(struct super_block *sb,
 	if (err)
 		goto out_dput;
 
-	if (S_ISREG(st->mode)) {
-		err = cpa_copy_file(lower, &tmp, len);
-		if (!err)
-			err = cpa_set_size(&tmp, len);
-	}
+	if (S_ISREG(st->mode))
+		err = cpa_copy_tmp_data(data, &tmp, st, len, meta);
 	if (!err)
 		err = cpa_copy_xattrs(lower, &tmp);
 	if (!err)
@@ -322,14 +350,16 @@ out_unlock:
 }
 
 /*
- * Copy the branch object @lower (attributes @st) to @name in the branch 0
- * directory @upperdir.  A copy already there, made by copying up a whole
+ * Copy the branch object @lower (attributes @st, data @data) to @name in
+ * the branch 0 directory @upperdir; @meta asks for metadata only and says
+ * what was done.  A copy already there, made by copying up a whole
  * directory, is taken as it is.  Returns it, referenced, or an ERR_PTR.
  */
 static struct dentry *cpa_copy_object(struct super_block *sb,
 				      const struct path *lower,
+				      const struct path *data,
 				      const struct kstat *st, loff_t len,
-				      struct dentry *upperdir,
+				      bool *meta, struct dentry *upperdir,
 				      const struct qstr *name)
 {
 	struct dentry *tmp, *upper;
@@ -341,7 +371,7 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 		return upper;
 	dput(upper);
 
-	tmp = cpa_copy_tmp(sb, lower, st, len);
+	tmp = cpa_copy_tmp(sb, lower, data, st, len, meta);
 	if (IS_ERR(tmp))
 		return tmp;
 	upper = cpa_copy_install(sb, tmp, upperdir, name);
@@ -373,15 +403,20 @@ static void cpa_restore_times(struct super_block *sb, struct dentry *dir,
 static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 					 struct inode *inode,
 					 const struct path *lower,
+					 const struct path *data,
 					 const struct kstat *st, loff_t len,
-					 struct dentry *upperdir,
+					 bool *meta, struct dentry *upperdir,
 					 const struct qstr *name)
 {
 	struct dentry *plink, *upper;
 	int err;
 
 	if (!S_ISREG(st->mode) || st->nlink < 2)
-		return cpa_copy_object(sb, lower, st, len, upperdir, name);
+		return cpa_copy_object(sb, lower, data, st, len, meta,
+				       upperdir, name);
+
+	/* Every name of a linked file shares one copy: a whole one. */
+	*meta = false;
 
 	plink = cpa_plink_find(sb, inode->i_ino);
 	if (IS_ERR(plink))
@@ -390,7 +425,8 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 		upper = cpa_plink_install(plink, upperdir, name);
 		dput(plink);
 	} else {
-		upper = cpa_copy_object(sb, lower, st, -1, upperdir, name);
+		upper = cpa_copy_object(sb, lower, data, st, -1, meta,
+					upperdir, name);
 		if (IS_ERR(upper))
 			return upper;
 		err = cpa_plink_add(sb, upper, inode->i_ino);
@@ -403,10 +439,14 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 	return upper;
 }
 
-/* Copy up @dentry, whose parent is on branch 0 already. */
-static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
+/*
+ * Copy up @dentry, whose parent is on branch 0 already; a regular file gets
+ * metadata only if @meta and the mount allows it.
+ */
+static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 {
 	struct super_block *sb = dentry->d_sb;
+	struct cpa_sb_info *sbi = CPA_SB(sb);
 	struct cpa_entry *e = CPA_E(dentry);
 	struct inode *inode = d_inode(dentry);
 	struct cpa_inode *ci = CPA_I(inode);
@@ -417,7 +457,7 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 			    ATTR_MTIME_SET,
 	};
 	const struct cred *old;
-	struct path lower;
+	struct path lower, data;
 	struct kstat st;
 	int err = 0;
 
@@ -427,6 +467,7 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 
 	lower.mnt = cpa_branch(sb, e->h[1].bindex)->path.mnt;
 	lower.dentry = e->h[1].dentry;
+	cpa_path_data(dentry, &data);
 	parent = dget_parent(dentry);
 	take_dentry_name_snapshot(&name, dentry);
 	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
@@ -440,12 +481,13 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 		goto out_revert;
 	if (len < 0 || len > st.size)
 		len = st.size;
+	meta = meta && S_ISREG(st.mode) && st.size && READ_ONCE(sbi->metacopy);
 
 	upperdir = cpa_entry_upper(CPA_E(parent));
 	dir_times.ia_atime = cpa_inode_atime(d_inode(upperdir));
 	dir_times.ia_mtime = cpa_inode_mtime(d_inode(upperdir));
-	upper = cpa_copy_up_linked(sb, inode, &lower, &st, len, upperdir,
-				   &name.name);
+	upper = cpa_copy_up_linked(sb, inode, &lower, &data, &st, len, &meta,
+				   upperdir, &name.name);
 	if (IS_ERR(upper)) {
 		err = PTR_ERR(upper);
 		goto out_revert;
@@ -459,6 +501,8 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len)
 		pr_warn_ratelimited("xino: cannot record %pd (%d)\n", upper,
 				    err);
 	err = 0;
+	/* Readers of a published copy must see the mark (cpa_path_data). */
+	WRITE_ONCE(ci->metacopy, meta);
 	if (!ci->upper) {
 		/* Publish the copy once complete (pairs with acquire). */
 		smp_store_release(&ci->upper, igrab(d_inode(upper)));
@@ -480,11 +524,101 @@ out_unlock:
 }
 
 /*
- * Make sure @dentry exists on branch 0, copying up the missing parents
- * first.  A regular file gets its first @len bytes (all if @len < 0).
+ * Give the metadata-only copy @upper its data, the first @len bytes (all if
+ * @len < 0) of @data, then drop the mark.  Writing the data may clear the
+ * set-id bits and file capabilities: mode, capabilities and times are put
+ * back before the mark goes.
  */
-int cpa_copy_up_len(struct dentry *dentry, loff_t len)
+static int cpa_metacopy_fill(const struct path *upper, const struct path *data,
+			     loff_t len)
 {
+	struct inode *inode = d_inode(upper->dentry);
+	struct iattr attr = {
+		.ia_valid = ATTR_MODE | ATTR_ATIME | ATTR_MTIME |
+			    ATTR_ATIME_SET | ATTR_MTIME_SET,
+		.ia_mode = inode->i_mode,
+		.ia_atime = cpa_inode_atime(inode),
+		.ia_mtime = cpa_inode_mtime(inode),
+	};
+	loff_t size = i_size_read(inode);
+	ssize_t caps_len;
+	void *caps = NULL;
+	int err;
+
+	if (len < 0 || len > size)
+		len = size;
+	caps_len = cpa_do_getxattr(upper, XATTR_NAME_CAPS, NULL, 0);
+	if (caps_len > 0) {
+		caps = kmalloc(caps_len, GFP_KERNEL);
+		if (!caps)
+			return -ENOMEM;
+		caps_len = cpa_do_getxattr(upper, XATTR_NAME_CAPS, caps,
+					   caps_len);
+	}
+	if (caps_len < 0 && caps_len != -ENODATA && caps_len != -EOPNOTSUPP) {
+		err = caps_len;
+		goto out;
+	}
+
+	err = cpa_copy_file(data, upper, len);
+	if (!err && len < size)
+		err = cpa_set_size(upper, len);
+	if (!err) {
+		inode_lock(inode);
+		err = cpa_do_notify_change(upper, &attr);
+		inode_unlock(inode);
+	}
+	if (!err && caps && caps_len > 0)
+		err = cpa_do_setxattr(upper, XATTR_NAME_CAPS, caps, caps_len, 0);
+	if (!err)
+		err = cpa_metacopy_unmark(upper);
+out:
+	kfree(caps);
+	return err;
+}
+
+/*
+ * Complete the metadata-only copy of the union inode @inode, whose copy is
+ * @upper and data @data.  The copy lock orders this against every other
+ * copy-up of the inode.
+ */
+static int cpa_metacopy_complete(struct inode *inode, const struct path *upper,
+				 const struct path *data, loff_t len)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+	const struct cred *old;
+	int err = 0;
+
+	mutex_lock(&ci->copy_lock);
+	if (!ci->metacopy)
+		goto out_unlock;	/* another task did it */
+	err = mnt_want_write(upper->mnt);
+	if (err)
+		goto out_unlock;
+	old = cpa_override_creds(inode->i_sb);
+	err = cpa_metacopy_fill(upper, data, len);
+	cpa_revert_creds(old);
+	mnt_drop_write(upper->mnt);
+	if (!err) {
+		/* From now on reads go to the copy (cpa_path_data). */
+		WRITE_ONCE(ci->metacopy, false);
+		cpa_copyattr(inode);
+		pr_debug("copied the data of %pd2\n", upper->dentry);
+	}
+out_unlock:
+	mutex_unlock(&ci->copy_lock);
+	return err;
+}
+
+/*
+ * Make sure @dentry exists on branch 0, copying up the missing parents
+ * first.  A regular file gets its first @len bytes (all if @len < 0), or
+ * with @meta its attributes only.
+ */
+static int cpa_copy_up_flags(struct dentry *dentry, loff_t len, bool meta)
+{
+	struct inode *inode = d_inode(dentry);
+	struct path upper, data;
 	int err = 0;
 
 	if (!cpa_sb_writable(dentry->d_sb))
@@ -503,15 +637,58 @@ int cpa_copy_up_len(struct dentry *dentry, loff_t len)
 			dput(next);
 			next = parent;
 		}
-		err = cpa_copy_up_one(next, next == dentry ? len : -1);
+		err = cpa_copy_up_one(next, next == dentry ? len : -1,
+				      next == dentry && meta);
 		dput(next);
 	}
-	return err;
+	if (err || meta || !S_ISREG(inode->i_mode) ||
+	    !READ_ONCE(CPA_I(inode)->metacopy))
+		return err;
+
+	cpa_path_data(dentry, &data);
+	upper.mnt = cpa_branch(dentry->d_sb, 0)->path.mnt;
+	upper.dentry = cpa_entry_upper(CPA_E(dentry));
+	return cpa_metacopy_complete(inode, &upper, &data, len);
+}
+
+int cpa_copy_up_len(struct dentry *dentry, loff_t len)
+{
+	return cpa_copy_up_flags(dentry, len, false);
 }
 
 int cpa_copy_up(struct dentry *dentry)
 {
-	return cpa_copy_up_len(dentry, -1);
+	return cpa_copy_up_flags(dentry, -1, false);
+}
+
+/* For a change of attributes: a regular file may keep its data below. */
+int cpa_copy_up_meta(struct dentry *dentry)
+{
+	return cpa_copy_up_flags(dentry, -1, true);
+}
+
+/*
+ * Complete the metadata-only copy @h of branch 0 met while copying a tree,
+ * through its union inode, so that it is ordered against any other
+ * copy-up of the file.
+ */
+static int cpa_tree_complete(struct super_block *sb, struct dentry *h,
+			     const struct path *data)
+{
+	struct path upper = { .mnt = cpa_branch(sb, 0)->path.mnt, .dentry = h };
+	struct inode *inode;
+	unsigned long ino;
+	int err;
+
+	err = cpa_xino_ino(sb, 0, d_inode(h), &ino);
+	if (err)
+		return err;
+	inode = cpa_get_inode(sb, h, 0, ino, true);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	err = cpa_metacopy_complete(inode, &upper, data, -1);
+	iput(inode);
+	return err;
 }
 
 /* Copying a directory tree: what one level needs. */
@@ -541,9 +718,10 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 	struct qstr q = QSTR_INIT(name, len);
 	struct dentry *upper = NULL;
 	struct cpa_entry *ce;
-	struct path lower;
+	struct path lower, data;
 	struct kstat st;
 	unsigned long ino;
+	bool meta = false;
 	int err;
 
 	if (fatal_signal_pending(current))
@@ -552,14 +730,24 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 	if (IS_ERR_OR_NULL(ce))
 		return PTR_ERR_OR_ZERO(ce);
 
-	if (!ce->h[0].dentry) {
+	/* Where the data is when the top object holds metadata only. */
+	data.mnt = cpa_branch(sb, ce->h[ce->count - 1].bindex)->path.mnt;
+	data.dentry = ce->h[ce->count - 1].dentry;
+	if (ce->h[0].dentry && ce->metacopy) {
+		/* The opaque copy will hide the data: copy it now. */
+		err = cpa_tree_complete(sb, ce->h[0].dentry, &data);
+		if (err)
+			goto out;
+	} else if (!ce->h[0].dentry) {
 		lower.mnt = cpa_branch(sb, ce->h[1].bindex)->path.mnt;
 		lower.dentry = ce->h[1].dentry;
+		if (!ce->metacopy)
+			data = lower;
 		err = cpa_do_getattr(&lower, &st, STATX_BASIC_STATS,
 				     AT_STATX_SYNC_AS_STAT);
 		if (err)
 			goto out;
-		upper = cpa_copy_object(sb, &lower, &st, -1,
+		upper = cpa_copy_object(sb, &lower, &data, &st, -1, &meta,
 					cpa_entry_upper(t->e), &q);
 		if (IS_ERR(upper)) {
 			err = PTR_ERR(upper);

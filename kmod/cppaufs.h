@@ -214,6 +214,7 @@ struct cpa_fs_context {
 	char **given;			/* [ngiven], as the user wrote them */
 	char *xino_path;		/* xino=, made absolute, or NULL */
 	bool noxino;			/* noxino: numbers in memory only */
+	int metacopy;			/* metacopy/nometacopy: 1/0, or -1 */
 };
 
 int cpa_init_fs_context(struct fs_context *fc);
@@ -241,7 +242,7 @@ void cpa_entry_free(struct cpa_entry *e);
 /* inode.c */
 extern const struct inode_operations cpa_dir_iops;
 struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
-			    int bindex, unsigned long ino);
+			    int bindex, unsigned long ino, bool metacopy);
 void cpa_copyattr(struct inode *inode);
 void cpa_path_real(const struct dentry *dentry, struct path *path);
 int cpa_plink_sync(struct dentry *dentry);
@@ -249,7 +250,15 @@ int cpa_plink_sync(struct dentry *dentry);
 /* copy_up.c */
 int cpa_copy_up(struct dentry *dentry);
 int cpa_copy_up_len(struct dentry *dentry, loff_t len);
+int cpa_copy_up_meta(struct dentry *dentry);
 int cpa_copy_up_tree(struct dentry *dentry);
+
+/* metacopy.c */
+bool cpa_xattr_is_private(const char *name);
+int cpa_metacopy_test(struct super_block *sb, int bindex, struct dentry *h);
+int cpa_metacopy_mark(const struct path *tmp);
+int cpa_metacopy_unmark(const struct path *upper);
+void cpa_path_data(const struct dentry *dentry, struct path *path);
 
 /* plink.c */
 struct dentry *cpa_plink_find(struct super_block *sb, unsigned long ino);

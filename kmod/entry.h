@@ -62,6 +62,8 @@ struct cpa_sb_info {
 	atomic64_t next_ino;	/* next free union inode number */
 	char *xino_path;	/* where the xino file lives, or NULL */
 	struct cpa_xino *xino;	/* xino.c: the numbers and their file */
+	/* metadata-only copy-up of regular files (metacopy.c) */
+	bool metacopy;
 	/* internal objects of branch 0 when it is writable, referenced */
 	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
 	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
@@ -93,6 +95,11 @@ struct cpa_entry {
 	 * opaque: from then on only slot 0 counts.
 	 */
 	bool opaque;
+	/*
+	 * Set at lookup: the topmost object of this regular file is a
+	 * metadata-only copy, and its data is the last slot's (metacopy.c).
+	 */
+	bool metacopy;
 	struct cpa_hdentry h[];
 };
 
@@ -112,6 +119,12 @@ struct cpa_inode {
 	struct inode *upper;
 	/* protects copy-up of this object */
 	struct mutex copy_lock;
+	/*
+	 * The copy on branch 0 holds metadata only: the data is still the
+	 * lower file's (metacopy.c).  Set before the copy is published,
+	 * cleared under copy_lock once the data was copied.
+	 */
+	bool metacopy;
 	/* the copy has a pseudo-link (plink.c); set once */
 	bool plinked;
 	/* protects cache and version: serialises directory cache builds */

@@ -40,7 +40,8 @@ static int cpa_open(struct inode *inode, struct file *file)
 		if (err)
 			return err;
 	}
-	cpa_path_real(file_dentry(file), &realpath);
+	/* A metadata-only copy is read from below; writers copied its data. */
+	cpa_path_data(file_dentry(file), &realpath);
 
 	old = cpa_override_creds(sb);
 	real = cpa_do_open(&realpath, flags, current_cred());

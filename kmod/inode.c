@@ -39,15 +39,24 @@ static int cpa_getattr(struct cpa_idmap *idmap, const struct path *path,
 	struct dentry *dentry = path->dentry;
 	struct inode *inode = d_inode(dentry);
 	const struct cred *old;
-	struct path realpath;
+	struct path realpath, data;
+	struct kstat dst;
 	int err;
 
 	err = cpa_plink_sync(dentry);
 	if (err)
 		return err;
 	cpa_path_real(dentry, &realpath);
+	if (S_ISREG(inode->i_mode))
+		cpa_path_data(dentry, &data);
+	else
+		data = realpath;
 	old = cpa_override_creds(dentry->d_sb);
 	err = cpa_do_getattr(&realpath, stat, mask, flags);
+	/* The blocks of a metadata-only copy are those of its data. */
+	if (!err && data.dentry != realpath.dentry &&
+	    !cpa_do_getattr(&data, &dst, STATX_BLOCKS, flags))
+		stat->blocks = dst.blocks;
 	cpa_revert_creds(old);
 	if (err)
 		return err;
@@ -107,10 +116,11 @@ static int cpa_setattr(struct cpa_idmap *idmap, struct dentry *dentry,
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
-	if (cpa_sb_writable(dentry->d_sb))
+	if (cpa_sb_writable(dentry->d_sb) && (attr->ia_valid & ATTR_SIZE))
 		/* A shrinking file needs no more than what is left of it. */
-		err = cpa_copy_up_len(dentry, (attr->ia_valid & ATTR_SIZE) ?
-				      attr->ia_size : -1);
+		err = cpa_copy_up_len(dentry, attr->ia_size);
+	else if (cpa_sb_writable(dentry->d_sb))
+		err = cpa_copy_up_meta(dentry);
 	else if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
 		err = -EROFS;
 	if (err)
@@ -249,10 +259,10 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 
 /*
  * Find or make the union inode numbered @ino for the backing dentry
- * @h_dentry of branch @bindex.
+ * @h_dentry of branch @bindex; @metacopy: @h_dentry holds metadata only.
  */
 struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
-			    int bindex, unsigned long ino)
+			    int bindex, unsigned long ino, bool metacopy)
 {
 	struct inode *real = d_inode(h_dentry);
 	struct inode *inode;
@@ -270,6 +280,8 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 		return inode;
 	}
 	cpa_inode_init(inode, real, bindex);
+	/* Only a copy on branch 0 is ever completed by this mount. */
+	CPA_I(inode)->metacopy = metacopy && bindex == 0;
 	unlock_new_inode(inode);
 	return inode;
 }

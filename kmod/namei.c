@@ -37,6 +37,26 @@ static int cpa_entry_grow(struct cpa_entry **ep, int max)
 	return 0;
 }
 
+/*
+ * Put the branch @bindex dentry @h in slot @n of @*ep, growing it up to
+ * @max slots.  On failure @h is dropped.
+ */
+static int cpa_entry_put(struct cpa_entry **ep, int n, int bindex,
+			 struct dentry *h, int max)
+{
+	if (n == (*ep)->count) {
+		int err = cpa_entry_grow(ep, max);
+
+		if (err) {
+			dput(h);
+			return err;
+		}
+	}
+	(*ep)->h[n].bindex = bindex;
+	(*ep)->h[n].dentry = h;
+	return 0;
+}
+
 void cpa_entry_free(struct cpa_entry *e)
 {
 	int i;
@@ -75,6 +95,7 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 				   const char *name, int len)
 {
 	struct cpa_entry *e;
+	bool data = false;
 	int i, n = 1, err;
 
 	/*
@@ -98,7 +119,31 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 			err = PTR_ERR(h);
 			goto out_free;
 		}
-		if (d_is_positive(h) && !cpa_hidden(sb, bindex, h)) {
+		if (!d_is_positive(h) || cpa_hidden(sb, bindex, h)) {
+			dput(h);
+			if (last)
+				break;
+		} else if (e->metacopy) {
+			/* The data of the metadata-only copy above. */
+			err = d_is_reg(h) ? cpa_metacopy_test(sb, bindex, h) :
+			      -EIO;
+			if (err < 0) {
+				dput(h);
+				goto out_free;
+			}
+			if (!err) {
+				err = cpa_entry_put(&e, n++, bindex, h,
+						    pe->count + 1);
+				if (err)
+					goto out_free;
+				data = true;
+				break;
+			}
+			/* Marked as well: its data is further down. */
+			dput(h);
+			if (last)
+				break;
+		} else {
 			bool first = !e->h[0].dentry && n == 1;
 
 			/* A non-directory below a directory ends the merge. */
@@ -109,28 +154,27 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 			if (bindex == 0) {
 				e->h[0].dentry = h;
 			} else {
-				if (n == e->count) {
-					err = cpa_entry_grow(&e, pe->count + 1);
-					if (err) {
-						dput(h);
-						goto out_free;
-					}
-				}
-				e->h[n].bindex = bindex;
-				e->h[n].dentry = h;
-				n++;
+				err = cpa_entry_put(&e, n++, bindex, h,
+						    pe->count + 1);
+				if (err)
+					goto out_free;
 			}
-			if (!d_is_dir(h) || last)
-				break;
-			err = cpa_opaque_test(h);
-			if (err < 0)
-				goto out_free;
-			if (err)
-				break;
-		} else {
-			dput(h);
-			if (last)
-				break;
+			if (!d_is_dir(h)) {
+				err = last ? 0 : cpa_metacopy_test(sb, bindex, h);
+				if (err < 0)
+					goto out_free;
+				if (!err)
+					break;
+				e->metacopy = true;
+			} else {
+				if (last)
+					break;
+				err = cpa_opaque_test(h);
+				if (err < 0)
+					goto out_free;
+				if (err)
+					break;
+			}
 		}
 		err = cpa_wh_test(h_parent, name, len);
 		if (err < 0)
@@ -144,6 +188,12 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 		return NULL;
 	}
 	e->count = n;
+	if (e->metacopy && !data) {
+		pr_warn_ratelimited("%s: metadata-only copy without data below\n",
+				    name);
+		err = -EIO;
+		goto out_free;
+	}
 	return e;
 
 out_free:
@@ -163,7 +213,7 @@ struct inode *cpa_entry_inode(struct super_block *sb,
 	err = cpa_xino_ino(sb, e->h[top].bindex, d_inode(h), &ino);
 	if (err)
 		return ERR_PTR(err);
-	return cpa_get_inode(sb, h, e->h[top].bindex, ino);
+	return cpa_get_inode(sb, h, e->h[top].bindex, ino, e->metacopy);
 }
 
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,

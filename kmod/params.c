@@ -7,6 +7,8 @@
  *   <branch> = <path>[=rw|ro|rr]
  *   xino=<file>                   union inode numbers are kept in <file>
  *   noxino                        ... in memory only, for the mount's life
+ *   metacopy, nometacopy          metadata-only copy-up on (the default) or
+ *                                 off; may change on remount
  *
  * Without a permission the first branch of the mount is rw, the others ro.
  * Without xino= or noxino the xino file is <writable branch>/.aufs.xino,
@@ -31,6 +33,7 @@ enum cpa_opt {
 	Opt_si,
 	Opt_xino,
 	Opt_noxino,
+	Opt_metacopy,
 };
 
 static const struct fs_parameter_spec cpa_param_specs[] = {
@@ -42,6 +45,7 @@ static const struct fs_parameter_spec cpa_param_specs[] = {
 	fsparam_string(CPPAUFS_OPT_SI,		Opt_si),
 	fsparam_string(CPA_OPT_XINO,		Opt_xino),
 	fsparam_flag(CPA_OPT_NOXINO,		Opt_noxino),
+	fsparam_flag_no(CPPAUFS_OPT_METACOPY,	Opt_metacopy),
 	{}
 };
 
@@ -293,6 +297,9 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		ctx->xino_path = NULL;
 		ctx->noxino = true;
 		return 0;
+	case Opt_metacopy:
+		ctx->metacopy = !result.negated;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -318,6 +325,8 @@ static int cpa_reconfigure(struct fs_context *fc)
 	if (!(fc->sb_flags & SB_RDONLY) && CPA_SB(sb)->rw_index < 0)
 		return cpa_invalf(fc, "no writable branch: cannot remount rw");
 	sync_filesystem(sb);
+	if (ctx->metacopy >= 0)
+		WRITE_ONCE(CPA_SB(sb)->metacopy, ctx->metacopy);
 	return 0;
 }
 
@@ -354,6 +363,7 @@ int cpa_init_fs_context(struct fs_context *fc)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->rw_index = -1;
+	ctx->metacopy = -1;
 	fc->fs_private = ctx;
 	fc->ops = &cpa_context_ops;
 	return 0;

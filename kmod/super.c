@@ -20,6 +20,7 @@ static struct inode *cpa_alloc_inode(struct super_block *sb)
 		return NULL;
 	ci->real = NULL;
 	ci->upper = NULL;
+	ci->metacopy = false;
 	ci->bindex = -1;
 	ci->cache = NULL;
 	ci->version = 0;
@@ -66,6 +67,8 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 	struct cpa_sb_info *sbi = CPA_SB(root->d_sb);
 
 	seq_printf(m, ",%s=%016llx", CPPAUFS_OPT_SI, sbi->id);
+	if (!READ_ONCE(sbi->metacopy))
+		seq_puts(m, "," CPPAUFS_OPT_NOMETACOPY);
 	return 0;
 }
 
@@ -144,7 +147,7 @@ static struct dentry *cpa_make_root(struct super_block *sb)
 		cpa_entry_free(e);
 		return ERR_PTR(err);
 	}
-	inode = cpa_get_inode(sb, e->h[0].dentry, 0, ino);
+	inode = cpa_get_inode(sb, e->h[0].dentry, 0, ino, false);
 	if (IS_ERR(inode)) {
 		cpa_entry_free(e);
 		return ERR_CAST(inode);
@@ -175,6 +178,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->branches = ctx->branches;
 	sbi->nbranch = ctx->nbranch;
 	sbi->rw_index = ctx->rw_index;
+	sbi->metacopy = ctx->metacopy != 0;
 	ctx->branches = NULL;
 	ctx->nbranch = 0;
 	ctx->capacity = 0;

@@ -13,6 +13,8 @@ static int cpa_xattr_get(const struct xattr_handler *handler,
 	ssize_t ret;
 
 	/* The catch-all handler sees the full name. */
+	if (cpa_xattr_is_private(name))
+		return -ENODATA;
 	cpa_path_real(dentry, &realpath);
 	old = cpa_override_creds(dentry->d_sb);
 	ret = cpa_do_getxattr(&realpath, name, buffer, size);
@@ -29,8 +31,10 @@ static int cpa_xattr_set(const struct xattr_handler *handler,
 	struct path realpath;
 	int err;
 
+	if (cpa_xattr_is_private(name))
+		return -EPERM;
 	if (cpa_sb_writable(dentry->d_sb))
-		err = cpa_copy_up(dentry);
+		err = cpa_copy_up_meta(dentry);
 	else if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
 		err = -EROFS;
 	else
@@ -64,13 +68,29 @@ const struct xattr_handler *cpa_xattr_handlers[] = {
 	NULL
 };
 
+/*
+ * The names of the backing object but the union's own.  Asked for the size
+ * only, the backing object's is returned: never too small.
+ */
 ssize_t cpa_listxattr(struct dentry *dentry, char *list, size_t size)
 {
 	const struct cred *old;
-	ssize_t ret;
+	ssize_t ret, len;
+	char *p;
 
 	old = cpa_override_creds(dentry->d_sb);
 	ret = cpa_do_listxattr(cpa_dentry_real(dentry), list, size);
 	cpa_revert_creds(old);
+	if (ret <= 0 || !list)
+		return ret;
+
+	for (p = list; p < list + ret; p += len) {
+		len = strnlen(p, list + ret - p) + 1;
+		if (cpa_xattr_is_private(p)) {
+			ret -= len;
+			memmove(p, p + len, list + ret - p);
+			len = 0;
+		}
+	}
 	return ret;
 }

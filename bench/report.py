@@ -35,6 +35,7 @@ WORKLOADS = [
     ("scale_bottom", "stat of a file in the bottom branch, N branches"),
     ("scale_bottom_cold", "first stat in the bottom branch, cold, N branches"),
     ("mount", "mount(8), N branches"),
+    ("mount_kernel", "mount -i: mount(2) alone, no helper, N branches"),
     ("umount", "umount(8), N branches"),
 ]
 ORDER = {w: i for i, (w, _) in enumerate(WORKLOADS)}

@@ -365,10 +365,20 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 	struct dentry *tmp, *upper;
 
 	upper = cpa_do_lookup(upperdir, name->name, name->len);
-	if (IS_ERR(upper) || (d_is_positive(upper) &&
-			      (d_inode(upper)->i_mode & S_IFMT) ==
-			      (st->mode & S_IFMT)))
+	if (IS_ERR(upper))
 		return upper;
+	if (d_is_positive(upper) &&
+	    (d_inode(upper)->i_mode & S_IFMT) == (st->mode & S_IFMT)) {
+		/* Whole, unless it carries the mark. */
+		int err = cpa_metacopy_test(sb, 0, upper);
+
+		if (err < 0) {
+			dput(upper);
+			return ERR_PTR(err);
+		}
+		*meta = err;
+		return upper;
+	}
 	dput(upper);
 
 	tmp = cpa_copy_tmp(sb, lower, data, st, len, meta);
@@ -753,6 +763,10 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 			err = PTR_ERR(upper);
 			goto out;
 		}
+		/* A marked copy made meanwhile: complete it as well. */
+		err = meta ? cpa_tree_complete(sb, upper, &data) : 0;
+		if (err)
+			goto out;
 		/* The copy keeps the union inode number of the original. */
 		err = cpa_xino_ino(sb, ce->h[1].bindex, d_inode(lower.dentry),
 				   &ino);

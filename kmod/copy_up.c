@@ -77,8 +77,11 @@ static int cpa_copy_file(const struct path *lower, const struct path *tmp,
 		goto out_src;
 	}
 	err = cpa_copy_data(src, dst, len);
-	/* The data is on disk before the name can be. */
-	if (!err)
+	/*
+	 * The data is on disk before the name can be.  Without data there is
+	 * nothing to wait for (a journal commit per empty file, otherwise).
+	 */
+	if (!err && len)
 		err = vfs_fsync(dst, 0);
 	fput(dst);
 out_src:

@@ -200,8 +200,17 @@ per_rep() { # FS SYS R WORKLOAD PARAM KIND ARG...
 			st=error note="mount: $MOUNT_ERR"
 			break
 		fi
+		# A union must not change the lower file (mergerfs writes it in
+		# place: that is no copy-up, and no figure to compare).
+		local lower="$R/l2/${*##*/}" before=''
+		[ "$sys" = raw ] || before=$(stat -c '%y %s %a' "$lower" 2>/dev/null)
 		out=$(timeout -k 5 "$WTIMEOUT" "$CB" "$kind" "$@" 2>/tmp/cb.err)
 		rc=$?
+		if [ "$rc" -eq 0 ] && [ -n "$before" ] &&
+			[ "$before" != "$(stat -c '%y %s %a' "$lower" 2>/dev/null)" ]; then
+			echo "unsupported: changes the lower file in place (no copy-on-write)" >/tmp/cb.err
+			rc=3
+		fi
 		if [ "$rc" -eq 0 ] && [ "$kind" = chmod ] && [ "$sys" != raw ]; then
 			# Did the metadata change copy the data up?
 			local up

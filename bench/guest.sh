@@ -190,7 +190,7 @@ umount_sys() { # SYS R
 per_rep() { # FS SYS R WORKLOAD PARAM KIND ARG...
 	local fs=$1 sys=$2 R=$3 wl=$4 param=$5 kind=$6 i out rc samples='' note='' st=ok
 	shift 6
-	for ((i = 0; i < REPS; i++)); do
+	for ((i = 0; i < CREPS; i++)); do
 		reset_upper "$R"
 		if [ "$sys" = raw ] && [ "$kind" = renamelower ]; then
 			mkdir -p "$R/rawrl"
@@ -243,11 +243,12 @@ bench_system() { # FS SYS R
 	# WREPS: the warm-cache workloads take milliseconds and TCG makes
 	# single samples bimodal (a read of 64 MiB takes 45 or 75 ms, whatever
 	# the system): three times the repetitions for the kernel systems.
-	local fs=$1 sys=$2 R=$3 M wl REPS=$REPS WREPS=$((REPS * 3))
+	# CREPS: the copy-up workloads, one sample per mount, spread widely.
+	local fs=$1 sys=$2 R=$3 M wl REPS=$REPS WREPS=$((REPS * 3)) CREPS=$((REPS * 2 - 1))
 	case $sys in
 	fuse-overlayfs | unionfs-fuse | mergerfs)
 		[[ " $FUSE_FSES " == *" $fs "* ]] || { say "-- $fs / $sys: skipped (FUSE on $FUSE_FSES only at this scale)"; return 0; }
-		REPS=$REPS_FUSE WREPS=$REPS_FUSE ;;
+		REPS=$REPS_FUSE WREPS=$REPS_FUSE CREPS=$REPS_FUSE ;;
 	esac
 	M=$R/m
 	[ "$sys" = raw ] && M=$R/l2

@@ -131,7 +131,9 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	h_dir = d_inode(upperdir);
 	old = cpa_override_creds_owner(sb);
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
-	wh = cpa_wh_test_locked(upperdir, q->name, q->len);
+	/* A whiteout matters only where a lower branch could show through. */
+	wh = cpa_entry_has_lower(CPA_E(dentry->d_parent)) ?
+	     cpa_wh_test_locked(upperdir, q->name, q->len) : 0;
 	h = lookup_one_len(q->name, upperdir, q->len);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);

@@ -171,6 +171,17 @@ static inline struct dentry *cpa_entry_dentry(const struct cpa_entry *e,
 	return smp_load_acquire(&e->opaque) ? NULL : e->h[i].dentry;
 }
 
+/* Does a directory entry merge any branch below 0? */
+static inline bool cpa_entry_has_lower(const struct cpa_entry *e)
+{
+	int i;
+
+	for (i = 1; i < e->count; i++)
+		if (cpa_entry_dentry(e, i))
+			return true;
+	return false;
+}
+
 /* The topmost slot of a positive union dentry. */
 static inline int cpa_entry_top(const struct cpa_entry *e)
 {

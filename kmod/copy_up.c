@@ -556,7 +556,7 @@ static int cpa_metacopy_fill(const struct path *upper, const struct path *data,
 	loff_t size = i_size_read(inode);
 	ssize_t caps_len;
 	void *caps = NULL;
-	int err;
+	int err, ret;
 
 	if (len < 0 || len > size)
 		len = size;
@@ -576,13 +576,21 @@ static int cpa_metacopy_fill(const struct path *upper, const struct path *data,
 	err = cpa_copy_file(data, upper, len);
 	if (!err && len < size)
 		err = cpa_set_size(upper, len);
-	if (!err) {
-		inode_lock(inode);
-		err = cpa_do_notify_change(upper, &attr);
-		inode_unlock(inode);
+	if (err && !cpa_set_size(upper, 0))
+		/* Give back the space of a partial copy; the mark stays. */
+		cpa_set_size(upper, size);
+
+	/* Whatever happened, the metadata is what it was. */
+	inode_lock(inode);
+	ret = cpa_do_notify_change(upper, &attr);
+	inode_unlock(inode);
+	if (!err)
+		err = ret;
+	if (caps && caps_len > 0) {
+		ret = cpa_do_setxattr(upper, XATTR_NAME_CAPS, caps, caps_len, 0);
+		if (!err)
+			err = ret;
 	}
-	if (!err && caps && caps_len > 0)
-		err = cpa_do_setxattr(upper, XATTR_NAME_CAPS, caps, caps_len, 0);
 	if (!err)
 		err = cpa_metacopy_unmark(upper);
 out:

@@ -2,7 +2,8 @@
 # vm-args: --timeout 600
 # Copy-up under pressure: ENOSPC on a small writable branch (the caller gets
 # the error, lower file and union unchanged, no partial copy anywhere, also
-# after a remount); eight processes copying up one file at once (one
+# after a remount; a chmod still fits, as a metadata-only copy, and the data
+# copy that does not fit leaves it holding no blocks); eight processes copying up one file at once (one
 # consistent result, every append kept once); readers during a copy-up see
 # the old or the new content, never a mix; a hard link whose one name is
 # copied up; union inode numbers across copy-up, drop_caches and remount.
@@ -27,13 +28,17 @@ sum_before=$(md5sum <"$L/big")
 run cpa_mount "$M" "$U:$L"
 run df -k "$T/small"
 assert_fails_with "No space left" bash -c "echo x >> $M/big"
-assert_fails_with "No space left" chmod 600 "$M/big"
+assert_eq "$internal" "$(ls_up "$U")" "ls -A of the writable branch"
+run chmod 600 "$M/big"
+assert_eq 0 "$(stat -c %b "$U/big")" "blocks of the metadata-only copy of big"
 assert_fails_with "No space left" truncate -s 3M "$M/big"
+assert_fails_with "No space left" bash -c "echo x >> $M/big"
+assert_eq 0 "$(stat -c %b "$U/big")" "blocks of big after the failed data copies"
 assert_eq "$sum_before" "$(md5sum <"$L/big")" "lower big unchanged"
 assert_eq "$sum_before" "$(md5sum <"$M/big")" "union big unchanged"
 assert_eq 4194304 "$(stat -c %s "$M/big")" "union size of big"
-assert_eq "$(stat -c %a "$L/big")" "$(stat -c %a "$M/big")" "union mode of big"
-assert_eq "$internal" "$(ls_up "$U")" "ls -A of the writable branch"
+assert_eq 600 "$(stat -c %a "$M/big")" "union mode of big"
+assert_eq "$internal big" "$(ls_up "$U")" "ls -A of the writable branch"
 assert_eq "" "$(ls -A "$U/.wh..wh.orph")" ".wh..wh.orph is empty"
 run df -k "$T/small"
 # what fits still works
@@ -44,7 +49,8 @@ assert_eq "" "$(ls -A "$U/.wh..wh.orph")" ".wh..wh.orph is empty after umount"
 run cpa_mount "$M" "$U:$L"
 assert_eq "" "$(ls -A "$U/.wh..wh.orph")" ".wh..wh.orph is empty after mount"
 assert_eq "$sum_before" "$(md5sum <"$M/big")" "union big after remount"
-assert_eq "$internal small" "$(ls_up "$U")" "ls -A of the writable branch after remount"
+assert_eq 600 "$(stat -c %a "$M/big")" "union mode of big after remount"
+assert_eq "$internal big small" "$(ls_up "$U")" "ls -A of the writable branch after remount"
 run cpa_umount "$M"
 umount "$T/small" "$T/low"
 

@@ -11,7 +11,7 @@
 # shows in /proc/mounts and may change on remount).  A marked file on a
 # lower branch reads its data from further down; a marked file whose data
 # is gone gives EIO.  The mark never shows through the union.  Run on
-# tmpfs, ext4, xfs and btrfs.
+# tmpfs, ext4, xfs and btrfs (the last two: the data paths only).
 . "$(dirname "$0")/lib.sh"
 require_module
 section() { _cpa_say ""; _cpa_say "== $* == [${SECONDS}s]"; }
@@ -163,57 +163,61 @@ metacopy_on() {
 	assert_eq cap_net_raw=ep "$(getcap m/caps | awk '{print $2}')" "capabilities after the data copy"
 	ok cmp m/caps ref/caps
 
-	section "$fs: mmap of a metadata-only copy reads the data"
-	run chmod 0600 m/mmap
-	ok "$PY" -c 'import mmap, sys
+	# What follows does not depend on the branch file system: xfs and btrfs
+	# (run on the newest kernel only) skip it, which keeps the suite short.
+	if [ "$fs" = tmpfs ] || [ "$fs" = ext4 ]; then
+		section "$fs: mmap of a metadata-only copy reads the data"
+		run chmod 0600 m/mmap
+		ok "$PY" -c 'import mmap, sys
 with open(sys.argv[1], "rb") as f, open(sys.argv[2], "rb") as r:
     assert mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)[:] == r.read()' m/mmap ref/mmap
-	run chmod 0600 m/deep
-	ok marked u/deep
-	ok cmp m/deep ref/deep
+		run chmod 0600 m/deep
+		ok marked u/deep
+		ok cmp m/deep ref/deep
 
-	section "$fs: linked and empty files are copied whole"
-	run chmod 0600 m/linked
-	assert_whole linked
-	ok cmp m/linked2 ref/linked
-	run chmod 0600 m/empty
-	assert_eq ENODATA "$(xattr "$MARK" u/empty)" "mark of an empty file"
+		section "$fs: linked and empty files are copied whole"
+		run chmod 0600 m/linked
+		assert_whole linked
+		ok cmp m/linked2 ref/linked
+		run chmod 0600 m/empty
+		assert_eq ENODATA "$(xattr "$MARK" u/empty)" "mark of an empty file"
 
-	section "$fs: nometacopy, on remount"
-	run mount -o remount,nometacopy m
-	ok grep -q "$T/m cppaufs .*nometacopy" /proc/mounts
-	run chmod 0600 m/nometa
-	assert_whole nometa
-	ok cmp m/nometa ref/nometa
-	run mount -o remount,metacopy m
-	ok test -z "$(grep "$T/m cppaufs .*nometacopy" /proc/mounts)"
+		section "$fs: nometacopy, on remount"
+		run mount -o remount,nometacopy m
+		ok grep -q "$T/m cppaufs .*nometacopy" /proc/mounts
+		run chmod 0600 m/nometa
+		assert_whole nometa
+		ok cmp m/nometa ref/nometa
+		run mount -o remount,metacopy m
+		ok test -z "$(grep "$T/m cppaufs .*nometacopy" /proc/mounts)"
 
-	section "$fs: a marked file on a lower branch reads from below it"
-	run chmod 0600 m/chain
-	ok marked u/chain
-	run cpa_mount m2 ./u2:./u:./l2:./l3
-	ok cmp m2/chain ref/chain
-	run chmod 0604 m2/chain
-	ok marked u2/chain
-	ok cmp m2/chain ref/chain
-	run_sh "printf x >> m2/chain"
-	run_sh "cat ref/chain > ref/chain.exp && printf x >> ref/chain.exp"
-	ok cmp u2/chain ref/chain.exp
-	run chmod 0600 m2/write
-	run_sh "printf y >> m2/write"
-	ok cmp m2/write <(cat ref/write.exp; printf y)
-	run cpa_umount m2
+		section "$fs: a marked file on a lower branch reads from below it"
+		run chmod 0600 m/chain
+		ok marked u/chain
+		run cpa_mount m2 ./u2:./u:./l2:./l3
+		ok cmp m2/chain ref/chain
+		run chmod 0604 m2/chain
+		ok marked u2/chain
+		ok cmp m2/chain ref/chain
+		run_sh "printf x >> m2/chain"
+		run_sh "cat ref/chain > ref/chain.exp && printf x >> ref/chain.exp"
+		ok cmp u2/chain ref/chain.exp
+		run chmod 0600 m2/write
+		run_sh "printf y >> m2/write"
+		ok cmp m2/write <(cat ref/write.exp; printf y)
+		run cpa_umount m2
 
-	section "$fs: a marked file whose data is gone gives EIO"
-	run chmod 0600 m/lost
-	run cpa_umount m
-	# the lower branch changed behind the union: stash and bring back
-	run mv l2/lost "$T/lost.stash"
-	run cpa_mount m ./u:./l2:./l3
-	expect_dmesg 'cppaufs: lost: metadata-only copy without data below$'
-	assert_fails_with "Input/output error" cat m/lost
-	run cpa_umount m
-	run mv "$T/lost.stash" l2/lost
+		section "$fs: a marked file whose data is gone gives EIO"
+		run chmod 0600 m/lost
+		run cpa_umount m
+		# the lower branch changed behind the union: stash and bring back
+		run mv l2/lost "$T/lost.stash"
+		run cpa_mount m ./u:./l2:./l3
+		expect_dmesg 'cppaufs: lost: metadata-only copy without data below$'
+		assert_fails_with "Input/output error" cat m/lost
+		run cpa_umount m
+		run mv "$T/lost.stash" l2/lost
+	fi
 
 	section "$fs: the lower branches are unchanged"
 	snap >"$T/lower.after"

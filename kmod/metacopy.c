@@ -58,11 +58,14 @@ int cpa_metacopy_unmark(const struct path *upper)
 	return err == -ENODATA ? 0 : err;
 }
 
+/* Slot @i of @dentry's entry, slot 0 being @upper when it is used. */
 static void cpa_path_slot(const struct dentry *dentry, int i,
-			  struct dentry *h, struct path *path)
+			  struct dentry *upper, struct path *path)
 {
-	path->mnt = cpa_branch(dentry->d_sb, CPA_E(dentry)->h[i].bindex)->path.mnt;
-	path->dentry = h;
+	const struct cpa_hdentry *h = &CPA_E(dentry)->h[i];
+
+	path->mnt = cpa_branch(dentry->d_sb, i ? h->bindex : 0)->path.mnt;
+	path->dentry = i ? h->dentry : upper;
 }
 
 /*
@@ -75,15 +78,10 @@ void cpa_path_data(const struct dentry *dentry, struct path *path)
 {
 	const struct cpa_entry *e = CPA_E(dentry);
 	struct dentry *upper = cpa_entry_upper(e);
-	int last = e->count - 1;
+	int i = e->count - 1;	/* the data below a marked object */
 
-	if (upper) {
-		if (last > 0 && READ_ONCE(CPA_I(d_inode(dentry))->metacopy))
-			cpa_path_slot(dentry, last, e->h[last].dentry, path);
-		else
-			cpa_path_slot(dentry, 0, upper, path);
-	} else {
-		cpa_path_slot(dentry, e->metacopy ? last : 1,
-			      e->h[e->metacopy ? last : 1].dentry, path);
-	}
+	if (upper && (!i || !READ_ONCE(CPA_I(d_inode(dentry))->metacopy)))
+		cpa_path_slot(dentry, 0, upper, path);
+	else
+		cpa_path_slot(dentry, upper || e->metacopy ? i : 1, upper, path);
 }

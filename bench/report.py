@@ -58,6 +58,7 @@ def load(path):
                 lines.append(line)
     for r in csv.DictReader(lines):
         r["median_ns"] = int(r["median_ns"]) if r["median_ns"] else None
+        r["min_ns"] = int(r["min_ns"]) if r["min_ns"] else None
         r["ops"] = int(r["ops"] or 0)
         rows.append(r)
     return meta, rows
@@ -167,7 +168,12 @@ def targets(idx):
         if wl in ("copyup_small", "copyup_large"):
             x = ratio(c, by.get("overlay"))
             if x is not None:
-                out.append(f"  {verdict(x <= 1.0)}  {fs:6} {wl:14} {x:.2f}x overlayfs time (target <= 1.00x)")
+                # The samples are bimodal under TCG: the fastest ones say
+                # what the copy costs when nothing else gets in the way.
+                o = by["overlay"]
+                xmin = f", fastest samples {c['min_ns'] / o['min_ns']:.2f}x" if o["min_ns"] else ""
+                out.append(f"  {verdict(x <= 1.0)}  {fs:6} {wl:14} {x:.2f}x overlayfs time "
+                           f"(target <= 1.00x{xmin})")
         if wl == "chmod_large":
             copied = c["note"].replace("copied_bytes=", "")
             if copied.isdigit():

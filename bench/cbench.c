@@ -6,7 +6,7 @@
  * dominated by shell overhead.
  *
  * Timed commands print one line per run:
- *     <median_ns> <min_ns> <max_ns> <reps> <ops>
+ *     <median_ns> <min_ns> <max_ns> <reps> <ops> <sample_ns>...
  * and exit 0; they exit 3 with "unsupported: <what>: <strerror>" on stderr
  * when the file system refuses an operation (EROFS, EXDEV, EOPNOTSUPP...),
  * so that the caller can record the workload as unsupported.
@@ -95,11 +95,27 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The result line: median, min, max, count, ops, then every sample. */
+static void report(uint64_t *t)
+{
+	uint64_t med;
+	int i;
+
+	qsort(t, reps, sizeof(*t), cmp_u64);
+	med = reps % 2 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+	printf("%llu %llu %llu %d %ld", (unsigned long long)med,
+	       (unsigned long long)t[0], (unsigned long long)t[reps - 1],
+	       reps, ops);
+	for (i = 0; i < reps; i++)
+		printf(" %llu", (unsigned long long)t[i]);
+	printf("\n");
+}
+
 typedef void (*body_fn)(char **argv);
 
 static void timed(body_fn fn, char **argv)
 {
-	uint64_t *t = calloc(reps, sizeof(*t)), t0, med;
+	uint64_t *t = calloc(reps, sizeof(*t)), t0;
 	int i;
 
 	for (i = 0; i < reps; i++) {
@@ -110,11 +126,7 @@ static void timed(body_fn fn, char **argv)
 		fn(argv);
 		t[i] = now_ns() - t0;
 	}
-	qsort(t, reps, sizeof(*t), cmp_u64);
-	med = reps % 2 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
-	printf("%llu %llu %llu %d %ld\n", (unsigned long long)med,
-	       (unsigned long long)t[0], (unsigned long long)t[reps - 1],
-	       reps, ops);
+	report(t);
 	free(t);
 }
 
@@ -327,7 +339,7 @@ static void do_renamelower(char **argv)
 
 static void timed_rename(char **argv)
 {
-	uint64_t *t = calloc(reps, sizeof(*t)), t0, med;
+	uint64_t *t = calloc(reps, sizeof(*t)), t0;
 	long n = atol(argv[1]);
 	int i;
 
@@ -339,11 +351,8 @@ static void timed_rename(char **argv)
 		t[i] = now_ns() - t0;
 		rename_cleanup(argv[0], n);
 	}
-	qsort(t, reps, sizeof(*t), cmp_u64);
-	med = reps % 2 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
-	printf("%llu %llu %llu %d %ld\n", (unsigned long long)med,
-	       (unsigned long long)t[0], (unsigned long long)t[reps - 1],
-	       reps, ops);
+	report(t);
+	free(t);
 }
 
 /* -- population ---------------------------------------------------------- */

@@ -22,20 +22,25 @@ CB=${2:?cbench binary}
 SYSTEMS=${3:-raw,overlay,cppaufs,fuse-overlayfs,unionfs-fuse,mergerfs}
 FSES_ARG=${4:-}
 
-# REPS_FUSE: repetitions for the FUSE unions, which are 10-100x slower under
-# TCG; FUSE_FSES: the branch file systems they run on.
+# REPS: samples of each workload, taken in ROUNDS rounds: every round runs
+# every system in turn (the first one changing from round to round), so that
+# the slow and fast phases of a TCG guest, which last seconds to minutes,
+# fall on every system alike instead of on whichever ran at that time.
+# REPS_FUSE: samples for the FUSE unions, which are 10-100x slower under TCG
+# (one in each of the first REPS_FUSE rounds); FUSE_FSES: the branch file
+# systems they run on.
 case $SCALE in
 smoke)
-	REPS=1 REPS_FUSE=1 NSTAT=50 NRD=60 TREE_D=5 TREE_F=20 SEQ_MIB=2 NRAND=50
+	ROUNDS=1 REPS=1 REPS_FUSE=1 NSTAT=50 NRD=60 TREE_D=5 TREE_F=20 SEQ_MIB=2 NRAND=50
 	CU1=1 CU2=2 NCWU=20 NREN=10 NSCALE=20
 	BRANCHES="1 100" MOUNTS="1 100" FSES="tmpfs" FUSE_FSES="tmpfs" ;;
 quick)
-	REPS=5 REPS_FUSE=3 NSTAT=1000 NRD=1500 TREE_D=20 TREE_F=100 SEQ_MIB=64
+	ROUNDS=5 REPS=5 REPS_FUSE=3 NSTAT=1000 NRD=1500 TREE_D=20 TREE_F=100 SEQ_MIB=64
 	NRAND=2000 CU1=8 CU2=64 NCWU=300 NREN=100 NSCALE=500
 	BRANCHES="1 10 100 500 1000" MOUNTS="1 100 1000" FSES="tmpfs ext4"
 	FUSE_FSES="tmpfs" ;;
 full)
-	REPS=5 REPS_FUSE=5 NSTAT=10000 NRD=10000 TREE_D=100 TREE_F=500 SEQ_MIB=512
+	ROUNDS=5 REPS=5 REPS_FUSE=5 NSTAT=10000 NRD=10000 TREE_D=100 TREE_F=500 SEQ_MIB=512
 	NRAND=20000 CU1=64 CU2=1024 NCWU=10000 NREN=1000 NSCALE=10000
 	BRANCHES="1 10 100 500 1000" MOUNTS="1 100 1000" FSES="tmpfs ext4"
 	FUSE_FSES="tmpfs ext4" ;;
@@ -59,6 +64,7 @@ has_sys() { [[ ,$SYSTEMS, == *,$1,* ]]; }
 # -- metadata ---------------------------------------------------------------
 meta scale "$SCALE"
 meta reps "$REPS"
+meta rounds "$ROUNDS"
 meta reps_fuse "$REPS_FUSE"
 meta fuse_fses "$FUSE_FSES"
 meta kernel "$(uname -r)"
@@ -92,27 +98,72 @@ done
 # rename takes minutes under TCG).
 WTIMEOUT=${BENCH_WORKLOAD_TIMEOUT:-$([ "$SCALE" = full ] && echo 600 || echo 120)}
 
-# run_cb FS SYS WORKLOAD PARAM CBENCH-ARGS...: one timed cbench run.
+# The sample store: the rounds add samples to one key per
+# fs,system,workload,param; flush emits one @csv line per key, in the order
+# the keys first appeared.  A key that failed once stays failed (its first
+# error is the one reported) and is not run again.
+SAMP=/tmp/bench-samples
+rm -rf "$SAMP"
+mkdir -p "$SAMP"
+: >"$SAMP/order"
+key_new() { [ -e "$SAMP/$1.st" ] || { printf '%s\n' "$1" >>"$SAMP/order"; echo ok >"$SAMP/$1.st"; }; }
+failed() { [ -e "$SAMP/$1.st" ] && [ "$(cat "$SAMP/$1.st")" != ok ]; }
+record_ok() { # KEY OPS NOTE SAMPLE...
+	local k=$1 ops=$2 note=$3
+	shift 3
+	key_new "$k"
+	failed "$k" && return 0
+	printf '%s\n' "$@" >>"$SAMP/$k.s"
+	printf '%s' "$ops" >"$SAMP/$k.ops"
+	printf '%s' "$note" >"$SAMP/$k.note"
+}
+record_fail() { # KEY STATUS NOTE
+	key_new "$1"
+	failed "$1" && return 0
+	echo "$2" >"$SAMP/$1.st"
+	printf '%s' "$3" >"$SAMP/$1.note"
+}
+flush() {
+	local k st med min max n
+	while read -r k; do
+		st=$(cat "$SAMP/$k.st")
+		IFS=, read -r f s w p <<<"$k"
+		if [ "$st" = ok ] && read -r med min max n < <(stats <"$SAMP/$k.s"); then
+			emit "$f" "$s" "$w" "$p" "$(cat "$SAMP/$k.ops")" "$med" "$min" "$max" "$n" ok "$(cat "$SAMP/$k.note")"
+		else
+			emit "$f" "$s" "$w" "$p" 0 "" "" "" 0 "$st" "$(cat "$SAMP/$k.note" 2>/dev/null)"
+		fi
+	done <"$SAMP/order"
+	rm -rf "$SAMP"
+	mkdir -p "$SAMP"
+	: >"$SAMP/order"
+}
+
+# run_cb FS SYS WORKLOAD PARAM CBENCH-ARGS...: one timed cbench run, its
+# samples added to the store.
 run_cb() {
-	local fs=$1 sys=$2 wl=$3 param=$4 out rc med min max reps ops
+	local fs=$1 sys=$2 wl=$3 param=$4 out rc med ops samples
+	local k="$1,$2,$3,$4"
 	shift 4
+	failed "$k" && return 0
 	out=$(timeout -k 5 "$WTIMEOUT" "$CB" "$@" 2>/tmp/cb.err)
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
-		read -r med min max reps ops <<<"$out"
-		emit "$fs" "$sys" "$wl" "$param" "$ops" "$med" "$min" "$max" "$reps" ok ""
+		read -r med _ _ _ ops samples <<<"$out"
+		# shellcheck disable=SC2086 # one argument per sample
+		record_ok "$k" "$ops" "" $samples
 		say "  $sys $wl $param: $(awk -v n="$med" 'BEGIN {printf "%.3f ms", n / 1e6}')"
 	else
 		local st=error
 		[ "$rc" -eq 3 ] && st=unsupported
 		[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && st=timeout
-		emit "$fs" "$sys" "$wl" "$param" 0 "" "" "" 0 "$st" "$(head -c 200 /tmp/cb.err)"
+		record_fail "$k" "$st" "$(head -c 200 /tmp/cb.err)"
 		say "  $sys $wl $param: $st $(head -c 200 /tmp/cb.err)"
 	fi
 	return 0
 }
 
-# Medians of samples (ns) given one a line on stdin: "med min max n".
+# Median, min, max and count of the samples (ns, one a line) on stdin.
 stats() { sort -n | awk '{ v[NR] = $1 } END {
 	if (!NR) exit 1
 	m = NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)
@@ -189,7 +240,9 @@ umount_sys() { # SYS R
 # upper branch, runs one operation, unmounts.
 per_rep() { # FS SYS R WORKLOAD PARAM KIND ARG...
 	local fs=$1 sys=$2 R=$3 wl=$4 param=$5 kind=$6 i out rc samples='' note='' st=ok
+	local k="$1,$2,$4,$5"
 	shift 6
+	failed "$k" && return 0
 	for ((i = 0; i < CREPS; i++)); do
 		reset_upper "$R"
 		if [ "$sys" = raw ] && [ "$kind" = renamelower ]; then
@@ -229,36 +282,43 @@ per_rep() { # FS SYS R WORKLOAD PARAM KIND ARG...
 	done
 	reset_upper "$R"
 	if [ "$st" = ok ]; then
-		local med min max n
-		read -r med min max n < <(printf '%s' "$samples" | stats)
-		emit "$fs" "$sys" "$wl" "$param" 1 "$med" "$min" "$max" "$n" ok "$note"
-		say "  $sys $wl $param: $(awk -v n="$med" 'BEGIN {printf "%.3f ms", n / 1e6}') $note"
+		# shellcheck disable=SC2086 # one argument per sample
+		record_ok "$k" 1 "$note" $samples
+		say "  $sys $wl $param: $(printf '%s' "$samples" | awk '{printf "%.3f ", $1 / 1e6}')ms $note"
 	else
-		emit "$fs" "$sys" "$wl" "$param" 0 "" "" "" 0 "$st" "$note"
+		record_fail "$k" "$st" "$note"
 		say "  $sys $wl $param: $st $note"
 	fi
 }
 
-bench_system() { # FS SYS R
-	# WREPS: the warm-cache workloads take milliseconds and TCG makes
-	# single samples bimodal (a read of 64 MiB takes 45 or 75 ms, whatever
-	# the system): three times the repetitions for the kernel systems.
-	# CREPS: the copy-up workloads, one sample per mount: copying 8 MiB
-	# takes about 25 or about 45 ms, on overlayfs as on cppaufs.
-	local fs=$1 sys=$2 R=$3 M wl REPS=$REPS WREPS=$((REPS * 3)) CREPS=$((REPS * 3))
+bench_system() { # FS SYS R ROUND
+	# REPS: this round's share of the samples.  WREPS: the warm-cache
+	# workloads take milliseconds and TCG makes single samples bimodal (a
+	# read of 64 MiB takes 45 or 75 ms, whatever the system): three times
+	# the samples for the kernel systems.  CREPS: the copy-up workloads,
+	# one sample per mount: copying 8 MiB takes about 25 or about 45 ms,
+	# on overlayfs as on cppaufs: three times the samples too.
+	local fs=$1 sys=$2 R=$3 round=$4 M wl REPS=$(((REPS + ROUNDS - 1) / ROUNDS))
+	local WREPS CREPS
 	case $sys in
 	fuse-overlayfs | unionfs-fuse | mergerfs)
-		[[ " $FUSE_FSES " == *" $fs "* ]] || { say "-- $fs / $sys: skipped (FUSE on $FUSE_FSES only at this scale)"; return 0; }
-		REPS=$REPS_FUSE WREPS=$REPS_FUSE CREPS=$REPS_FUSE ;;
+		[[ " $FUSE_FSES " == *" $fs "* ]] || { [ "$round" -gt 0 ] || say "-- $fs / $sys: skipped (FUSE on $FUSE_FSES only at this scale)"; return 0; }
+		[ "$round" -lt "$REPS_FUSE" ] || return 0
+		REPS=1 WREPS=1 CREPS=1 ;;
+	*) WREPS=$((REPS * 3)) CREPS=$((REPS * 3)) ;;
 	esac
 	M=$R/m
 	[ "$sys" = raw ] && M=$R/l2
-	say "-- $fs / $sys"
+	say "-- $fs / $sys (round $((round + 1)) of $ROUNDS)"
 	reset_upper "$R"
 	if ! mount_sys "$sys" "$R"; then
 		say "  $sys: mount failed: $MOUNT_ERR"
-		for wl in stat_cold stat_warm neg_lookup readdir_cold readdir_warm find seqread randread cwu rename copyup_small copyup_large chmod_large rename_lower; do
-			emit "$fs" "$sys" "$wl" "" 0 "" "" "" 0 error "mount: $MOUNT_ERR"
+		for wl in stat_cold,$NSTAT stat_warm,$NSTAT neg_lookup,$NSTAT \
+			readdir_cold,$NRD readdir_warm,$NRD find,$((TREE_D * TREE_F)) \
+			seqread,${SEQ_MIB}MiB randread,$NRAND cwu,$NCWU rename,$NREN \
+			copyup_small,${CU1}MiB copyup_large,${CU2}MiB \
+			chmod_large,${CU2}MiB rename_lower,$NREN; do
+			record_fail "$fs,$sys,$wl" error "mount: $MOUNT_ERR"
 		done
 		return 0
 	fi
@@ -297,6 +357,14 @@ bench_system() { # FS SYS R
 	per_rep "$fs" "$sys" "$R" rename_lower "$NREN" renamelower "$rl" "$NREN"
 }
 
+# rotate N WORD...: the words, starting from the (N mod count)th.
+rotate() {
+	local r=$1
+	shift
+	local a=("$@") i
+	for ((i = 0; i < $#; i++)); do printf '%s ' "${a[(i + r) % $#]}"; done
+}
+
 # -- 1..6 on each branch file system -----------------------------------------
 for fs in $FSES; do
 	R=/bench/$fs
@@ -320,9 +388,13 @@ for fs in $FSES; do
 	t0=$EPOCHREALTIME
 	populate "$R"
 	say "   ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}') s)"
-	for sys in ${SYSTEMS//,/ }; do
-		bench_system "$fs" "$sys" "$R"
+	for ((round = 0; round < ROUNDS; round++)); do
+		# shellcheck disable=SC2086 # one word per system
+		for sys in $(rotate "$round" ${SYSTEMS//,/ }); do
+			bench_system "$fs" "$sys" "$R" "$round"
+		done
 	done
+	flush
 	umount "$R" || umount -l "$R"
 done
 
@@ -354,47 +426,56 @@ if has_sys overlay || has_sys cppaufs; then
 			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2")" none $B/m ;;
 		esac >/tmp/mount.err 2>&1 || { MOUNT_ERR=$(head -c 200 /tmp/mount.err); return 1; }
 	}
-	for n in $BRANCHES; do
-		for sys in raw overlay cppaufs; do
-			has_sys "$sys" || continue
-			if [ "$sys" = raw ]; then
-				run_cb tmpfs raw scale_top "$n" -r "$REPS" stat "$B/1/top" "$NSCALE"
-				run_cb tmpfs raw scale_bottom "$n" -r "$REPS" stat "$B/$n/b$n" "$NSCALE"
-				continue
-			fi
-			rc=0
-			mount_n "$sys" "$n" || rc=$?
-			if [ "$rc" -ne 0 ]; then
-				st=error
-				[ "$rc" -eq 3 ] && st=unsupported
-				emit tmpfs "$sys" scale_top "$n" 0 "" "" "" 0 "$st" "$MOUNT_ERR"
-				emit tmpfs "$sys" scale_bottom "$n" 0 "" "" "" 0 "$st" "$MOUNT_ERR"
-				say "  $sys $n branches: $st $MOUNT_ERR"
-				continue
-			fi
-			"$CB" stat "$B/m/top" 1 >/dev/null
-			"$CB" stat "$B/m/b$n" 1 >/dev/null
-			run_cb tmpfs "$sys" scale_top "$n" -r "$REPS" stat "$B/m/top" "$NSCALE"
-			run_cb tmpfs "$sys" scale_bottom "$n" -r "$REPS" stat "$B/m/b$n" "$NSCALE"
-			# cold: the first lookup after the union's dentries are dropped
-			run_cb tmpfs "$sys" scale_bottom_cold "$n" -r "$REPS" -c stat "$B/m/b$n" 1
-			umount $B/m
+	SREPS=$(((REPS + ROUNDS - 1) / ROUNDS))
+	for ((round = 0; round < ROUNDS; round++)); do
+		say "-- round $((round + 1)) of $ROUNDS"
+		for n in $BRANCHES; do
+			for sys in $(rotate "$round" raw overlay cppaufs); do
+				has_sys "$sys" || continue
+				if [ "$sys" = raw ]; then
+					run_cb tmpfs raw scale_top "$n" -r "$SREPS" stat "$B/1/top" "$NSCALE"
+					run_cb tmpfs raw scale_bottom "$n" -r "$SREPS" stat "$B/$n/b$n" "$NSCALE"
+					continue
+				fi
+				failed "tmpfs,$sys,scale_top,$n" && continue
+				rc=0
+				mount_n "$sys" "$n" || rc=$?
+				if [ "$rc" -ne 0 ]; then
+					st=error
+					[ "$rc" -eq 3 ] && st=unsupported
+					for wl in scale_top scale_bottom scale_bottom_cold; do
+						record_fail "tmpfs,$sys,$wl,$n" "$st" "$MOUNT_ERR"
+					done
+					say "  $sys $n branches: $st $MOUNT_ERR"
+					continue
+				fi
+				"$CB" stat "$B/m/top" 1 >/dev/null
+				"$CB" stat "$B/m/b$n" 1 >/dev/null
+				run_cb tmpfs "$sys" scale_top "$n" -r "$SREPS" stat "$B/m/top" "$NSCALE"
+				run_cb tmpfs "$sys" scale_bottom "$n" -r "$SREPS" stat "$B/m/b$n" "$NSCALE"
+				# cold: the first lookup after the union's dentries
+				# are dropped
+				run_cb tmpfs "$sys" scale_bottom_cold "$n" -r "$SREPS" -c stat "$B/m/b$n" 1
+				umount $B/m
+			done
 		done
 	done
+	flush
 
 	say "== mount + umount time"
 	# mount(8), which runs mount.cppaufs, and mount -i, which calls mount(2)
 	# directly: the kernel's share (up to the one page mount(2) takes).
-	for n in $MOUNTS ${MOUNTS// /i }i; do
-		MOUNT_I='' mwl=mount uwl=umount how="mount(8)"
-		if [ "${n%i}" != "$n" ]; then
-			n=${n%i} MOUNT_I=-i mwl=mount_kernel uwl='' how="mount -i"
-			[ "${#n}" -le 3 ] || continue
-		fi
-		for sys in overlay cppaufs; do
-			has_sys "$sys" || continue
-			ms='' us='' st=ok
-			for ((i = 0; i < REPS; i++)); do
+	# One sample of each in turn, REPS times over.
+	for ((i = 0; i < REPS; i++)); do
+		for n in $MOUNTS ${MOUNTS// /i }i; do
+			MOUNT_I='' mwl=mount uwl=umount how="mount(8)"
+			if [ "${n%i}" != "$n" ]; then
+				n=${n%i} MOUNT_I=-i mwl=mount_kernel uwl='' how="mount -i"
+				[ "${#n}" -le 3 ] || continue
+			fi
+			for sys in $(rotate "$i" overlay cppaufs); do
+				has_sys "$sys" || continue
+				failed "tmpfs,$sys,$mwl,$n" && continue
 				t0=$EPOCHREALTIME
 				rc=0
 				mount_n "$sys" "$n" || rc=$?
@@ -402,26 +483,22 @@ if has_sys overlay || has_sys cppaufs; then
 				if [ "$rc" -ne 0 ]; then
 					st=error
 					[ "$rc" -eq 3 ] && st=unsupported
-					break
+					record_fail "tmpfs,$sys,$mwl,$n" "$st" "$MOUNT_ERR"
+					[ -z "$uwl" ] || record_fail "tmpfs,$sys,$uwl,$n" "$st" "$MOUNT_ERR"
+					say "  $sys $mwl $n: $st $MOUNT_ERR"
+					continue
 				fi
 				umount $B/m
 				t2=$EPOCHREALTIME
-				ms+=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", (b - a) * 1e9}')$'\n'
-				us+=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%d", (b - a) * 1e9}')$'\n'
+				ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", (b - a) * 1e9}')
+				us=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%d", (b - a) * 1e9}')
+				record_ok "tmpfs,$sys,$mwl,$n" 1 "$how" "$ms"
+				[ -z "$uwl" ] || record_ok "tmpfs,$sys,$uwl,$n" 1 "umount(8)" "$us"
+				say "  $sys $mwl $n: $(awk -v n="$ms" 'BEGIN {printf "%.3f ms", n / 1e6}')"
 			done
-			if [ "$st" = ok ]; then
-				read -r med min max c < <(printf '%s' "$ms" | stats)
-				emit tmpfs "$sys" "$mwl" "$n" 1 "$med" "$min" "$max" "$c" ok "$how"
-				say "  $sys $mwl $n: $(awk -v n="$med" 'BEGIN {printf "%.3f ms", n / 1e6}')"
-				read -r med min max c < <(printf '%s' "$us" | stats)
-				[ -z "$uwl" ] || emit tmpfs "$sys" "$uwl" "$n" 1 "$med" "$min" "$max" "$c" ok "umount(8)"
-			else
-				emit tmpfs "$sys" "$mwl" "$n" 0 "" "" "" 0 "$st" "$MOUNT_ERR"
-				[ -z "$uwl" ] || emit tmpfs "$sys" "$uwl" "$n" 0 "" "" "" 0 "$st" "$MOUNT_ERR"
-				say "  $sys $mwl $n: $st $MOUNT_ERR"
-			fi
 		done
 	done
+	flush
 	umount $B
 fi
 

@@ -149,6 +149,15 @@ def targets(idx):
     def verdict(ok):
         return "ok  " if ok else "MISS"
 
+    # Warm and copy-up samples are bimodal under TCG (every system's, raw
+    # included): the median can land on either mode, the fastest samples
+    # say what the operation costs when nothing else gets in the way.  The
+    # verdict stays on the medians; the fastest ratio is shown beside it.
+    def fastest(num, den):
+        if not num or not den or not num.get("min_ns") or not den.get("min_ns"):
+            return ""
+        return f", fastest samples {num['min_ns'] / den['min_ns']:.2f}x"
+
     for (fs, wl, param), by in sorted(idx.items(), key=lambda kv: (kv[0][0], ORDER.get(kv[0][1], 99))):
         c = by.get("cppaufs")
         if not c:
@@ -160,20 +169,18 @@ def targets(idx):
         if wl in LOOKUP:
             x = ratio(c, by.get("overlay"))
             if x is not None:
-                out.append(f"  {verdict(x <= 1.1)}  {fs:6} {wl:14} {x:.2f}x overlayfs (target <= 1.10x)")
+                out.append(f"  {verdict(x <= 1.1)}  {fs:6} {wl:14} {x:.2f}x overlayfs "
+                           f"(target <= 1.10x{fastest(c, by.get('overlay'))})")
         if wl in ("seqread", "randread"):
             x = ratio(by.get("raw"), c)
             if x is not None:
-                out.append(f"  {verdict(x >= 0.95)}  {fs:6} {wl:14} {x:.2f}x raw throughput (target >= 0.95x)")
+                out.append(f"  {verdict(x >= 0.95)}  {fs:6} {wl:14} {x:.2f}x raw throughput "
+                           f"(target >= 0.95x{fastest(by.get('raw'), c)})")
         if wl in ("copyup_small", "copyup_large"):
             x = ratio(c, by.get("overlay"))
             if x is not None:
-                # The samples are bimodal under TCG: the fastest ones say
-                # what the copy costs when nothing else gets in the way.
-                o = by["overlay"]
-                xmin = f", fastest samples {c['min_ns'] / o['min_ns']:.2f}x" if o["min_ns"] else ""
                 out.append(f"  {verdict(x <= 1.0)}  {fs:6} {wl:14} {x:.2f}x overlayfs time "
-                           f"(target <= 1.00x{xmin})")
+                           f"(target <= 1.00x{fastest(c, by.get('overlay'))})")
         if wl == "chmod_large":
             copied = c["note"].replace("copied_bytes=", "")
             if copied.isdigit():
@@ -192,7 +199,7 @@ def targets(idx):
         n = max(tops)
         x = tops[n]["median_ns"] / tops[1]["median_ns"]
         out.append(f"  {verdict(x <= 1.1)}  tmpfs  scale_top      {n} branches cost {x:.2f}x 1 branch "
-                   f"(target: independent, <= 1.10x)")
+                   f"(target: independent, <= 1.10x{fastest(tops[n], tops[1])})")
     return out
 
 

@@ -23,6 +23,8 @@ usage: ${0##*/} [--smoke|--quick|--full] [options]
   --fs LIST         comma-separated subset of tmpfs,ext4
   --out DIR         results directory (default: bench/results)
   --no-plot         do not draw the PNG plots
+  --no-icount       time with the host's clock instead of qemu's instruction
+                    counter (faster, but the host's load shows in the numbers)
   -h, --help        this help
 
 Writes DIR/SCALE-KVER.csv (metadata in '#' lines), DIR/SCALE-KVER.txt (the
@@ -32,6 +34,7 @@ EOF
 }
 
 scale=quick kernels=() systems='' fses='' out=$REPO/bench/results plot=1
+icount=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) scale=smoke; shift ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--fs) fses=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--no-plot) plot=0; shift ;;
+	--no-icount) icount=0; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -97,6 +101,9 @@ for kver in "${kernels[@]}"; do
 	started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	echo "bench: $scale run on $kver"
 	vmargs=(--kernel "$kver" --mem "$mem" --timeout "$timeout")
+	# Guest time counted in instructions: see "How it is measured" in
+	# bench/README.md.
+	[ "$icount" -eq 0 ] || vmargs+=(--icount)
 	# ext4 branches live on a virtio scratch disk (smoke: tmpfs only).
 	if [ -n "$fses" ]; then
 		[[ ,$fses, != *,ext4,* ]] || vmargs+=(--disk "bench:$disk")
@@ -119,6 +126,7 @@ for kver in "${kernels[@]}"; do
 		echo "# host_loadavg_before=$load_before"
 		echo "# host_loadavg_after=$load_after"
 		echo "# vm_mem_mib=$mem"
+		echo "# vm_clock=$([ "$icount" -eq 1 ] && echo 'icount (qemu -icount shift=0,sleep=on: 1 ns per guest instruction, real time while idle)' || echo host)"
 		echo "# module_srcversion=$(modinfo -F srcversion "$moddir/$kver/kmod/cppaufs.ko" 2>/dev/null)"
 		echo "# vm_verdict=$(grep -aoE 'vm-run: (PASS|FAIL|SKIP)' "$log" | tail -n 1 | cut -d' ' -f2)"
 		sed -n 's/^@meta /# /p' "$log" | tr -d '\r'

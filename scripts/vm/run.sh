@@ -30,6 +30,9 @@ usage: ${0##*/} --kernel KVER [options] -- GUEST-SCRIPT [ARGS...]
   --disk NAME:SIZE  add a virtio-blk scratch disk (sparse file, SIZE as for
                     truncate(1), e.g. 1G); the guest gets CPPAUFS_DISK_NAME=/dev/vdX.
                     Repeatable.
+  --icount          deterministic guest clock: qemu -icount shift=0,sleep=on
+                    (1 ns per guest instruction while busy, real time while
+                    idle), so timings do not follow the host's load (bench)
   --keep            keep the per-run directory (console log, dmesg, output)
   --console         also stream the kernel console (ttyS0) live
   -h, --help        this help
@@ -61,7 +64,7 @@ for ((i = 1; i < $#; i++)); do
 	fi
 done
 
-kver='' module='' no_module=0 timeout_s=300 mem=2048 keep=0 console=0
+kver='' module='' no_module=0 timeout_s=300 mem=2048 keep=0 console=0 icount=0
 build_dir=${CPPAUFS_BUILD:-$REPO/build/cmake}
 disks=()
 while [ $# -gt 0 ]; do
@@ -73,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
 	--disk) disks+=("${2:?}"); shift 2 ;;
+	--icount) icount=1; shift ;;
 	--keep) keep=1; shift ;;
 	--console) console=1; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -317,6 +321,11 @@ qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nographic -nodefaults
 	-fsdev "local,id=results,path=$run,security_model=none"
 	-device virtio-9p-pci,fsdev=results,mount_tag=results
 	"${disk_args[@]}")
+# With -icount the guest's clocks count executed instructions (shift=0: one
+# nanosecond each) instead of following the host, whose other load then no
+# longer shows in guest timings; sleep=on lets an idle guest (waiting for
+# its disk) wait in real time rather than jump to its next timer.
+[ "$icount" -eq 0 ] || qemu+=(-icount shift=0,sleep=on)
 
 # run_guest: one run of the guest; qrc is qemu's exit status.
 run_guest() {

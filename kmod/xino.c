@@ -10,7 +10,10 @@
  * queued for the file.  A work item appends the queued records, so callers
  * never write to a branch filesystem themselves: they may hold its freeze
  * protection already (copy-up), and the file must not be limited by the
- * caller's RLIMIT_FSIZE.  Unmount waits for the queue and syncs the file.
+ * caller's RLIMIT_FSIZE.  It runs a little after the first record is
+ * queued (sooner once a batch is large), so that a readdir or a tree walk
+ * that meets thousands of new names writes them in a few appends rather
+ * than one each.  syncfs and unmount wait for the queue and sync the file.
  *
  * The file, all little-endian, records aligned to 32 bytes:
  *
@@ -81,6 +84,10 @@
 #define CPA_XINO_INO_MAX	((1UL << 31) - 1)
 #define CPA_XINO_NO_SLOT	U32_MAX
 /* Bytes read from the file at a time when loading. */
+/* The queue is written this long after its first record... */
+#define CPA_XINO_DELAY		(HZ / 2)
+/* ...or as soon as it holds this many bytes. */
+#define CPA_XINO_BATCH		(64 * 1024)
 #define CPA_XINO_CHUNK		(64 * 1024)
 
 struct cpa_xino_hdr {
@@ -143,7 +150,7 @@ struct cpa_xino {
 	u32 *slot;			/* [nbranch]: slot of each branch */
 	char *pend;			/* records waiting for the file */
 	size_t pend_len, pend_cap;
-	struct work_struct work;	/* appends pend to the file */
+	struct delayed_work work;	/* appends pend to the file */
 	loff_t pos;			/* where the next record goes */
 	int err;			/* first write error, reported once */
 };
@@ -224,7 +231,8 @@ static void cpa_xino_drain(struct cpa_xino *xi)
 
 static void cpa_xino_work(struct work_struct *work)
 {
-	cpa_xino_drain(container_of(work, struct cpa_xino, work));
+	cpa_xino_drain(container_of(to_delayed_work(work), struct cpa_xino,
+				    work));
 }
 
 /* Make room for @len more queued bytes.  Caller holds xi->lock. */
@@ -261,8 +269,11 @@ static void cpa_xino_emit(struct cpa_xino *xi, void *rec, size_t len)
 					    len - sizeof(h->csum)));
 	memcpy(xi->pend + xi->pend_len, rec, len);
 	if (!xi->pend_len)
-		schedule_work(&xi->work);
+		schedule_delayed_work(&xi->work, CPA_XINO_DELAY);
 	xi->pend_len += len;
+	if (xi->pend_len >= CPA_XINO_BATCH &&
+	    xi->pend_len - len < CPA_XINO_BATCH)
+		mod_delayed_work(system_wq, &xi->work, 0);
 }
 
 /* -- numbers -------------------------------------------------------------- */
@@ -448,7 +459,7 @@ int cpa_xino_sync(struct super_block *sb)
 
 	if (!xi || !xi->file)
 		return 0;
-	flush_work(&xi->work);
+	flush_delayed_work(&xi->work);
 	old = cpa_override_creds(sb);
 	err = vfs_fsync(xi->file, 1);
 	cpa_revert_creds(old);
@@ -853,7 +864,7 @@ static char *cpa_xino_name(struct cpa_xino *xi, const char *given)
 static void cpa_xino_free(struct cpa_xino *xi)
 {
 	if (xi->file) {
-		cancel_work_sync(&xi->work);
+		cancel_delayed_work_sync(&xi->work);
 		if (!list_empty(&xi->in_use)) {
 			mutex_lock(&cpa_xino_files_lock);
 			list_del(&xi->in_use);
@@ -885,7 +896,7 @@ int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 		return -ENOMEM;
 	mutex_init(&xi->lock);
 	INIT_LIST_HEAD(&xi->in_use);
-	INIT_WORK(&xi->work, cpa_xino_work);
+	INIT_DELAYED_WORK(&xi->work, cpa_xino_work);
 	xi->sbi = sbi;
 	xi->slot = kcalloc(sbi->nbranch, sizeof(*xi->slot), GFP_KERNEL);
 	if (!xi->slot) {
@@ -947,7 +958,7 @@ void cpa_xino_fini(struct cpa_sb_info *sbi)
 		return;
 	sbi->xino = NULL;
 	if (xi->file) {
-		flush_work(&xi->work);
+		flush_delayed_work(&xi->work);
 		cpa_xino_drain(xi);
 		old = override_creds(sbi->creator_cred);
 		vfs_fsync(xi->file, 0);

@@ -126,6 +126,31 @@ inos "$M" new >>"$T/ino.3"
 assert_unique "$T/ino.3" "the second mount"
 run cpa_umount "$M"
 
+section "records reach the file in batches: on syncfs, or soon after"
+# New numbers are queued and appended a moment later (32 bytes each), or
+# at once by syncfs and unmount.
+mkdir "$T/t1/many"
+for i in $(seq 1 300); do : >"$T/t1/many/f$i"; done
+run cpa_mount "$M" "$T/t0:$T/t1"
+size() { stat -c %s "$T/t0/.aufs.xino"; }
+# grows BEFORE AFTER N WHAT: the file grew by N records at least.
+grows() {
+	if [ "$2" -ge $(($1 + $3 * 32)) ]; then
+		pass "$4 ($1 -> $2 bytes)"
+	else
+		fail "$4: $1 -> $2 bytes"
+	fi
+}
+s0=$(size)
+stat -c %i "$M"/many/* >/dev/null
+run sync -f "$M"
+s1=$(size)
+grows "$s0" "$s1" 300 "syncfs wrote the records of 300 new names"
+for i in $(seq 1 300); do : >"$M/many/g$i"; done
+sleep 2
+grows "$s1" "$(size)" 300 "300 files created: written within 2 s, without syncfs"
+run cpa_umount "$M"
+
 section "torn and zeroed tails are ignored"
 cp "$T/t0/.aufs.xino" "$T/xino.saved"
 # a record torn by a crash, then units of zeros (xfs after a crash)

@@ -15,6 +15,10 @@ cases=(
 	"unexpected_dmesg|1|cppaufs: bogus|"
 	"warning|1|WARNING: CPU: 0 PID: 1 at fs/fake\\.c|"
 	"failing|1|the test exited with status 1|"
+	# --icount: qemu's spurious debug trap is noted, not judged...
+	"icount_db|0|spurious kernel debug exception.*not judged|--icount"
+	# ...and hides no other warning
+	"icount_db_warning|1|WARNING: CPU: 0 PID: 1 at fs/fake\\.c|--icount"
 	# on a loaded host the boot may eat the budget: then qemu is killed
 	"hang|1|the test timed out in the guest|ran longer than 60s|--timeout 60"
 )

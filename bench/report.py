@@ -104,12 +104,15 @@ def table(meta, rows):
     out = []
     keys = ["kernel", "scale", "reps", "sizes", "host_cpu", "host_ncpu",
             "host_loadavg_before", "host_loadavg_after", "guest_loadavg_before",
-            "guest_loadavg_after", "vm_verdict"]
+            "guest_loadavg_after", "vm_clock", "vm_verdict", "vm_note"]
     for k in keys:
         if k in meta:
             out.append(f"{k}: {meta[k]}")
     out.append("Times are medians measured inside a qemu TCG guest: compare ratios, "
                "not absolute values.")
+    if meta.get("vm_clock", "").startswith("icount"):
+        out.append("The guest clock counted emulated instructions (1 ns each) while busy, "
+                   "real time while idle.")
     out.append("Ratios are time ratios: x overlay < 1 means faster than overlayfs.")
     out.append("")
     idx = index(rows)

@@ -129,6 +129,7 @@ for kver in "${kernels[@]}"; do
 		echo "# vm_clock=$([ "$icount" -eq 1 ] && echo 'icount (qemu -icount shift=0,sleep=on: 1 ns per guest instruction, real time while idle)' || echo host)"
 		echo "# module_srcversion=$(modinfo -F srcversion "$moddir/$kver/kmod/cppaufs.ko" 2>/dev/null)"
 		echo "# vm_verdict=$(grep -aoE 'vm-run: (PASS|FAIL|SKIP)' "$log" | tail -n 1 | cut -d' ' -f2)"
+		grep -a '^vm-run: note: ' "$log" | sed 's/^vm-run: note: /# vm_note=/' | tr -d '\r' || true
 		sed -n 's/^@meta /# /p' "$log" | tr -d '\r'
 		echo "fs,system,workload,param,ops,median_ns,min_ns,max_ns,reps,status,note"
 		sed -n 's/^@csv //p' "$log" | tr -d '\r'

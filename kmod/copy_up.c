@@ -28,24 +28,48 @@ static ssize_t cpa_copy_range(struct file *src, struct file *dst, loff_t pos,
 	return n;
 }
 
+/*
+ * Does @inode have a block for every byte of its first @len?  Then it has
+ * no holes worth looking for.  SEEK_HOLE walks what is allocated (every
+ * page of a tmpfs file), which costs more than the copy saves when there
+ * is nothing to skip.  A file with blocks preallocated past its end may
+ * pass with a hole inside: its copy then holds zeros there, not a hole.
+ */
+static bool cpa_dense(const struct inode *inode, loff_t len)
+{
+	return (u64)inode->i_blocks << 9 >= (u64)len;
+}
+
+/*
+ * The next run of data of @src at or after @pos, below @len: [*data, *hole).
+ * False when only a hole is left.
+ */
+static bool cpa_next_data(struct file *src, loff_t pos, loff_t len,
+			  loff_t *data, loff_t *hole)
+{
+	*data = vfs_llseek(src, pos, SEEK_DATA);
+	if (*data == -ENXIO)
+		return false;
+	if (*data < 0)
+		*data = pos;	/* no SEEK_DATA: copy everything */
+	if (*data >= len)
+		return false;
+	*hole = vfs_llseek(src, *data, SEEK_HOLE);
+	if (*hole < 0 || *hole > len)
+		*hole = len;
+	return true;
+}
+
 /* Copy the first @len bytes of @src to @dst, leaving holes as holes. */
 static int cpa_copy_data(struct file *src, struct file *dst, loff_t len)
 {
-	loff_t pos = 0, data, hole;
+	bool dense = cpa_dense(file_inode(src), len);
+	loff_t pos = 0, data = 0, hole = len;
 	ssize_t n;
 
 	while (pos < len) {
-		data = vfs_llseek(src, pos, SEEK_DATA);
-		if (data == -ENXIO)
-			break;		/* only a hole is left */
-		if (data < 0)
-			data = pos;	/* no SEEK_DATA: copy everything */
-		if (data >= len)
+		if (!dense && !cpa_next_data(src, pos, len, &data, &hole))
 			break;
-		hole = vfs_llseek(src, data, SEEK_HOLE);
-		if (hole < 0 || hole > len)
-			hole = len;
-
 		for (pos = data; pos < hole; pos += n) {
 			if (fatal_signal_pending(current))
 				return -EINTR;

@@ -6,9 +6,9 @@
 # shows the same content, size and block count as before, also after a
 # remount.  The first write, truncation, O_TRUNC open, rename, link or
 # rename of the directory holding it copies the data and drops the mark,
-# keeping mode, set-id bits, file capabilities and times.  Hard-linked and
-# empty files are copied whole, as is everything with nometacopy (which
-# shows in /proc/mounts and may change on remount).  A marked file on a
+# keeping mode, set-id bits, file capabilities, times and holes.
+# Hard-linked and empty files are copied whole, as is everything with
+# nometacopy (which shows in /proc/mounts and may change on remount).  A marked file on a
 # lower branch reads its data from further down; a marked file whose data
 # is gone gives EIO.  The mark never shows through the union.  Run on
 # tmpfs, ext4, xfs and btrfs (the last two: the data paths only).
@@ -68,6 +68,10 @@ metacopy_on() {
 	mkdir l2/dir && mkdata l2/dir/inner 64
 	mkdata l2/linked 64 && ln l2/linked l2/linked2
 	: >l2/empty
+	# 8 MiB with 64 KiB of data at 4 MiB: the rest is holes
+	truncate -s 8M l2/sparse
+	head -c 65536 /dev/urandom | dd of=l2/sparse bs=64k seek=64 conv=notrunc status=none
+	cp --sparse=always l2/sparse "$REF/sparse"
 	chmod 4755 l2/suid
 	chmod 0755 l2/caps && setcap cap_net_raw+ep l2/caps
 	mkdata l3/deep 128
@@ -181,6 +185,14 @@ with open(sys.argv[1], "rb") as f, open(sys.argv[2], "rb") as r:
 		ok cmp m/linked2 ref/linked
 		run chmod 0600 m/empty
 		assert_eq ENODATA "$(xattr "$MARK" u/empty)" "mark of an empty file"
+
+		section "$fs: the holes of a sparse file stay holes in its copy"
+		run_sh ": >> m/sparse"
+		assert_whole sparse
+		ok cmp m/sparse ref/sparse
+		ok cmp u/sparse ref/sparse
+		# 64 KiB of data: 128 blocks of 512 bytes, far below the 16384 of 8 MiB
+		ok test "$(blocks u/sparse)" -lt 2048
 
 		section "$fs: nometacopy, on remount"
 		run mount -o remount,nometacopy m

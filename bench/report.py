@@ -104,7 +104,7 @@ def table(meta, rows):
     out = []
     keys = ["kernel", "scale", "reps", "sizes", "host_cpu", "host_ncpu",
             "host_loadavg_before", "host_loadavg_after", "guest_loadavg_before",
-            "guest_loadavg_after", "vm_clock", "vm_verdict", "vm_note"]
+            "guest_loadavg_after", "vm_cpus", "vm_clock", "vm_verdict", "vm_note"]
     for k in keys:
         if k in meta:
             out.append(f"{k}: {meta[k]}")

@@ -23,6 +23,8 @@ usage: ${0##*/} [--smoke|--quick|--full] [options]
   --fs LIST         comma-separated subset of tmpfs,ext4
   --out DIR         results directory (default: bench/results)
   --no-plot         do not draw the PNG plots
+  --smp N           guest CPUs (default 2; 6.1 under -icount hangs while
+                    bringing up its second CPU: use --smp 1 there)
   --no-icount       time with the host's clock instead of qemu's instruction
                     counter (faster, but the host's load shows in the numbers)
   -h, --help        this help
@@ -34,7 +36,7 @@ EOF
 }
 
 scale=quick kernels=() systems='' fses='' out=$REPO/bench/results plot=1
-icount=1
+icount=1 smp=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) scale=smoke; shift ;;
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:?}; shift 2 ;;
 	--no-plot) plot=0; shift ;;
 	--no-icount) icount=0; shift ;;
+	--smp) smp=${2:?}; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -100,7 +103,7 @@ for kver in "${kernels[@]}"; do
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	echo "bench: $scale run on $kver"
-	vmargs=(--kernel "$kver" --mem "$mem" --timeout "$timeout")
+	vmargs=(--kernel "$kver" --mem "$mem" --smp "$smp" --timeout "$timeout")
 	# Guest time counted in instructions: see "How it is measured" in
 	# bench/README.md.
 	[ "$icount" -eq 0 ] || vmargs+=(--icount)
@@ -126,6 +129,7 @@ for kver in "${kernels[@]}"; do
 		echo "# host_loadavg_before=$load_before"
 		echo "# host_loadavg_after=$load_after"
 		echo "# vm_mem_mib=$mem"
+		echo "# vm_cpus=$smp"
 		echo "# vm_clock=$([ "$icount" -eq 1 ] && echo 'icount (qemu -icount shift=0,sleep=on: 1 ns per guest instruction, real time while idle)' || echo host)"
 		echo "# module_srcversion=$(modinfo -F srcversion "$moddir/$kver/kmod/cppaufs.ko" 2>/dev/null)"
 		echo "# vm_verdict=$(grep -aoE 'vm-run: (PASS|FAIL|SKIP)' "$log" | tail -n 1 | cut -d' ' -f2)"

@@ -27,6 +27,7 @@ usage: ${0##*/} --kernel KVER [options] -- GUEST-SCRIPT [ARGS...]
                     CPPAUFS_BUILD (default: \$CPPAUFS_BUILD or <repo>/build/cmake)
   --timeout S       whole-run limit in seconds, boot included (default 300)
   --mem M           guest memory in MiB (default 2048)
+  --smp N           guest CPUs (default 2)
   --disk NAME:SIZE  add a virtio-blk scratch disk (sparse file, SIZE as for
                     truncate(1), e.g. 1G); the guest gets CPPAUFS_DISK_NAME=/dev/vdX.
                     Repeatable.
@@ -65,6 +66,7 @@ for ((i = 1; i < $#; i++)); do
 done
 
 kver='' module='' no_module=0 timeout_s=300 mem=2048 keep=0 console=0 icount=0
+smp=2
 build_dir=${CPPAUFS_BUILD:-$REPO/build/cmake}
 disks=()
 while [ $# -gt 0 ]; do
@@ -75,6 +77,7 @@ while [ $# -gt 0 ]; do
 	--build) build_dir=${2:?}; shift 2 ;;
 	--timeout) timeout_s=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
+	--smp) smp=${2:?}; shift 2 ;;
 	--disk) disks+=("${2:?}"); shift 2 ;;
 	--icount) icount=1; shift ;;
 	--keep) keep=1; shift ;;
@@ -88,6 +91,7 @@ done
 [ -n "$kver" ] || die "--kernel is required"
 [[ $timeout_s =~ ^[0-9]+$ && $timeout_s -ge 30 ]] || die "--timeout: >= 30 s"
 [[ $mem =~ ^[0-9]+$ ]] || die "--mem: MiB"
+[[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp: a number of CPUs"
 script=$(realpath -e "$1") || die "no such guest script: $1"
 shift
 
@@ -312,7 +316,7 @@ append+=" rdinit=/init 8250.nr_uarts=2 mitigations=off random.trust_cpu=on"
 append+=" no_timer_check"
 
 # shellcheck disable=SC2054 # the commas belong to qemu's option syntax
-qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nographic -nodefaults
+qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp" -nographic -nodefaults
 	-no-reboot -monitor none
 	-serial "file:$run/console.log" -serial "file:$run/transcript.log"
 	-kernel "$boot_img" -initrd "$cache/initramfs.cpio" -append "$append"

@@ -70,6 +70,15 @@ static inline struct timespec64 cpa_inode_mtime(const struct inode *inode)
 #endif
 }
 
+static inline struct timespec64 cpa_inode_ctime(const struct inode *inode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return inode_get_ctime(inode);
+#else
+	return inode->i_ctime;
+#endif
+}
+
 /*
  * 6.5 removed generic_file_splice_read(); copy_splice_read() reads through
  * ->read_iter the same way.

@@ -739,14 +739,14 @@ static int cpa_tree_complete(struct super_block *sb, struct dentry *h,
 /* Copying a directory tree: what one level needs. */
 struct cpa_tree {
 	struct super_block *sb;
-	const struct cpa_entry *e;	/* the directory, slot 0 set */
+	struct cpa_entry *e;	/* the directory, slot 0 set */
 	int depth;
 };
 
 static int cpa_copy_tree_entry(const char *name, int len, void *arg);
 
 /* Copy everything listed in the directory of @e to its slot 0. */
-static int cpa_copy_tree_dir(struct super_block *sb, const struct cpa_entry *e,
+static int cpa_copy_tree_dir(struct super_block *sb, struct cpa_entry *e,
 			     int depth)
 {
 	struct cpa_tree t = { .sb = sb, .e = e, .depth = depth };

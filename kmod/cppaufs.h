@@ -232,7 +232,7 @@ extern const struct dentry_operations cpa_dentry_ops;
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
 struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
-				   const struct cpa_entry *pe, int from,
+				   struct cpa_entry *pe, int from,
 				   const char *name, int len);
 struct inode *cpa_entry_inode(struct super_block *sb,
 			      const struct cpa_entry *e);
@@ -297,6 +297,12 @@ int cpa_dir_empty(struct dentry *dentry);
 int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
 		     int (*fn)(const char *name, int len, void *arg),
 		     void *arg);
+
+/* whhint.c */
+int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,
+		  struct dentry *h_parent, const char *name, int len);
+void cpa_wh_hint_forget(struct cpa_entry *pe, int i);
+void cpa_wh_hints_free(struct cpa_entry *e);
 
 /* whiteout.c */
 bool cpa_is_wh_name(const char *name, int len);

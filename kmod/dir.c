@@ -325,8 +325,10 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	}
 
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
-	if (lower)
+	if (lower) {
 		err = cpa_wh_create(sb, upperdir, q->name, q->len);
+		cpa_wh_hint_forget(CPA_E(dentry->d_parent), 0);
+	}
 	if (!err && upper) {
 		if (upper->d_parent != upperdir || d_unhashed(upper))
 			err = -ESTALE;
@@ -459,6 +461,8 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 			goto out_dput;
 		err = lower ? cpa_wh_create(sb, oldup, old->d_name.name,
 					    old->d_name.len) : 0;
+		if (lower)
+			cpa_wh_hint_forget(CPA_E(old->d_parent), 0);
 		if (err)
 			goto out_dput;
 	}

@@ -72,6 +72,17 @@ struct cpa_sb_info {
 	struct cpa_sysfs sysfs;
 };
 
+/*
+ * What a lookup knows of one branch directory's whiteouts (whhint.c):
+ * @state is the directory's ctime when it was last read, shifted left by
+ * one, with bit 0 set if it held no whiteout; 0 when never read.
+ * @probes counts the whiteout lookups made in it since.
+ */
+struct cpa_wh_hint {
+	atomic64_t state;
+	atomic_t probes;
+};
+
 /* A dentry of a branch filesystem that backs a union dentry. */
 struct cpa_hdentry {
 	int bindex;		/* branch index, 0 is the top */
@@ -100,6 +111,11 @@ struct cpa_entry {
 	 * metadata-only copy, and its data is the last slot's (metacopy.c).
 	 */
 	bool metacopy;
+	/*
+	 * Of a directory: per slot, whether its branch directory holds any
+	 * whiteout (whhint.c).  Made at the first need, then fixed.
+	 */
+	struct cpa_wh_hint *wh;
 	struct cpa_hdentry h[];
 };
 

@@ -65,6 +65,7 @@ void cpa_entry_free(struct cpa_entry *e)
 		return;
 	for (i = 0; i < e->count; i++)
 		dput(e->h[i].dentry);
+	cpa_wh_hints_free(e);
 	kfree(e);
 	cpa_objects_dec();
 }
@@ -91,7 +92,7 @@ static bool cpa_hidden(struct super_block *sb, int bindex, struct dentry *h)
  * NULL when the name resolves to nothing, or an ERR_PTR.
  */
 struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
-				   const struct cpa_entry *pe, int from,
+				   struct cpa_entry *pe, int from,
 				   const char *name, int len)
 {
 	struct cpa_entry *e;
@@ -176,7 +177,7 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 					break;
 			}
 		}
-		err = cpa_wh_test(h_parent, name, len);
+		err = cpa_wh_lookup(sb, pe, i, h_parent, name, len);
 		if (err < 0)
 			goto out_free;
 		if (err)

@@ -1,10 +1,13 @@
 #!/bin/bash
+# vm-args: --timeout 480
 # Lookup rules of the union: precedence of the topmost branch, directory
 # merge, file-over-dir and dir-over-file, whiteouts (and not in their own
 # branch), opaque directories, .wh.* names never visible, symlinks, hard
 # links, special files, and union inode numbers (unique, stable across cache
 # drops, equal in readdir and stat).  Each branch is its own tmpfs, so branch
-# inode numbers overlap and the union must renumber them.
+# inode numbers overlap and the union must renumber them.  Last, on each
+# branch file system: whiteouts still hide when branch directories that were
+# found free of them are no longer asked for each name.
 . "$(dirname "$0")/lib.sh"
 require_module
 
@@ -239,3 +242,102 @@ assert_eq "$(stat -c %i "$M")" "$(stat -c %i "$M/.")" "st_ino of ."
 assert_eq "$(stat -c %i "$M/d")" "$(stat -c %i "$M/d/sub/..")" "st_ino of d/sub/.."
 
 run cpa_umount "$M"
+
+# A branch directory that lookups found free of whiteouts is read once and
+# then not asked for ".wh.<name>" again while its ctime stays.  Whiteouts
+# that turn up later, made beside the union or through it, must still hide.
+cat >"$T/wh_hint.py" <<'PY'
+import os, sys
+M, B, N = sys.argv[1], sys.argv[2], int(sys.argv[3])
+bad = []
+def seen(p):
+    try:
+        os.lstat(p)
+        return True
+    except FileNotFoundError:
+        return False
+def want(p, vis, why):
+    if seen(p) != vis:
+        bad.append("%s %s (%s)" % (p, "hidden" if vis else "visible", why))
+def drop():
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("2")
+pin = [os.open(M + d, os.O_RDONLY) for d in ("/d1", "/d2", "/d4")]
+for i in range(N):
+    want("%s/d1/n%d" % (M, i), True, "lower file")
+# made beside the union after d1's branch directories were read
+open(B + "/m/d1/.wh.late", "w").close()
+want(M + "/d1/late", False, "whiteout made in m/d1 after the lookups")
+# a change, a read of the directory and a whiteout, often within one
+# clock tick (so within one ctime value): d4 is free of whiteouts before
+# each round
+for k in range(40):
+    open("%s/m/d4/plain%d" % (B, k), "w").close()
+    for j in range(20):
+        want("%s/d4/p%d_%d" % (M, k, j), True, "lower file")
+    open("%s/m/d4/.wh.r%d" % (B, k), "w").close()
+    want("%s/d4/r%d" % (M, k), False, "whiteout made right after a change")
+    os.unlink("%s/m/d4/.wh.r%d" % (B, k))
+# made through the union: unlink of a lower file
+os.unlink(M + "/d1/n5")
+drop()
+want(M + "/d1/n5", False, "unlinked through the union, after drop_caches")
+if "n5" in os.listdir(M + "/d1"):
+    bad.append("n5 still listed")
+# a directory with a whiteout keeps hiding, and shows when it goes
+for i in range(N):
+    want("%s/d2/n%d" % (M, i), True, "lower file")
+want(M + "/d2/hidden", False, "whited out in m/d2")
+os.unlink(B + "/m/d2/.wh.hidden")
+drop()
+want(M + "/d2/hidden", True, "its whiteout removed beside the union")
+for fd in pin:
+    os.close(fd)
+print("\n".join(bad[:10]) if bad else "ok")
+PY
+dyn=/proc/dynamic_debug/control
+for fs in $(vm_fs_list tmpfs ext4 xfs btrfs); do
+	section "branch directories without whiteouts are read once ($fs)"
+	W=$T/wh-$fs
+	mkfs_loop "$fs" "$W/br"
+	(
+		cd "$W/br"
+		mkdir -p {u,m,l}/d1 {u,m,l}/d2 {u,m,l}/d3 {u,m,l}/d4
+		for d in l/d1 l/d2 l/d3; do
+			(cd "$d" && touch $(seq -f 'n%g' 0 299) late hidden keep q{0..99})
+		done
+		(cd l/d4 && touch r{0..39} $(for k in {0..39}; do seq -f "p${k}_%g" 0 19; done))
+		: >m/d2/.wh.hidden
+		: >m/d2/.wh.keep
+		echo top >u/d1/top
+	)
+	run cpa_mount "$W/m" "$W/br/u:$W/br/m=ro:$W/br/l=ro"
+	assert_eq ok "$(python3 "$T/wh_hint.py" "$W/m" "$W/br" 300)" \
+		"whiteouts made after the directory was read still hide ($fs)"
+	# Count the whiteout lookups through the union's debug trace: d3 has
+	# none, so its branch directories are read and asked no more (ext4's
+	# one-block directories after 16 lookups); m/d2 holds .wh.keep, so it
+	# is asked for each of the 100 names.
+	if [ -w "$dyn" ]; then
+		expect_dmesg 'cppaufs: lookup\('
+		echo 'module cppaufs format "lookup(" +p' >"$dyn"
+		expect_dmesg "cppaufs-test: mark $fs\$"
+		echo "cppaufs-test: mark $fs" >/dev/kmsg
+		stat "$W"/m/d3/q{0..99} "$W"/m/d2/q{0..99} >/dev/null
+		echo 'module cppaufs -p' >"$dyn"
+		trace=$(dmesg | sed -n "/cppaufs-test: mark $fs\$/,\$p")
+		n3=$(grep -c 'd3/\.wh\.q' <<<"$trace" || true)
+		n2=$(grep -c 'm/d2/\.wh\.q' <<<"$trace" || true)
+		u2=$(grep -c 'u/d2/\.wh\.q' <<<"$trace" || true)
+		echo "whiteout lookups: d3 $n3, m/d2 $n2, u/d2 $u2 (100 names each)"
+		if [ "$n3" -lt 50 ] && [ "$u2" -lt 25 ]; then
+			pass "directories free of whiteouts: asked $n3 + $u2 times for 300 names ($fs)"
+		else
+			fail "directories free of whiteouts: asked $n3 + $u2 times for 300 names ($fs)"
+		fi
+		assert_eq 100 "$n2" "whiteout lookups in m/d2, which holds one ($fs)"
+	else
+		echo "note: no $dyn: whiteout lookups not counted"
+	fi
+	run cpa_umount "$W/m"
+done

@@ -102,6 +102,8 @@ for kver in "${kernels[@]}"; do
 	log=$rundir/$scale-$kver.log
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	# The tree the module was built from: taken now, not after a long run.
+	commit=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
 	echo "bench: $scale run on $kver"
 	vmargs=(--kernel "$kver" --mem "$mem" --smp "$smp" --timeout "$timeout")
 	# Guest time counted in instructions: see "How it is measured" in
@@ -123,7 +125,7 @@ for kver in "${kernels[@]}"; do
 	{
 		echo "# cppaufs benchmark ($scale) in a qemu TCG guest: times are relative, not absolute"
 		echo "# started=$started"
-		echo "# commit=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+		echo "# commit=$commit"
 		echo "# host_cpu=$host_cpu"
 		echo "# host_ncpu=$(nproc)"
 		echo "# host_loadavg_before=$load_before"

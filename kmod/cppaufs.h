@@ -294,7 +294,7 @@ extern const struct file_operations cpa_dir_fops;
 void cpa_dir_cache_put(struct cpa_dir_cache *cache);
 void cpa_dir_changed(struct inode *dir);
 int cpa_dir_empty(struct dentry *dentry);
-int cpa_dir_for_each(struct super_block *sb, struct cpa_entry *e,
+int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
 		     int (*fn)(const char *name, int len, void *arg),
 		     void *arg);
 
@@ -302,9 +302,6 @@ int cpa_dir_for_each(struct super_block *sb, struct cpa_entry *e,
 int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,
 		  struct dentry *h_parent, const char *name, int len);
 void cpa_wh_hint_forget(struct cpa_entry *pe, int i);
-u64 cpa_wh_hint_begin(struct dentry *h_dir);
-void cpa_wh_hint_end(struct cpa_entry *e, int i, struct dentry *h_dir,
-		     u64 tag, bool found);
 void cpa_wh_hints_free(struct cpa_entry *e);
 
 /* whiteout.c */

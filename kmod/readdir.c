@@ -284,12 +284,9 @@ static int cpa_rd_branch(struct cpa_rdbuild *rd, const struct path *path)
 	return err;
 }
 
-/*
- * The merged listing of the directory whose branch dentries are @e.  What
- * it finds of whiteouts is noted for lookup (whhint.c).
- */
+/* The merged listing of the directory whose branch dentries are @e. */
 static struct cpa_dir_cache *cpa_dir_list(struct super_block *sb,
-					  struct cpa_entry *e)
+					  const struct cpa_entry *e)
 {
 	struct cpa_rdbuild rd = {
 		.ctx.actor	= cpa_rd_actor,
@@ -312,17 +309,12 @@ static struct cpa_dir_cache *cpa_dir_list(struct super_block *sb,
 			.dentry = cpa_entry_dentry(e, i),
 		};
 
-		u64 tag;
-
 		if (!path.dentry)
 			continue;
 		rd.bindex = e->h[i].bindex;
 		rd.h_dir = path.dentry;
 		rd.ctx.pos = 0;
-		tag = cpa_wh_hint_begin(path.dentry);
 		err = cpa_rd_branch(&rd, &path);
-		if (!err)
-			cpa_wh_hint_end(e, i, path.dentry, tag, rd.nwh);
 		cpa_rd_apply_whiteouts(&rd);
 	}
 	cpa_revert_creds(old);
@@ -344,7 +336,7 @@ static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
  * Call @fn for each name the directory with branch dentries @e lists, in
  * listing order, until it returns non-zero.
  */
-int cpa_dir_for_each(struct super_block *sb, struct cpa_entry *e,
+int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
 		     int (*fn)(const char *name, int len, void *arg),
 		     void *arg)
 {

@@ -93,52 +93,23 @@ static bool cpa_wh_scan_actor(struct dir_context *ctx, const char *name,
 }
 
 /*
- * Before reading the branch directory @h_dir: the state tag to record
- * afterwards, or 0 if it was changed too recently for its ctime to tell a
- * later change, or is on a filesystem that revalidates its dentries.
+ * Read the branch directory @path and record in @wh whether it holds a
+ * whiteout.  Nothing is recorded if it changed meanwhile, or was changed
+ * too recently for its ctime to tell a later change, or could not be read.
  */
-u64 cpa_wh_hint_begin(struct dentry *h_dir)
-{
-	struct inode *dir = d_inode(h_dir);
-	struct timespec64 now = current_time(dir);
-	struct timespec64 ct = cpa_inode_ctime(dir);
-
-	if ((h_dir->d_flags & DCACHE_OP_REVALIDATE) ||
-	    timespec64_compare(&ct, &now) >= 0)
-		return 0;
-	return cpa_wh_tag(ct);
-}
-
-/*
- * After reading, without error, the branch directory @h_dir of slot @i of
- * @e, which began with @tag: record whether it held a whiteout, unless it
- * changed meanwhile.
- */
-void cpa_wh_hint_end(struct cpa_entry *e, int i, struct dentry *h_dir,
-		     u64 tag, bool found)
-{
-	struct cpa_wh_hint *wh;
-
-	/* One slot: its only directory is the bottom, never asked. */
-	if (!tag || e->count < 2 ||
-	    cpa_wh_tag(cpa_inode_ctime(d_inode(h_dir))) != tag)
-		return;
-	wh = cpa_wh_hints(e);
-	if (wh)
-		atomic64_set(&wh[i].state, found ? tag : tag | CPA_WH_CLEAN);
-}
-
-/* Read the branch directory @path, slot @i of @e, for cpa_wh_hint_end(). */
-static void cpa_wh_scan(struct super_block *sb, struct cpa_entry *e, int i,
-			const struct path *path)
+static void cpa_wh_scan(struct super_block *sb, const struct path *path,
+			struct cpa_wh_hint *wh)
 {
 	struct cpa_wh_scan s = { .ctx.actor = cpa_wh_scan_actor };
-	u64 tag = cpa_wh_hint_begin(path->dentry);
+	struct inode *dir = d_inode(path->dentry);
+	struct timespec64 now = current_time(dir);
+	struct timespec64 ct = cpa_inode_ctime(dir);
 	const struct cred *old;
 	struct file *file;
+	u64 tag = cpa_wh_tag(ct);
 	int err;
 
-	if (!tag)
+	if (timespec64_compare(&ct, &now) >= 0)
 		return;
 	old = cpa_override_creds(sb);
 	/* A lookup, not a read: the branch directory's atime stays. */
@@ -155,8 +126,9 @@ static void cpa_wh_scan(struct super_block *sb, struct cpa_entry *e, int i,
 	} while (!err && !s.found && s.added);
 	fput(file);
 	cpa_revert_creds(old);
-	if (!err)
-		cpa_wh_hint_end(e, i, path->dentry, tag, s.found);
+	if (err || cpa_wh_tag(cpa_inode_ctime(dir)) != tag)
+		return;
+	atomic64_set(&wh->state, s.found ? tag : tag | CPA_WH_CLEAN);
 }
 
 /*
@@ -198,7 +170,7 @@ int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,
 	if (probes < due ||
 	    atomic_cmpxchg(&wh->probes, probes, CPA_WH_SCANNING) != probes)
 		goto lookup;
-	cpa_wh_scan(sb, pe, i, &path);
+	cpa_wh_scan(sb, &path, wh);
 	atomic_set(&wh->probes, 0);
 	if (atomic64_read(&wh->state) == (tag | CPA_WH_CLEAN))
 		return 0;

@@ -291,12 +291,6 @@ want(M + "/d2/hidden", False, "whited out in m/d2")
 os.unlink(B + "/m/d2/.wh.hidden")
 drop()
 want(M + "/d2/hidden", True, "its whiteout removed beside the union")
-# a listing notes what it saw of whiteouts, for the lookups after it
-names = set(os.listdir(M + "/d5"))
-if "hidden" in names or "n7" not in names:
-    bad.append("d5 listed wrongly")
-want(M + "/d5/hidden", False, "whited out in m/d5, looked up after a listing")
-want(M + "/d5/n7", True, "lower file, looked up after a listing")
 for fd in pin:
     os.close(fd)
 print("\n".join(bad[:10]) if bad else "ok")
@@ -308,15 +302,13 @@ for fs in $(vm_fs_list tmpfs ext4 xfs btrfs); do
 	mkfs_loop "$fs" "$W/br"
 	(
 		cd "$W/br"
-		mkdir -p {u,m,l}/d1 {u,m,l}/d2 {u,m,l}/d3 {u,m,l}/d4 {u,m,l}/d5 \
-			{u,m,l}/d6
-		for d in l/d1 l/d2 l/d3 l/d5 l/d6; do
+		mkdir -p {u,m,l}/d1 {u,m,l}/d2 {u,m,l}/d3 {u,m,l}/d4
+		for d in l/d1 l/d2 l/d3; do
 			(cd "$d" && touch $(seq -f 'n%g' 0 299) late hidden keep q{0..99})
 		done
 		(cd l/d4 && touch r{0..39} $(for k in {0..39}; do seq -f "p${k}_%g" 0 19; done))
 		: >m/d2/.wh.hidden
 		: >m/d2/.wh.keep
-		: >m/d5/.wh.hidden
 		echo top >u/d1/top
 	)
 	run cpa_mount "$W/m" "$W/br/u:$W/br/m=ro:$W/br/l=ro"
@@ -332,15 +324,11 @@ for fs in $(vm_fs_list tmpfs ext4 xfs btrfs); do
 		expect_dmesg "cppaufs-test: mark $fs\$"
 		echo "cppaufs-test: mark $fs" >/dev/kmsg
 		stat "$W"/m/d3/q{0..99} "$W"/m/d2/q{0..99} >/dev/null
-		ls "$W/m/d6" >/dev/null
-		stat "$W"/m/d6/q{0..99} >/dev/null
 		echo 'module cppaufs -p' >"$dyn"
 		trace=$(dmesg | sed -n "/cppaufs-test: mark $fs\$/,\$p")
 		n3=$(grep -c 'd3/\.wh\.q' <<<"$trace" || true)
 		n2=$(grep -c 'm/d2/\.wh\.q' <<<"$trace" || true)
 		u2=$(grep -c 'u/d2/\.wh\.q' <<<"$trace" || true)
-		n6=$(grep -c 'd6/\.wh\.q' <<<"$trace" || true)
-		assert_eq 0 "$n6" "whiteout lookups in d6 after a listing of it ($fs)"
 		echo "whiteout lookups: d3 $n3, m/d2 $n2, u/d2 $u2 (100 names each)"
 		if [ "$n3" -lt 50 ] && [ "$u2" -lt 25 ]; then
 			pass "directories free of whiteouts: asked $n3 + $u2 times for 300 names ($fs)"

@@ -132,9 +132,9 @@ static void cpa_wh_scan(struct super_block *sb, const struct path *path,
 }
 
 /*
- * Is @name whited out in @h_parent, the branch directory of slot @i of the
- * directory entry @pe?  1, 0, or -errno; when the directory is known to hold no
- * whiteout, 0 without a lookup.
+ * Is @name whited out in @h_parent, the branch directory of slot @i of
+ * the directory entry @pe?  1, 0, or -errno; 0 without a lookup when the
+ * directory is known to hold no whiteout.
  */
 int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,
 		  struct dentry *h_parent, const char *name, int len)

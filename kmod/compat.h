@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/mount.h>
 #include <linux/splice.h>
+#include <linux/fsnotify.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "cppaufs needs Linux 6.1 or newer"
@@ -207,6 +208,24 @@ static inline int cpa_copy_acl(const struct path *from, const struct path *to,
 			       const char *name)
 {
 	return 0;
+}
+#endif
+
+/*
+ * 6.8 took the fanotify access-permission event out of
+ * security_file_permission() and gave rw_verify_area() its own call.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+static inline int cpa_fsnotify_read_perm(struct file *file, loff_t *ppos,
+					 size_t count)
+{
+	return fsnotify_file_area_perm(file, MAY_READ, ppos, count);
+}
+#else
+static inline int cpa_fsnotify_read_perm(struct file *file, loff_t *ppos,
+					 size_t count)
+{
+	return fsnotify_perm(file, MAY_READ);
 }
 #endif
 

@@ -12,7 +12,14 @@ T=/tmp/io
 mkdir -p "$T"
 
 cat >"$T/io.py" <<'EOF'
-import contextlib, errno, hashlib, io, mmap, os, shlex, sys
+import contextlib, ctypes, errno, hashlib, io, mmap, os, shlex, struct, sys
+import select, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def check(ret):
+    if ret < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return ret
 def sha(b):
     return hashlib.sha256(b).hexdigest()
 def run(cmd, args):
@@ -80,6 +87,43 @@ def run(cmd, args):
               except OSError as e:
                   res.append("%s@%d=%s" % (name, off, errno.errorcode[e.errno]))
       print(" ".join(res))
+  elif cmd == "inotify-read":   # FILE WATCHED: IN_ACCESS on WATCHED after
+      ino = check(libc.inotify_init1(os.O_NONBLOCK))   # reading FILE?
+      check(libc.inotify_add_watch(ino, args[1].encode(), 0x1))
+      fd = os.open(args[0], os.O_RDONLY)
+      os.pread(fd, 4096, 8192)
+      try:
+          ev = os.read(ino, 4096)
+          print("access" if struct.unpack_from("iI", ev)[1] & 0x1 else "other")
+      except BlockingIOError:
+          print("none")
+  elif cmd == "fanotify-deny":  # FILE WATCHED: read FILE while fanotify
+      # answers every FAN_ACCESS_PERM on WATCHED with FAN_DENY
+      fan = check(libc.fanotify_init(0x4 | 0x2, os.O_RDONLY))  # CLASS_CONTENT|NONBLOCK
+      check(libc.fanotify_mark(fan, 0x1, ctypes.c_uint64(0x20000),  # ADD, ACCESS_PERM
+                               -100, args[1].encode()))
+      seen, done = [], threading.Event()
+      def answer():
+          while not done.is_set():
+              if not select.select([fan], [], [], 0.1)[0]:
+                  continue
+              ev = os.read(fan, 4096)
+              _, _, _, _, mask, efd, _ = struct.unpack_from("IBBHQii", ev)
+              seen.append(mask)
+              os.write(fan, struct.pack("iI", efd, 0x2))   # FAN_DENY
+              os.close(efd)
+      t = threading.Thread(target=answer)
+      t.start()
+      try:
+          fd = os.open(args[0], os.O_RDONLY)
+          os.pread(fd, 4096, 0)
+          r = "ok"
+      except OSError as e:
+          r = errno.errorcode[e.errno]
+      done.set()
+      t.join()
+      os.close(fan)
+      print(r, "asked" if seen else "not-asked")
   elif cmd == "xattr":          # FILE: list and get user.* xattrs
       names = sorted(n for n in os.listxattr(args[0]) if n.startswith("user."))
       print(" ".join("%s=%s" % (n, os.getxattr(args[0], n).decode()) for n in names))
@@ -169,6 +213,11 @@ for fs in $(vm_fs_list ext4 xfs tmpfs); do
 	assert_eq "$(dd if="$D/low/big" bs=4096 skip=333 count=5 status=none | sha256sum)" \
 		"$(dd if="$M/big" bs=4096 skip=333 count=5 status=none | sha256sum)" "$fs: dd skip=333 count=5"
 	assert_eq done "$(io pread "$M/big" "$D/low/big")" "$fs: os.pread at odd offsets and past EOF"
+	# Reads skip the second pass through the VFS, not the branch file's
+	# watchers: inotify sees the access, fanotify can refuse it.
+	assert_eq access "$(io inotify-read "$M/big" "$D/low/big")" "$fs: IN_ACCESS on the branch file of a read"
+	assert_eq "EPERM asked" "$(io fanotify-deny "$M/big" "$D/low/big")" "$fs: FAN_ACCESS_PERM on the branch file refuses a read"
+	assert_eq "ok not-asked" "$(io fanotify-deny "$M/l.txt" "$D/low/big")" "$fs: ... and only of that file"
 	# mmap
 	assert_eq "$(io mmap "$D/low/big")" "$(io mmap "$M/big")" "$fs: mmap (whole file, and 1 MiB at 1 MiB)"
 	assert_eq EACCES "$(io errno mmap-shared-write "$M/big")" "$fs: shared writable mmap of a read-only open"

@@ -314,6 +314,9 @@ append+=" rdinit=/init 8250.nr_uarts=2 mitigations=off random.trust_cpu=on"
 # no_timer_check: on a loaded host the vCPUs run too irregularly for the
 # IO-APIC timer check, which then panics ("IO-APIC + timer doesn't work").
 append+=" no_timer_check"
+# CPPAUFS_VM_APPEND: more kernel parameters, e.g. "slub_debug=FZPU" to have
+# the allocator check every slab object the module touches.
+append+=${CPPAUFS_VM_APPEND:+" $CPPAUFS_VM_APPEND"}
 
 # shellcheck disable=SC2054 # the commas belong to qemu's option syntax
 qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp" -nographic -nodefaults

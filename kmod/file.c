@@ -88,9 +88,9 @@ static rwf_t cpa_iocb_to_rwf(int ifl)
  * Reads go straight to the branch filesystem's read_iter.  The VFS has
  * already checked this read against the union file (range, LSM, fanotify)
  * and the branch file was opened with the mounter's credentials; what is
- * left of vfs_iter_read() is the watchers of the branch file.  Checking the
- * LSM a second time, on the branch file and under the caller's credentials,
- * cost every 4 KiB read from the page cache about 15%.
+ * left of vfs_iter_read() is the watchers of the branch file.  Its second
+ * rw_verify_area(), with the LSM checked again on the branch file under the
+ * caller's credentials, made a 4 KiB read from the page cache 12% slower.
  */
 static ssize_t cpa_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {

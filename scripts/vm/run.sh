@@ -323,8 +323,13 @@ append+=" norandmaps"
 # the allocator check every slab object the module touches.
 append+=${CPPAUFS_VM_APPEND:+" $CPPAUFS_VM_APPEND"}
 
+# -cpu qemu64,+rdrand: with random.trust_cpu=on the kernel's random pool is
+# ready at boot.  Without RDRAND it became ready seconds into a test, and
+# the static keys that flips are patched into running code: under TCG a
+# CPU once hit the patching breakpoint after it was gone (an oops in
+# urandom_read_iter, "int3").
 # shellcheck disable=SC2054 # the commas belong to qemu's option syntax
-qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp" -nographic -nodefaults
+qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -m "$mem" -smp "$smp" -nographic -nodefaults
 	-no-reboot -monitor none
 	-serial "file:$run/console.log" -serial "file:$run/transcript.log"
 	-kernel "$boot_img" -initrd "$cache/initramfs.cpio" -append "$append"

@@ -11,10 +11,17 @@ SHELL := /bin/bash
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD ?= $(TOP)/build
 
-# Kernels with headers and an image: what modules-all and the VM tests use.
-KVERS ?= $(sort $(foreach d,$(wildcard /lib/modules/*/build/Makefile), \
+# Kernels with headers and an image: those of the host's release, installed
+# (/lib/modules/<kver>/build, /boot/vmlinuz-<kver>), and those of other
+# releases that scripts/kernels.sh unpacked under build/kernels/<kver>/.
+# modules-all builds for all of them; KERNELS picks the ones the VM tests
+# boot (see tests/vm/CMakeLists.txt for what each kernel runs).
+HOST_KVERS := $(foreach d,$(wildcard /lib/modules/*/build/Makefile), \
 	$(if $(wildcard /boot/vmlinuz-$(notdir $(patsubst %/build/Makefile,%,$(d)))), \
-	$(notdir $(patsubst %/build/Makefile,%,$(d))))))
+	$(notdir $(patsubst %/build/Makefile,%,$(d)))))
+EXTRA_KVERS := $(foreach d,$(wildcard $(BUILD)/kernels/*/done), \
+	$(notdir $(patsubst %/done,%,$(d))))
+KVERS ?= $(shell printf '%s\n' $(HOST_KVERS) $(EXTRA_KVERS) | sort -uV)
 # Default KDIR: the running kernel's build dir, else the newest headers.
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(lastword \
@@ -42,7 +49,9 @@ modules-all:
 		d=$(BUILD)/mod/$$k; mkdir -p $$d; \
 		cp -a $(TOP)/Kbuild $(TOP)/kmod $(TOP)/include $$d/; \
 		echo "  MODULE  $$k"; \
-		$(MAKE) -s -C /lib/modules/$$k/build M=$$d W=1 modules; \
+		kd=/lib/modules/$$k/build; \
+		[ -f $$kd/Makefile ] || kd=$(BUILD)/kernels/$$k/build; \
+		$(MAKE) -s -C $$kd M=$$d W=1 modules; \
 	done
 
 tools:

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install every Debian package cppaufs needs to build, test and demo.
+# Install every Debian package cppaufs needs to build, test and demo, and
+# fetch the other releases' kernels (scripts/kernels.sh).
 # Idempotent: packages already present are skipped without touching apt.
 #   scripts/setup.sh           what build, tests and demo need
 #   scripts/setup.sh --bench   plus the FUSE unions and plotting for make bench
@@ -11,7 +12,8 @@ linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 busybox-static kmod cpio gzip dkms
 e2fsprogs xfsprogs btrfs-progs util-linux sparse linux-source-6.1
-xz-utils zstd shellcheck openssl python3 libcap2-bin"
+xz-utils zstd shellcheck openssl python3 libcap2-bin patchelf
+debhelper dh-dkms lintian fakeroot rpm groff mandoc bash-completion"
 
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS fuse3 fuse-overlayfs unionfs-fuse mergerfs python3-matplotlib"
@@ -25,14 +27,18 @@ for p in $PKGS; do
 	fi
 done
 
-[ -z "$missing" ] && exit 0
-
-echo "setup: installing:$missing"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "setup: must run as root to install packages" >&2
-	exit 1
+if [ -n "$missing" ]; then
+	echo "setup: installing:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: must run as root to install packages" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# The kernels of other Debian releases (5.10, the newest in sid), unpacked
+# under build/kernels/ rather than installed.
+"$(dirname "$0")/kernels.sh"

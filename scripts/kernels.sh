@@ -204,6 +204,15 @@ fetch_suite() {
 		say "$kver: image, modules or headers missing"
 		return 1
 	fi
+	# Packages that keep modules in /usr/lib/modules (sid) leave depmod to
+	# their postinst: run it here (depmod -b reads <root>/lib/modules).
+	if [ ! -e "$mods/modules.dep" ]; then
+		[ -e "$dir/root/lib/modules" ] || {
+			mkdir -p "$dir/root/lib"
+			ln -s ../usr/lib/modules "$dir/root/lib/modules"
+		}
+		depmod -b "$dir/root" "$kver"
+	fi
 	ln -sfn "${img#"$dir"/}" "$dir/vmlinuz"
 	ln -sfn "${mods#"$dir"/}" "$dir/modules"
 	ln -sfn "${hdr#"$dir"/}" "$dir/build"

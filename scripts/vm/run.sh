@@ -18,7 +18,9 @@ usage() {
 	cat <<EOF
 usage: ${0##*/} --kernel KVER [options] -- GUEST-SCRIPT [ARGS...]
 
-  --kernel KVER     kernel to boot: /boot/vmlinuz-KVER and /lib/modules/KVER
+  --kernel KVER     kernel to boot: /boot/vmlinuz-KVER and /lib/modules/KVER,
+                    or one that scripts/kernels.sh unpacked under
+                    build/kernels/KVER (another Debian release's)
   --no-module       do not insmod cppaufs.ko before the test
   --module PATH     module to insmod (default:
                     \$CPPAUFS_MODDIR/KVER/kmod/cppaufs.ko, CPPAUFS_MODDIR
@@ -97,6 +99,16 @@ shift
 
 kernel_img=/boot/vmlinuz-$kver
 moddir=/lib/modules/$kver
+# A kernel of another release is not installed: scripts/kernels.sh unpacked
+# it, and the guest sees its modules at /lib/modules/KVER through an overlay
+# (stage2.sh).
+unpacked=${CPPAUFS_KERNELS_DIR:-$REPO/build/kernels}/$kver
+guest_moddir=''
+if [ ! -r "$kernel_img" ] && [ -e "$unpacked/done" ]; then
+	kernel_img=$(realpath "$unpacked/vmlinuz")
+	moddir=$(realpath "$unpacked/modules")
+	guest_moddir=$moddir
+fi
 [ -r "$kernel_img" ] || die "no kernel image $kernel_img"
 [ -r "$moddir/modules.dep" ] || die "no $moddir/modules.dep"
 for tool in qemu-system-x86_64 cpio timeout flock; do
@@ -280,6 +292,7 @@ esac
 	printf 'CPPAUFS_KVER=%q\n' "$kver"
 	printf 'CPPAUFS_VM_DIR=%q\n' "$cache"
 	printf 'CPPAUFS_FULL_MATRIX=%q\n' "${CPPAUFS_FULL_MATRIX:-1}"
+	printf 'VM_MODDIR=%q\n' "$guest_moddir"
 	printf 'VM_MODULE=%q\n' "$module"
 	printf 'VM_SCRIPT=%q\n' "$guest_script"
 	printf 'VM_TOTAL_TIMEOUT=%q\n' "$timeout_s"
@@ -342,6 +355,7 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -m "$mem" -smp "$smp" -n
 # nanosecond each) instead of following the host, whose other load then no
 # longer shows in guest timings; sleep=on lets an idle guest (waiting for
 # its disk) wait in real time rather than jump to its next timer.
+# shellcheck disable=SC2054 # qemu option syntax
 [ "$icount" -eq 0 ] || qemu+=(-icount shift=0,sleep=on)
 
 # run_guest: one run of the guest; qrc is qemu's exit status.

@@ -44,6 +44,15 @@ stty -F /dev/ttyS1 raw -echo 2>/dev/null
 status boot_uptime "$(cut -d' ' -f1 /proc/uptime)"
 hostname cppaufs-vm 2>/dev/null || true
 
+# A kernel of another Debian release is unpacked on the host, not installed:
+# show its modules at /lib/modules/<kver>, writable (tests install there).
+if [ -n "${VM_MODDIR:-}" ]; then
+	kmods=/lib/modules/$(uname -r)
+	mkdir -p "$kmods" /run/kmods/upper /run/kmods/work
+	mount -t overlay -o "lowerdir=$VM_MODDIR,upperdir=/run/kmods/upper,workdir=/run/kmods/work" \
+		overlay "$kmods" || out "vmrig: cannot show $VM_MODDIR at $kmods"
+fi
+
 # -- 1. module and disks -------------------------------------------------------
 insmod_rc=0
 if [ -n "${VM_MODULE:-}" ]; then

@@ -4,6 +4,7 @@
 #   make KDIR=/lib/modules/<kver>/build module
 #   make modules-all     the module for every installed kernel (build/mod/<kver>)
 #   make check           set-up, unit tests and VM tests on every kernel (ctest)
+#   make check KERNELS=all   every VM test on every kernel, not a subset
 #   make demo            boot the VM and replay the aufs walkthrough
 #   make bench           benchmarks against overlayfs and the raw filesystem
 
@@ -27,6 +28,9 @@ RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(lastword \
 	$(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V)))
 
+# VM tests: "ends" runs all of them on the oldest and newest kernel and a
+# subset on the others; "all" runs all of them everywhere.
+KERNELS ?= ends
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 # A VM test counts as two processors: this runs JOBS VMs at once.
@@ -56,7 +60,8 @@ modules-all:
 
 tools:
 	cmake -S $(TOP) -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) \
-		-DCPPAUFS_KERNELS="$(KVERS)" -DCPPAUFS_MODDIR=$(BUILD)/mod >/dev/null
+		-DCPPAUFS_KERNELS="$(KVERS)" -DCPPAUFS_MODDIR=$(BUILD)/mod \
+		-DCPPAUFS_VM_MATRIX=$(KERNELS) >/dev/null
 	cmake --build $(BUILD)/cmake -j $(JOBS)
 
 check: setup

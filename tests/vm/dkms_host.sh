@@ -35,8 +35,21 @@ rm -rf "$D"
 mkdir -p "$D/src/cppaufs-$ver" "$D/tree" "$D/var-lib-dkms" \
 	"$D/modules-upper" "$D/modules-work"
 mount --bind "$D/var-lib-dkms" /var/lib/dkms
-mount -t overlay -o "lowerdir=/lib/modules/$kver,upperdir=$D/modules-upper,workdir=$D/modules-work" \
-	overlay "/lib/modules/$kver"
+# A kernel of another release (scripts/kernels.sh) is unpacked under
+# build/kernels/<kver>, not installed: in this namespace, /lib/modules shows
+# its modules, and dkms gets its headers by path.
+moddir=/lib/modules/$kver
+ksrc=(--kernelsourcedir "$moddir/build")
+unpacked=${CPPAUFS_KERNELS_DIR:-$src/build/kernels}/$kver
+if [ ! -d "$moddir" ] && [ -e "$unpacked/done" ]; then
+	mkdir -p "$D/lib-modules"
+	mount --bind "$D/lib-modules" /lib/modules
+	mkdir -p "$moddir"
+	mount --bind "$(realpath "$unpacked/modules")" "$moddir"
+	ksrc=(--kernelsourcedir "$(realpath "$unpacked/build")")
+fi
+mount -t overlay -o "lowerdir=$moddir,upperdir=$D/modules-upper,workdir=$D/modules-work" \
+	overlay "$moddir"
 
 # The source as `dkms add` expects it (<sourcetree>/<name>-<version>), from
 # the working tree (uncommitted edits included), minus build products.
@@ -48,11 +61,11 @@ find "$D/src/cppaufs-$ver" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 
 trees=(--dkmstree "$D/tree" --sourcetree "$D/src")
 dkms add -m cppaufs -v "$ver" "${trees[@]}"
-if ! dkms build -m cppaufs -v "$ver" -k "$kver" "${trees[@]}"; then
+if ! dkms build -m cppaufs -v "$ver" -k "$kver" "${ksrc[@]}" "${trees[@]}"; then
 	cat "$D/tree/cppaufs/$ver/build/make.log" 2>/dev/null || true
 	exit 1
 fi
-dkms install -m cppaufs -v "$ver" -k "$kver" "${trees[@]}"
+dkms install -m cppaufs -v "$ver" -k "$kver" "${ksrc[@]}" "${trees[@]}"
 st=$(dkms status -m cppaufs "${trees[@]}" 2>&1)
 echo "$st"
 grep -q "^cppaufs/$ver, $kver, .*: installed" <<<"$st" || {

@@ -2,6 +2,7 @@
 # The whole aufs walkthrough of the seed with -t cppaufs: copy-up of a file
 # of a read-only branch, a whiteout for a removed lower file, the internal
 # files of the writable branch, and lower branches left untouched.
+# vm-kernels: every
 . "$(dirname "$0")/lib.sh"
 require_module
 

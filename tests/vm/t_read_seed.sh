@@ -3,6 +3,7 @@
 # three branches given as relative paths, the merged listing, the sysfs
 # directory of the mount, an append to a file of the writable branch, the
 # si= option in /proc/mounts, and the sysfs directory gone after umount.
+# vm-kernels: every
 . "$(dirname "$0")/lib.sh"
 require_module
 

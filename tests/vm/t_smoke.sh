@@ -1,6 +1,7 @@
 #!/bin/bash
 # Smoke test: the VM boots, cppaufs.ko is loaded and registered, and the rig
 # can rmmod it afterwards (run.sh fails the run otherwise).
+# vm-kernels: every
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${CPPAUFS_MODULE:-}" ] || skip "run without the module"

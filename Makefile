@@ -5,6 +5,7 @@
 #   make modules-all     the module for every installed kernel (build/mod/<kver>)
 #   make check           set-up, unit tests and VM tests on every kernel (ctest)
 #   make check KERNELS=all   every VM test on every kernel, not a subset
+#   make check-debug     part of the VM tests on a KASAN/lockdep/kmemleak kernel
 #   make demo            boot the VM and replay the aufs walkthrough
 #   make bench           benchmarks against overlayfs and the raw filesystem
 
@@ -37,7 +38,7 @@ JOBS ?= $(shell nproc)
 CTEST_JOBS ?= $(shell echo $$(( $(JOBS) * 2 )))
 
 .PHONY: all setup module modules-all tools check test demo bench clean \
-	checkpatch
+	checkpatch check-debug
 
 all: module tools
 
@@ -69,6 +70,13 @@ check: setup
 	cd $(BUILD)/cmake && ctest --output-on-failure -j $(CTEST_JOBS) $(CTEST_ARGS)
 
 test: check
+
+# Part of the VM suite on a KASAN/lockdep/kmemleak kernel built from
+# linux-source-6.1 (once, cached in build/debug-kernels).
+check-debug:
+	@$(TOP)/scripts/setup.sh --debug
+	$(MAKE) tools
+	$(TOP)/scripts/check-debug.sh $(DEBUG_TESTS)
 
 demo: setup
 	$(MAKE) modules-all tools

@@ -4,6 +4,7 @@
 # Idempotent: packages already present are skipped without touching apt.
 #   scripts/setup.sh           what build, tests and demo need
 #   scripts/setup.sh --bench   plus the FUSE unions and plotting for make bench
+#   scripts/setup.sh --debug   plus what building the debug kernel needs
 set -eu
 
 PKGS="build-essential make cmake pkg-config g++ git
@@ -15,6 +16,10 @@ e2fsprogs xfsprogs btrfs-progs util-linux sparse linux-source-6.1
 xz-utils zstd shellcheck openssl python3 libcap2-bin patchelf
 debhelper dh-dkms lintian fakeroot rpm groff mandoc bash-completion"
 
+# make check-debug builds a kernel from linux-source-6.1.
+if [ "${1:-}" = "--debug" ]; then
+	PKGS="$PKGS flex bison bc libelf-dev libssl-dev"
+fi
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS fuse3 fuse-overlayfs unionfs-fuse mergerfs python3-matplotlib"
 fi

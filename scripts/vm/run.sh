@@ -421,6 +421,12 @@ else
 	*) reasons+=("the test exited with status ${st[test]:-missing}") ;;
 	esac
 	[ "${st[umount]:-0}" = 0 ] || reasons+=("leftover mounts could not be unmounted")
+	[ "${st[debug_locks]:-1}" = 1 ] ||
+		reasons+=("lockdep turned itself off (debug_locks=0): it found a problem")
+	if [ "${st[kmemleak]:-0}" != 0 ]; then
+		reasons+=("kmemleak: ${st[kmemleak]} unreferenced object(s):")
+		sed 's/^/    /' "$run/kmemleak" | head -n 80
+	fi
 	[ "${st[rmmod]:-0}" = 0 ] || reasons+=("rmmod cppaufs failed")
 fi
 
@@ -434,7 +440,7 @@ bad='(Oops|BUG:|WARNING:|Call Trace|general protection fault|Kernel panic'
 bad+='|kernel BUG|unable to handle|possible recursive locking|circular locking'
 bad+='|lock held when returning|inconsistent lock state|KASAN|UBSAN|kmemleak'
 bad+='|Slab cache still has objects|Busy inodes after unmount|refcount_t:'
-bad+='|list_(add|del) corruption|blocked for more than|cppaufs)'
+bad+='|list_(add|del) corruption|blocked for more than|ODEBUG:|cppaufs)'
 allow=$run/allow.ere
 cat "$REPO/tests/vm/dmesg-allow.ere" "$run/expect-dmesg" 2>/dev/null |
 	grep -Ev '^[[:space:]]*(#|$)' >"$allow" || true

@@ -53,6 +53,14 @@ if [ -n "${VM_MODDIR:-}" ]; then
 		overlay "$kmods" || out "vmrig: cannot show $VM_MODDIR at $kmods"
 fi
 
+# Debug kernels: forget what kmemleak suspects from the boot, so that what
+# it reports at the end was allocated during the test.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null &&
+    [ -w "$KMEMLEAK" ]; then
+	echo clear >"$KMEMLEAK"
+fi
+
 # -- 1. module and disks -------------------------------------------------------
 insmod_rc=0
 if [ -n "${VM_MODULE:-}" ]; then
@@ -151,4 +159,19 @@ if [ -d /sys/module/cppaufs ]; then
 fi
 # Let deferred work (RCU callbacks, workqueues) print what it has to say.
 sleep 0.5
+
+# Debug kernels (scripts/debug-kernel.sh): lockdep turns itself off after
+# its first report, so say whether it is still on; kmemleak reports what
+# nothing references any more, after two scans (an object must be seen
+# unreferenced twice) of what was allocated since the test started.
+if [ -r /proc/lockdep_stats ]; then
+	status debug_locks "$(awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats)"
+fi
+if [ -w "$KMEMLEAK" ]; then
+	echo scan >"$KMEMLEAK"
+	sleep 5
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK" >"$R/kmemleak" 2>&1
+	status kmemleak "$(grep -c '^unreferenced object' "$R/kmemleak")"
+fi
 finish

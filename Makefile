@@ -37,6 +37,8 @@ JOBS ?= $(shell nproc)
 # A VM test counts as two processors: this runs JOBS VMs at once.
 CTEST_JOBS ?= $(shell echo $$(( $(JOBS) * 2 )))
 
+include $(TOP)/mk/packages.mk
+
 .PHONY: all setup module modules-all tools check test demo bench clean \
 	checkpatch check-debug
 

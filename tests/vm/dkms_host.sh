@@ -53,8 +53,9 @@ mount -t overlay -o "lowerdir=$moddir,upperdir=$D/modules-upper,workdir=$D/modul
 
 # The source as `dkms add` expects it (<sourcetree>/<name>-<version>), from
 # the working tree (uncommitted edits included), minus build products.
+# The Makefile includes mk/packages.mk.
 cp -a "$src/dkms.conf" "$src/Makefile" "$src/Kbuild" "$src/kmod" "$src/include" \
-	"$D/src/cppaufs-$ver/"
+	"$src/mk" "$D/src/cppaufs-$ver/"
 find "$D/src/cppaufs-$ver" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 	-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \
 	-o -name '*.d' \) -delete

@@ -50,28 +50,53 @@ static const struct fs_parameter_spec cpa_param_specs[] = {
 };
 
 /*
+ * A message quotes what the user wrote (paths, permissions), which may hold
+ * any byte: control characters, a newline above all, would break the one
+ * line into several.  They are written as \xNN; other bytes, UTF-8
+ * included, stay as they are.
+ */
+static char *cpa_msg_escape(const char *msg)
+{
+	size_t n = 0;
+	const char *s;
+	char *out, *d;
+
+	for (s = msg; *s; s++)
+		n += ((u8)*s < 0x20 || *s == 0x7f) ? 4 : 1;
+	out = kmalloc(n + 1, GFP_KERNEL);
+	if (!out)
+		return NULL;
+	for (s = msg, d = out; *s; s++) {
+		if ((u8)*s < 0x20 || *s == 0x7f)
+			d += sprintf(d, "\\x%02x", (u8)*s);
+		else
+			*d++ = *s;
+	}
+	*d = '\0';
+	return out;
+}
+
+/*
  * Reject with one line in the fs_context log (what fsopen(2) callers and
  * the mount helper read) and in the kernel log.  Without a log buffer
  * (classic mount(2)) errorfc() itself prints to the kernel log.
  */
 int cpa_invalf(struct fs_context *fc, const char *fmt, ...)
 {
-	struct va_format vaf;
 	va_list args;
+	char *msg, *line;
 
 	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	errorfc(fc, "%pV", &vaf);
+	msg = kvasprintf(GFP_KERNEL, fmt, args);
 	va_end(args);
-
-	if (fc->log.log) {
-		va_start(args, fmt);
-		vaf.fmt = fmt;
-		vaf.va = &args;
-		pr_err("%pV\n", &vaf);
-		va_end(args);
-	}
+	line = msg ? cpa_msg_escape(msg) : NULL;
+	kfree(msg);
+	if (!line)
+		return -ENOMEM;
+	errorfc(fc, "%s", line);
+	if (fc->log.log)
+		pr_err("%s\n", line);
+	kfree(line);
 	return -EINVAL;
 }
 
@@ -274,6 +299,12 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	int opt;
 
 	opt = fs_parse(fc, cpa_param_specs, param, &result);
+	/*
+	 * The VFS would quote an unknown key as it came, control characters
+	 * and all; "source" is the VFS's own, for the device name.
+	 */
+	if (opt == -ENOPARAM && strcmp(param->key, "source"))
+		return cpa_invalf(fc, "Unknown parameter '%s'", param->key);
 	if (opt < 0)
 		return opt;
 

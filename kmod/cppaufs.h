@@ -330,6 +330,7 @@ bool cpa_xino_is_file(struct super_block *sb, struct dentry *h_dentry);
 bool cpa_xino_is_dirent(struct super_block *sb, const struct dentry *h_dir,
 			u64 h_ino);
 int cpa_xino_sync(struct super_block *sb);
+int cpa_xino_fsync(struct super_block *sb);
 
 /* xattr.c */
 extern const struct xattr_handler *cpa_xattr_handlers[];

@@ -178,7 +178,13 @@ static loff_t cpa_llseek(struct file *file, loff_t offset, int whence)
 static int cpa_fsync(struct file *file, loff_t start, loff_t end,
 		     int datasync)
 {
-	return vfs_fsync_range(cpa_file_real(file), start, end, datasync);
+	int err;
+
+	err = vfs_fsync_range(cpa_file_real(file), start, end, datasync);
+	if (err)
+		return err;
+	/* The file's union inode number is as durable as its data. */
+	return cpa_xino_fsync(file_inode(file)->i_sb);
 }
 
 static long cpa_fallocate(struct file *file, int mode, loff_t offset,

@@ -494,6 +494,10 @@ static int cpa_dir_fsync(struct file *file, loff_t start, loff_t end,
 	struct file *real;
 	int err;
 
+	/* The union inode numbers of its entries are as durable as they. */
+	err = cpa_xino_fsync(dentry->d_sb);
+	if (err)
+		return err;
 	if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
 		return 0;
 	cpa_path_real(dentry, &realpath);

@@ -153,6 +153,7 @@ struct cpa_xino {
 	struct delayed_work work;	/* appends pend to the file */
 	loff_t pos;			/* where the next record goes */
 	int err;			/* first write error, reported once */
+	atomic_t unsynced;		/* records written since the last sync */
 };
 
 /* xino files in use by a mount: one mount per file. */
@@ -222,6 +223,7 @@ static void cpa_xino_drain(struct cpa_xino *xi)
 
 	err = cpa_xino_write(xi, buf, len);
 	kvfree(buf);
+	atomic_set(&xi->unsynced, 1);
 	if (err && !xi->err) {
 		xi->err = err;
 		pr_err("xino %s: write error %d: new inode numbers will not survive a remount\n",
@@ -460,10 +462,32 @@ int cpa_xino_sync(struct super_block *sb)
 	if (!xi || !xi->file)
 		return 0;
 	flush_delayed_work(&xi->work);
+	atomic_set(&xi->unsynced, 0);
 	old = cpa_override_creds(sb);
 	err = vfs_fsync(xi->file, 1);
 	cpa_revert_creds(old);
+	if (err)
+		atomic_set(&xi->unsynced, 1);
 	return err;
+}
+
+/*
+ * fsync(2) of a union file or directory: the union inode numbers handed out
+ * so far must outlive a crash as the data does, or a file fsync'd before a
+ * power cut would come back with another number.  Write what is queued,
+ * and sync the xino file when records reached it since it was last synced:
+ * an fsync that hands out no new number costs nothing more.
+ */
+int cpa_xino_fsync(struct super_block *sb)
+{
+	struct cpa_xino *xi = CPA_SB(sb)->xino;
+
+	if (!xi || !xi->file)
+		return 0;
+	flush_delayed_work(&xi->work);
+	if (!atomic_read(&xi->unsynced))
+		return 0;
+	return cpa_xino_sync(sb);
 }
 
 /* -- opening and loading -------------------------------------------------- */

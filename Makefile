@@ -6,6 +6,7 @@
 #   make check           set-up, unit tests and VM tests on every kernel (ctest)
 #   make check KERNELS=all   every VM test on every kernel, not a subset
 #   make check-debug     part of the VM tests on a KASAN/lockdep/kmemleak kernel
+#   make check-powercut  power cuts during copy-up, whiteouts, renames, xino
 #   make demo            boot the VM and replay the aufs walkthrough
 #   make bench           benchmarks against overlayfs and the raw filesystem
 
@@ -40,7 +41,7 @@ CTEST_JOBS ?= $(shell echo $$(( $(JOBS) * 2 )))
 include $(TOP)/mk/packages.mk
 
 .PHONY: all setup module modules-all tools check test demo bench clean \
-	checkpatch check-debug
+	checkpatch check-debug check-powercut
 
 all: module tools
 
@@ -72,6 +73,12 @@ check: setup
 	cd $(BUILD)/cmake && ctest --output-on-failure -j $(CTEST_JOBS) $(CTEST_ARGS)
 
 test: check
+
+# Power cuts: POWERCUT_ROUNDS rounds on ext4 and xfs, newest kernel.
+POWERCUT_ROUNDS ?= 10
+check-powercut: setup
+	$(MAKE) modules-all tools
+	$(TOP)/tests/vm/powercut.sh $(lastword $(KVERS)) $(POWERCUT_ROUNDS) ext4 xfs
 
 # Part of the VM suite on a KASAN/lockdep/kmemleak kernel built from
 # linux-source-6.1 (once, cached in build/debug-kernels).

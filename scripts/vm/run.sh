@@ -33,6 +33,17 @@ usage: ${0##*/} --kernel KVER [options] -- GUEST-SCRIPT [ARGS...]
   --disk NAME:SIZE  add a virtio-blk scratch disk (sparse file, SIZE as for
                     truncate(1), e.g. 1G); the guest gets CPPAUFS_DISK_NAME=/dev/vdX.
                     Repeatable.
+  --disk-image NAME:SIZE:PATH
+                    the same, backed by the image file PATH, which is kept
+                    (created with SIZE if missing): a later run sees what
+                    this one wrote (power-cut tests)
+  --state DIR       share the host directory DIR with the guest, writable,
+                    at \$CPPAUFS_VM_STATE: what a test writes there outlives
+                    the boot (and a reset: writes go straight to the host)
+  --powercut        the guest is meant to die: the run passes when the test
+                    printed "vmrig-powercut: armed" and then the guest went
+                    away (echo b >/proc/sysrq-trigger: a reset without sync)
+                    with no oops or warning before it
   --icount          deterministic guest clock: qemu -icount shift=0,sleep=on
                     (1 ns per guest instruction while busy, real time while
                     idle), so timings do not follow the host's load (bench)
@@ -68,6 +79,7 @@ for ((i = 1; i < $#; i++)); do
 done
 
 kver='' module='' no_module=0 timeout_s=300 mem=2048 keep=0 console=0 icount=0
+powercut=0 state_dir=''
 smp=2
 build_dir=${CPPAUFS_BUILD:-$REPO/build/cmake}
 disks=()
@@ -81,6 +93,9 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?}; shift 2 ;;
 	--smp) smp=${2:?}; shift 2 ;;
 	--disk) disks+=("${2:?}"); shift 2 ;;
+	--disk-image) disks+=("${2:?}"); shift 2 ;;
+	--powercut) powercut=1; shift ;;
+	--state) state_dir=$(realpath -e "${2:?}") || die "no directory $2"; shift 2 ;;
 	--icount) icount=1; shift ;;
 	--keep) keep=1; shift ;;
 	--console) console=1; shift ;;
@@ -293,6 +308,7 @@ esac
 	printf 'CPPAUFS_VM_DIR=%q\n' "$cache"
 	printf 'CPPAUFS_FULL_MATRIX=%q\n' "${CPPAUFS_FULL_MATRIX:-1}"
 	printf 'VM_MODDIR=%q\n' "$guest_moddir"
+	printf 'VM_STATE=%q\n' "${state_dir:+1}"
 	printf 'VM_MODULE=%q\n' "$module"
 	printf 'VM_SCRIPT=%q\n' "$guest_script"
 	printf 'VM_TOTAL_TIMEOUT=%q\n' "$timeout_s"
@@ -306,12 +322,19 @@ echo "$REPO" >"$run/repo.path"
 : >"$run/console.log"
 : >"$run/transcript.log"
 
+# disk_file NAME:SIZE[:PATH]: the image of a disk (PATH: kept across runs).
+disk_file() {
+	local rest=${1#*:}
+	case $rest in
+	*:*) echo "${rest#*:}" ;;
+	*) echo "$run/disk-${1%%:*}.img" ;;
+	esac
+}
 disk_args=()
 for d in "${disks[@]}"; do
-	name=${d%%:*} size=${d#*:}
+	name=${d%%:*}
 	[[ $name =~ ^[A-Za-z0-9_]+$ && $d == *:* ]] || die "--disk NAME:SIZE, got $d"
-	truncate -s "$size" "$run/disk-$name.img"
-	disk_args+=(-drive "file=$run/disk-$name.img,if=virtio,format=raw,cache=unsafe")
+	disk_args+=(-drive "file=$(disk_file "$d"),if=virtio,format=raw,cache=unsafe")
 done
 
 # Kernel command line:
@@ -351,6 +374,10 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -m "$mem" -smp "$smp" -n
 	-fsdev "local,id=results,path=$run,security_model=none"
 	-device virtio-9p-pci,fsdev=results,mount_tag=results
 	"${disk_args[@]}")
+# shellcheck disable=SC2054 # qemu option syntax
+[ -z "$state_dir" ] || qemu+=(
+	-fsdev "local,id=state,path=$state_dir,security_model=none"
+	-device virtio-9p-pci,fsdev=state,mount_tag=state)
 # With -icount the guest's clocks count executed instructions (shift=0: one
 # nanosecond each) instead of following the host, whose other load then no
 # longer shows in guest timings; sleep=on lets an idle guest (waiting for
@@ -364,8 +391,13 @@ run_guest() {
 	: >"$run/console.log"
 	: >"$run/transcript.log"
 	for d in "${disks[@]}"; do
-		rm -f "$run/disk-${d%%:*}.img"
-		truncate -s "${d#*:}" "$run/disk-${d%%:*}.img"
+		size=${d#*:} size=${size%%:*}
+		if [[ ${d#*:} == *:* ]]; then
+			[ -e "$(disk_file "$d")" ] || truncate -s "$size" "$(disk_file "$d")"
+		else
+			rm -f "$(disk_file "$d")"
+			truncate -s "$size" "$(disk_file "$d")"
+		fi
 	done
 	echo "vm-run: booting $kver for $test_name (timeout ${timeout_s}s)"
 	t0=$(date +%s.%N)
@@ -392,7 +424,7 @@ run_guest
 # code that was being live-patched), before the module is even loaded: that
 # is the emulator's failure, not the test's, so boot once more.  A guest
 # that died after insmod is never retried.
-if [ "$qrc" -eq 0 ] && [ ! -e "$run/status" ] &&
+if [ "$qrc" -eq 0 ] && [ ! -e "$run/status" ] && [ "$powercut" -eq 0 ] &&
 	! grep -aq 'vmrig: insmod' "$run/console.log"; then
 	echo "vm-run: the guest died while booting, before insmod: booting again once"
 	grep -aE 'Oops|Kernel panic|RIP:' "$run/console.log" | head -n 3 | sed 's/^/    /'
@@ -411,7 +443,13 @@ if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 elif [ "$qrc" -ne 0 ]; then
 	reasons+=("qemu exited with status $qrc: $(tail -n 3 "$run/qemu.log" | tr '\n' ' ')")
 fi
-if [ ! -r "$run/status" ]; then
+if [ "$powercut" -eq 1 ]; then
+	if [ -r "$run/status" ]; then
+		reasons+=("--powercut: the guest ended its test instead of being reset")
+	elif ! grep -aq '^vmrig-powercut: armed' "$run/transcript.log"; then
+		reasons+=("--powercut: the guest died before the test reset it")
+	fi
+elif [ ! -r "$run/status" ]; then
 	[ "$qrc" -eq 0 ] && reasons+=("the guest died before reporting (panic or init failure)")
 else
 	[ "${st[insmod]:-0}" = 0 ] || reasons+=("insmod $module failed")
@@ -475,7 +513,7 @@ fi
 boot=${st[test_start]:-?}
 summary="kernel=$kver test=$test_name (${elapsed}s, test started at guest uptime ${boot}s)"
 if [ ${#reasons[@]} -eq 0 ]; then
-	if [ "${st[test]}" = 77 ]; then
+	if [ "${st[test]:-0}" = 77 ]; then
 		echo "vm-run: SKIP $summary"
 		exit 77
 	fi

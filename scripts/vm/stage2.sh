@@ -61,6 +61,14 @@ if [ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev
 	echo clear >"$KMEMLEAK"
 fi
 
+# A host directory whose content outlives the boot (run.sh --state).
+if [ -n "${VM_STATE:-}" ]; then
+	mkdir -p /run/vmrig-state
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 state \
+		/run/vmrig-state || out "vmrig: cannot mount the state share"
+	export CPPAUFS_VM_STATE=/run/vmrig-state
+fi
+
 # -- 1. module and disks -------------------------------------------------------
 insmod_rc=0
 if [ -n "${VM_MODULE:-}" ]; then

@@ -311,7 +311,12 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	if (IS_ERR(upperdir))
 		return PTR_ERR(upperdir);
 	h_dir = d_inode(upperdir);
-	upper = cpa_entry_upper(CPA_E(dentry));
+	/*
+	 * A reference of our own: were the entry's the only one, the unlink
+	 * would turn the branch dentry negative (d_delete), under a union
+	 * dentry that a concurrent stat may still hold.
+	 */
+	upper = dget(cpa_entry_upper(CPA_E(dentry)));
 	old = cpa_override_creds(sb);
 	lower = cpa_lower_exists(dentry);
 	if (lower < 0) {
@@ -351,6 +356,7 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 		cpa_copyattr(d_inode(dentry));
 out_revert:
 	cpa_revert_creds(old);
+	dput(upper);
 	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
 	return err;
 }

@@ -345,14 +345,60 @@ static int cpa_get_tree(struct fs_context *fc)
 	return get_tree_nodev(fc, cpa_fill_super);
 }
 
-/* Branches cannot change on remount (yet): only flags such as ro may. */
+/* Does the path @given name the file at @cur? */
+static bool cpa_same_file(const char *given, const char *cur)
+{
+	struct path a, b;
+	bool same = false;
+
+	if (!cur || kern_path(given, LOOKUP_FOLLOW, &a))
+		return false;
+	if (!kern_path(cur, LOOKUP_FOLLOW, &b)) {
+		same = d_inode(a.dentry) == d_inode(b.dentry);
+		path_put(&b);
+	}
+	path_put(&a);
+	return same;
+}
+
+/*
+ * mount(8) repeats the options of /etc/fstab on remount, dirs= and xino=
+ * included: naming the branches (each with its permission) and the xino
+ * file the union has is fine, changing them is not.
+ */
+static int cpa_reconfigure_same(struct fs_context *fc)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	struct cpa_sb_info *sbi = CPA_SB(fc->root->d_sb);
+	int i;
+
+	if (ctx->nbranch) {
+		if (ctx->nbranch != sbi->nbranch)
+			return cpa_invalf(fc, "branches cannot be changed on remount");
+		for (i = 0; i < ctx->nbranch; i++)
+			if (!path_equal(&ctx->branches[i].path,
+					&sbi->branches[i].path) ||
+			    ctx->branches[i].perm != sbi->branches[i].perm)
+				return cpa_invalf(fc,
+						  "branches cannot be changed on remount");
+	}
+	if ((ctx->xino_path &&
+	     !cpa_same_file(ctx->xino_path, sbi->xino_path)) ||
+	    (ctx->noxino && sbi->xino_path))
+		return cpa_invalf(fc, "xino cannot be changed on remount");
+	return 0;
+}
+
+/* Only flags such as ro, and metacopy, change on remount. */
 static int cpa_reconfigure(struct fs_context *fc)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
 	struct super_block *sb = fc->root->d_sb;
+	int err;
 
-	if (ctx->nbranch)
-		return cpa_invalf(fc, "branches cannot be changed on remount");
+	err = cpa_reconfigure_same(fc);
+	if (err)
+		return err;
 	if (!(fc->sb_flags & SB_RDONLY) && CPA_SB(sb)->rw_index < 0)
 		return cpa_invalf(fc, "no writable branch: cannot remount rw");
 	sync_filesystem(sb);

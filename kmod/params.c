@@ -319,9 +319,7 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 				  param->key);
 	case Opt_xino:
 	case Opt_noxino:
-		/* The xino file stays for the life of the mount. */
-		if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
-			return 0;
+		/* On remount, cpa_reconfigure_same() compares it. */
 		if (opt == Opt_xino)
 			return cpa_parse_xino(fc, param);
 		kfree(ctx->xino_path);

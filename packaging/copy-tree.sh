@@ -6,7 +6,9 @@
 set -euo pipefail
 repo=$1 dest=$2
 mkdir -p "$dest"
-if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# A git checkout of its own, not a tree unpacked inside another checkout.
+top=$(git -C "$repo" rev-parse --show-toplevel 2>/dev/null || true)
+if [ -n "$top" ] && [ "$top" = "$(cd "$repo" && pwd -P)" ]; then
 	# Deleted but still tracked files are skipped.
 	git -C "$repo" ls-files -z --cached --others --exclude-standard |
 		(cd "$repo" && while IFS= read -r -d '' f; do

@@ -68,7 +68,9 @@ pkg_version() {
 # pkg_source_files DIR...: the files of DIR the packages ship, as
 # packaging/copy-tree.sh selects them, without version control files.
 pkg_source_files() {
-	if git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	local top
+	top=$(git -C "$REPO" rev-parse --show-toplevel 2>/dev/null || true)
+	if [ -n "$top" ] && [ "$top" = "$(cd "$REPO" && pwd -P)" ]; then
 		(cd "$REPO" && git ls-files --cached --others --exclude-standard -- "$@" |
 			while IFS= read -r f; do [ -e "$f" ] && echo "$f"; done)
 	else

@@ -221,6 +221,24 @@ else
 	check_sysfs "helper: relative paths, trailing slashes" "$T/a=rw" "$T/b=ro" "$T/c=ro" "$T/a/.aufs.xino"
 	ok umount "$M"
 	cd "$T"
+
+	# mount(8) repeats the options of /etc/fstab on remount, dirs= and
+	# xino= included: the union's own branches are fine, others are not.
+	echo "none $M cppaufs dirs=$T/a:$T/b=ro,xino=$T/x/fstab.xino 0 0" >>/etc/fstab
+	mkdir -p "$T/x"
+	ok mount "$M"
+	ok mount -o remount,ro "$M"
+	opts=$(awk -v m="$M" '$2 == m {print $4}' /proc/mounts)
+	[[ ,$opts, == *,ro,* ]] && pass "fstab remount,ro ($opts)" || fail "not read-only: $opts"
+	ok mount -o remount,rw "$M"
+	ok touch "$M/after-remount"
+	ok test -e "$T/a/after-remount"
+	assert_fails_with "" /sbin/mount.cppaufs none "$M" -o "remount,dirs=$T/a:$T/c=ro"
+	assert_fails_with "" /sbin/mount.cppaufs none "$M" -o "remount,xino=$T/x/other.xino"
+	ok /sbin/mount.cppaufs none "$M" -o "remount,xino=$T/x/../x/fstab.xino"
+	ok umount "$M"
+	sed -i "\\|^none $M cppaufs|d" /etc/fstab
+	expect_dmesg 'cppaufs: (branches|xino) cannot be changed on remount$'
 fi
 
 cpa_umount "$T/u"

@@ -126,15 +126,12 @@ int Helper::check_target()
 }
 
 // remount and propagation changes go through mount(2): they do not create a
-// superblock, so the branch list and the page limit do not matter.
+// superblock.  On remount, mount(8) repeats the options of /etc/fstab, dirs=
+// included: the kernel accepts the union's own branches and refuses others.
 int Helper::run_legacy(const SplitOptions& split)
 {
 	std::string data;
 	for (const FsOption& opt : split.fs) {
-		if (is_branch_key(opt.key)) {
-			error() << opt.key << ": branches cannot be changed by remount\n";
-			return MNT_EX_FAIL;
-		}
 		data += (data.empty() ? "" : ",") + opt.key +
 			(opt.has_value ? "=" + opt.value : "");
 	}

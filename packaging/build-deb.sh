@@ -52,6 +52,9 @@ if [ "$version" != "$base" ]; then
 	} >"$src/debian/changelog"
 fi
 
+# No -dbgsym package: `apt-get install ./cppaufs-*.deb` in the output
+# directory then installs exactly the two packages.
+export DEB_BUILD_OPTIONS="noautodbgsym${DEB_BUILD_OPTIONS:+ $DEB_BUILD_OPTIONS}"
 # Reproducible timestamps: the changelog's date.
 SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Timestamp)
 export SOURCE_DATE_EPOCH
@@ -66,8 +69,8 @@ arch=$(dpkg --print-architecture)
 changes=$work/cppaufs_${version}_${arch}.changes
 [ "$what" = -A ] && changes=$work/cppaufs_${version}_all.changes
 [ -e "$changes" ] || { echo "build-deb: $changes was not built" >&2; exit 1; }
-# Everything the .changes lists (the two packages, the tools' debug
-# symbols, the .buildinfo), and the .changes itself.
+# Everything the .changes lists (the packages, the .buildinfo), and the
+# .changes itself.
 mapfile -t files < <(sed -n '/^Files:/,/^[^ ]/s/^ [0-9a-f]\{32\} [0-9]* [^ ]* [^ ]* //p' "$changes")
 want=(cppaufs-dkms_"$version"_all.deb)
 [ "$what" = -A ] || want+=(cppaufs-tools_"$version"_"$arch".deb)

@@ -5,8 +5,8 @@
 #
 # A tarball of the working tree (uncommitted edits included, build products
 # and ignored files left out) is built with packaging/rpm/cppaufs.spec in a
-# private rpmbuild tree under the work directory.  The .rpms (and the
-# .src.rpm) land in --out (default build/pkg/rpm).  On a system whose rpm
+# private rpmbuild tree under the work directory.  The .rpms land in --out
+# (default build/pkg/rpm), the .src.rpm in its src/.  On a system whose rpm
 # database does not hold the build dependencies (Debian: they are .debs),
 # rpmbuild runs with --nodeps and without debuginfo packages.
 set -euo pipefail
@@ -47,12 +47,19 @@ rpmbuild -ba "${args[@]}" "$work/SPECS/cppaufs.spec" >"$work/build.log" 2>&1 || 
 	exit 1
 }
 
-rm -f "$out"/cppaufs-*"$version"-*.rpm
+# The source package goes to a directory of its own: `dnf install
+# ./cppaufs-*.rpm` in the output directory installs the two packages.
+rm -f "$out"/cppaufs-*"$version"-*.rpm "$out"/src/cppaufs-*"$version"-*.src.rpm
+mkdir -p "$out/src"
 n=0
 for f in "$work"/RPMS/*/*.rpm "$work"/SRPMS/*.rpm; do
 	[ -e "$f" ] || continue
-	cp "$f" "$out/"
-	echo "build-rpm: $out/${f##*/}"
+	case $f in
+	*.src.rpm) dest=$out/src ;;
+	*) dest=$out ;;
+	esac
+	cp "$f" "$dest/"
+	echo "build-rpm: $dest/${f##*/}"
 	n=$((n + 1))
 done
 [ "$n" -ge 3 ] || { echo "build-rpm: expected 2 packages and a source package, got $n" >&2; exit 1; }

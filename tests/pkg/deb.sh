@@ -37,6 +37,8 @@ dkms_deb=$out/cppaufs-dkms_${ver}_all.deb
 tools_deb=$out/cppaufs-tools_${ver}_${arch}.deb
 check "cppaufs-dkms built" test -s "$dkms_deb"
 check "cppaufs-tools built" test -s "$tools_deb"
+check_eq "what apt-get install ./cppaufs-*.deb in the output directory installs" \
+	"${dkms_deb##*/} ${tools_deb##*/}" "$(cd "$out" && echo cppaufs-*.deb)"
 check_eq "build products in the source tree" "" "$(tree_products)"
 
 section "lintian"

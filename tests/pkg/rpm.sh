@@ -26,10 +26,13 @@ if ! "$REPO/packaging/build-rpm.sh" --out "$out" --work "$WORK/work"; then
 fi
 rel=$(sed -n 's/^Release:[[:space:]]*\([0-9]*\).*/\1/p' "$spec")
 dkms_rpm=$out/cppaufs-dkms-$ver-$rel.noarch.rpm
-tools_rpm=$(ls "$out"/cppaufs-tools-"$ver"-"$rel".*.rpm 2>/dev/null | grep -v '\.src\.rpm$' | head -n 1)
+tools_rpm=$(ls "$out"/cppaufs-tools-"$ver"-"$rel".*.rpm 2>/dev/null | head -n 1)
 check "cppaufs-dkms is noarch" test -s "$dkms_rpm"
 check "cppaufs-tools built" test -s "${tools_rpm:-/nonexistent}"
-check "source package built" test -s "$out/cppaufs-$ver-$rel.src.rpm"
+check "source package built, in src/" test -s "$out/src/cppaufs-$ver-$rel.src.rpm"
+check_eq "what dnf install ./cppaufs-*.rpm in the output directory installs" \
+	"cppaufs-dkms-$ver-$rel.noarch.rpm ${tools_rpm##*/}" \
+	"$(cd "$out" && echo cppaufs-*.rpm)"
 check_eq "build products in the source tree" "" "$(tree_products)"
 
 # files RPM: its files, not directories (rpm -qpl lists both).

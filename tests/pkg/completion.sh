@@ -3,6 +3,7 @@
 # through bash-completion as the package installs it, completes commands,
 # options (those of `auctl --help`) and the columns of -o for each command.
 # CTest sets AUCTL.
+# shellcheck source=tests/pkg/lib.sh
 . "$(dirname "$0")/lib.sh"
 : "${AUCTL:?}"
 bc=/usr/share/bash-completion/bash_completion

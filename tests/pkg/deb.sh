@@ -14,6 +14,7 @@
 #   - a package built as <version>+test1 (what t_deb upgrades to) is DKMS
 #     module version <version>+test1;
 #   - nothing is built in the source tree.
+# shellcheck source=tests/pkg/lib.sh
 . "$(dirname "$0")/lib.sh"
 for t in dpkg-buildpackage dh_dkms lintian; do
 	command -v "$t" >/dev/null || skip "$t is not installed (make setup)"
@@ -78,16 +79,21 @@ for f in postinst prerm; do
 done
 check_has "postinst: cppaufs $ver" "$(cat "$x/DEBIAN/postinst")" \
 	'DKMS_NAME=cppaufs' "DKMS_VERSION=$ver"
+# shellcheck disable=SC2016 # the script's own $VARIABLES, literally
 check_grep "postinst: common.postinst adds, builds and installs it" \
 	'^[[:space:]]+\$DKMS_POSTINST \$DKMS_NAME \$DKMS_VERSION ' "$(cat "$x/DEBIAN/postinst")"
 check_grep "postinst runs /usr/lib/dkms/common.postinst on configure" \
 	'for DKMS_POSTINST in /usr/lib/dkms/common.postinst' "$(cat "$x/DEBIAN/postinst")"
+# shellcheck disable=SC2016
 check_has "prerm: dkms remove --all on remove, upgrade, deconfigure" \
 	"$(cat "$x/DEBIAN/prerm")" 'DKMS_NAME=cppaufs' "DKMS_VERSION=$ver" \
 	'    remove|upgrade|deconfigure)' \
 	'         dkms remove -m $DKMS_NAME -v $DKMS_VERSION --all'
-check_eq "no postrm or preinst" "" \
-	"$(ls "$x/DEBIAN" | grep -vxE 'control|md5sums|postinst|prerm')"
+others=()
+for f in "$x"/DEBIAN/*; do
+	case ${f##*/} in control | md5sums | postinst | prerm) ;; *) others+=("${f##*/}") ;; esac
+done
+check_eq "no other control files (postrm, preinst...)" "" "${others[*]}"
 
 section "cppaufs-tools"
 want=$(printf '%s\n' usr/bin/auctl usr/sbin/mount.cppaufs \
@@ -112,7 +118,7 @@ check "packaged cppaufs.5 is the source page" cmp "$REPO/man/cppaufs.5" \
 	<(gzip -dc "$t/usr/share/man/man5/cppaufs.5.gz")
 
 section "the packaged source builds with dkms.conf's MAKE"
-kver=$(ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||; s|/build$||' |
+kver=$(for b in /lib/modules/*/build; do [ -e "$b/Makefile" ] && basename "${b%/build}"; done |
 	sort -V | tail -n 1)
 if [ -z "$kver" ]; then
 	fail "no kernel headers in /lib/modules/*/build"
@@ -121,6 +127,7 @@ else
 	cp -a "$x/$src" "$b"
 	# dkms sources dkms.conf with kernel_source_dir set and runs MAKE[0]
 	# in its copy of the source.
+	# shellcheck disable=SC2034 # kernel_source_dir: read by MAKE[0]
 	if (cd "$b" && kernel_source_dir=/lib/modules/$kver/build &&
 		. ./dkms.conf && eval "${MAKE[0]}") >"$WORK/dkms-make.log" 2>&1; then
 		pass "MAKE[0] for $kver"

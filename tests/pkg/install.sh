@@ -4,6 +4,7 @@
 # mount(8) looks), the programs run, and `make uninstall` with the same
 # DESTDIR and PREFIX removes every file again; for PREFIX /usr and
 # /usr/local.
+# shellcheck source=tests/pkg/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 expected() {

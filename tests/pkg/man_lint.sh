@@ -7,6 +7,7 @@
 #     (kmod/params.c), the on-disk names, sysfs names and the branch limit
 #     of include/cppaufs.h.
 # CTest sets AUCTL and MOUNT_HELPER (the built programs).
+# shellcheck source=tests/pkg/lib.sh
 . "$(dirname "$0")/lib.sh"
 : "${AUCTL:?}" "${MOUNT_HELPER:?}"
 M=$REPO/man
@@ -23,7 +24,7 @@ done
 # line breaks and font changes do not matter.
 rendered() {
 	LC_ALL=C.UTF-8 MANWIDTH=200 groff -man -Tutf8 -P-cbou "$1" 2>/dev/null |
-		tr -s ' \t,()[]' '\n\n\n\n\n\n\n'
+		sed 's/[][[:space:],()]\{1,\}/\n/g'
 }
 
 section "auctl(8) covers auctl --help"
@@ -89,8 +90,8 @@ for m in CPPAUFS_WH_OPQ CPPAUFS_WH_BASE CPPAUFS_XINO_NAME CPPAUFS_XATTR_METACOPY
 done
 names+=("${def[CPPAUFS_WH_PLINK]}/" "${def[CPPAUFS_WH_ORPH]}/")
 check_has "on-disk, sysfs and permission names of include/cppaufs.h" "$page" "${names[@]}"
-check_grep "whiteout prefix ${def[CPPAUFS_WH_PREFIX]}<name>" \
-	"^$(sed 's/\./\\./g' <<<"${def[CPPAUFS_WH_PREFIX]}")name$" "$page"
+wh=${def[CPPAUFS_WH_PREFIX]}
+check_grep "whiteout prefix $wh<name>" "^${wh//./\\.}name\$" "$page"
 check_grep "sysfs directory" "^/sys/fs/${def[CPPAUFS_NAME]}/${def[CPPAUFS_SYSFS_SI_PREFIX]}id/\$" "$page"
 for n in br brid; do
 	check_grep "sysfs file $n<N>" "^${n}N$" "$page"

@@ -11,6 +11,7 @@
 #   - cppaufs-tools has no scriptlets and does not require dkms;
 #   - rpmlint, if installed, finds no error;
 #   - nothing is built in the source tree.
+# shellcheck source=tests/pkg/lib.sh
 . "$(dirname "$0")/lib.sh"
 command -v rpmbuild >/dev/null || skip "rpmbuild is not installed (make setup)"
 
@@ -26,7 +27,8 @@ if ! "$REPO/packaging/build-rpm.sh" --out "$out" --work "$WORK/work"; then
 fi
 rel=$(sed -n 's/^Release:[[:space:]]*\([0-9]*\).*/\1/p' "$spec")
 dkms_rpm=$out/cppaufs-dkms-$ver-$rel.noarch.rpm
-tools_rpm=$(ls "$out"/cppaufs-tools-"$ver"-"$rel".*.rpm 2>/dev/null | head -n 1)
+tools_rpm=''
+for f in "$out"/cppaufs-tools-"$ver"-"$rel".*.rpm; do [ -e "$f" ] && tools_rpm=$f; done
 check "cppaufs-dkms is noarch" test -s "$dkms_rpm"
 check "cppaufs-tools built" test -s "${tools_rpm:-/nonexistent}"
 check "source package built, in src/" test -s "$out/src/cppaufs-$ver-$rel.src.rpm"

@@ -82,6 +82,7 @@ check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: expected [$2], got [$3]"; fi
 }
 # re TEXT: TEXT as an ERE matching itself (versions have dots and pluses).
+# shellcheck disable=SC2001
 re() { sed 's/[][\\.*^$+?(){}|]/\\&/g' <<<"$1"; }
 # check_grep WHAT ERE TEXT
 check_grep() {
@@ -194,6 +195,7 @@ apt() {
 }
 
 pkg_status() {
+	# shellcheck disable=SC2016 # dpkg-query's fields
 	inroot dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null || true
 }
 
@@ -208,7 +210,7 @@ save_state() {
 	(cd "$T/mupper" && find . \( -type f -o -type l \) -print0 |
 		cpio --quiet -0 -pdm "$s/modules")
 	inroot dpkg-query -L cppaufs-tools | while IFS= read -r f; do
-		[ -f "$R$f" ] && [ ! -L "$R$f" ] || continue
+		if [ ! -f "$R$f" ] || [ -L "$R$f" ]; then continue; fi
 		mkdir -p "$s/root${f%/*}"
 		cp -p "$R$f" "$s/root$f"
 	done

@@ -346,6 +346,7 @@ void cpa_sysfs_del(struct cpa_sb_info *sbi);
 const struct cred *cpa_override_creds(struct super_block *sb);
 void cpa_revert_creds(const struct cred *old);
 const struct cred *cpa_override_creds_owner(struct super_block *sb);
+void cpa_revert_creds_owner(const struct cred *old);
 void cpa_objects_inc(void);
 void cpa_objects_dec(void);
 long cpa_objects_count(void);

@@ -130,6 +130,10 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 		return PTR_ERR(upperdir);
 	h_dir = d_inode(upperdir);
 	old = cpa_override_creds_owner(sb);
+	if (IS_ERR(old)) {
+		err = PTR_ERR(old);
+		goto out_drop;
+	}
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
 	/* A whiteout matters only where a lower branch could show through. */
 	wh = cpa_entry_has_lower(CPA_E(dentry->d_parent)) ?
@@ -168,7 +172,8 @@ out_dput:
 	dput(h);
 out_unlock:
 	inode_unlock(h_dir);
-	cpa_revert_creds(old);
+	cpa_revert_creds_owner(old);
+out_drop:
 	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
 	return err;
 }
@@ -255,8 +260,12 @@ int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
 	if (err)
 		return err;
 	old = cpa_override_creds_owner(sb);
+	if (IS_ERR(old)) {
+		err = PTR_ERR(old);
+		goto out_drop;
+	}
 	real = cpa_tmpfile_open(&upperdir, mode, file->f_flags, current_cred());
-	cpa_revert_creds(old);
+	cpa_revert_creds_owner(old);
 	if (IS_ERR(real)) {
 		err = PTR_ERR(real);
 		goto out_drop;

@@ -21,8 +21,13 @@ void cpa_revert_creds(const struct cred *old)
 
 /*
  * The mounter's credentials with the caller's fsuid and fsgid, so that
- * what is created on a branch belongs to the caller.  Undo with
- * cpa_revert_creds().
+ * what is created on a branch belongs to the caller.  Returns the
+ * credentials to put back with cpa_revert_creds_owner(), or an ERR_PTR.
+ *
+ * The copy is ours until it is put back: override_creds() takes no
+ * reference to it from 6.14 on, and revert_creds() drops none (before, the
+ * one it took was dropped by the revert), so the pair leaves the count as
+ * it was on every kernel and the copy's own reference is dropped after.
  */
 const struct cred *cpa_override_creds_owner(struct super_block *sb)
 {
@@ -31,16 +36,24 @@ const struct cred *cpa_override_creds_owner(struct super_block *sb)
 	const struct cred *old;
 	struct cred *new;
 
+	/* prepare_creds() copies the current credentials: the mounter's. */
 	old = cpa_override_creds(sb);
 	new = prepare_creds();
+	cpa_revert_creds(old);
 	if (!new)
-		return old;	/* creates as the mounter */
+		return ERR_PTR(-ENOMEM);
 	new->fsuid = fsuid;
 	new->fsgid = fsgid;
-	/* Drop the reference the first override took; new replaces it. */
-	put_cred(override_creds(new));
+	return override_creds(new);
+}
+
+void cpa_revert_creds_owner(const struct cred *old)
+{
+	/* What cpa_override_creds_owner() put in force, ours to drop. */
+	const struct cred *new = current_cred();
+
+	revert_creds(old);
 	put_cred(new);
-	return old;
 }
 
 /*

@@ -5,8 +5,9 @@
 #
 # A tarball of the working tree (uncommitted edits included, build products
 # and ignored files left out) is built with packaging/rpm/cppaufs.spec in a
-# private rpmbuild tree under the work directory.  The .rpms land in --out
-# (default build/pkg/rpm), the .src.rpm in its src/.  On a system whose rpm
+# private rpmbuild tree under the work directory (default
+# build/pkg/work/rpm).  The .rpms land in --out (default build/pkg/rpm), the
+# .src.rpm in its src/.  On a system whose rpm
 # database does not hold the build dependencies (Debian: they are .debs),
 # rpmbuild runs with --nodeps and without debuginfo packages.
 set -euo pipefail
@@ -27,7 +28,7 @@ command -v rpmbuild >/dev/null ||
 	{ echo "build-rpm: rpmbuild is missing (make setup)" >&2; exit 1; }
 
 version=$(sed -n 's/^Version:[[:space:]]*//p' "$SPEC")
-work=${work:-${out%/}.work}
+work=${work:-$REPO/build/pkg/work/rpm}
 rm -rf "$work"
 mkdir -p "$work"/{SOURCES,SPECS,BUILD,BUILDROOT,RPMS,SRPMS,tree} "$out"
 "$REPO/packaging/copy-tree.sh" "$REPO" "$work/tree/cppaufs-$version"

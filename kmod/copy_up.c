@@ -225,29 +225,36 @@ static int cpa_copy_attrs(const struct path *tmp, const struct kstat *st)
 	return err;
 }
 
-/* Make the object of @st in the work directory, locked by the caller. */
-static int cpa_make_tmp(struct dentry *workdir, struct dentry *tmp,
+/*
+ * Make the object of @st at the negative dentry @*tmp of the work
+ * directory, locked by the caller.  mkdir may replace @*tmp with the
+ * dentry of the new directory, and drops it on failure (*tmp is NULL then).
+ */
+static int cpa_make_tmp(struct dentry *workdir, struct dentry **tmp,
 			const struct path *lower, const struct kstat *st)
 {
 	struct inode *wdir = d_inode(workdir);
 	DEFINE_DELAYED_CALL(done);
+	struct dentry *d;
 	const char *link;
 	int err;
 
 	switch (st->mode & S_IFMT) {
 	case S_IFREG:
-		return cpa_do_create(wdir, tmp, S_IFREG | 0600);
+		return cpa_do_create(wdir, *tmp, S_IFREG | 0600);
 	case S_IFDIR:
-		return cpa_do_mkdir(wdir, tmp, 0700);
+		d = cpa_do_mkdir(wdir, *tmp, 0700);
+		*tmp = IS_ERR(d) ? NULL : d;
+		return PTR_ERR_OR_ZERO(d);
 	case S_IFLNK:
 		link = vfs_get_link(lower->dentry, &done);
 		if (IS_ERR(link))
 			return PTR_ERR(link);
-		err = cpa_do_symlink(wdir, tmp, link);
+		err = cpa_do_symlink(wdir, *tmp, link);
 		do_delayed_call(&done);
 		return err;
 	default:
-		return cpa_do_mknod(wdir, tmp, st->mode, st->rdev);
+		return cpa_do_mknod(wdir, *tmp, st->mode, st->rdev);
 	}
 }
 
@@ -315,13 +322,13 @@ static struct dentry *cpa_copy_tmp(struct super_block *sb,
 		len = st->size;
 	snprintf(name, sizeof(name), "#%x", atomic_inc_return(&sbi->tmp_seq));
 	inode_lock_nested(d_inode(workdir), I_MUTEX_PARENT);
-	tmp.dentry = lookup_one_len(name, workdir, strlen(name));
+	tmp.dentry = cpa_do_lookup_locked(workdir, name, strlen(name));
 	if (IS_ERR(tmp.dentry)) {
 		inode_unlock(d_inode(workdir));
 		return tmp.dentry;
 	}
 	err = d_is_positive(tmp.dentry) ? -EEXIST :
-	      cpa_make_tmp(workdir, tmp.dentry, lower, st);
+	      cpa_make_tmp(workdir, &tmp.dentry, lower, st);
 	inode_unlock(d_inode(workdir));
 	if (err)
 		goto out_dput;
@@ -348,32 +355,18 @@ static struct dentry *cpa_copy_install(struct super_block *sb,
 				       const struct qstr *name)
 {
 	struct dentry *workdir = CPA_SB(sb)->workdir;
-	struct dentry *trap, *target;
+	struct cpa_renaming rn;
 	int err;
 
-	trap = lock_rename(workdir, upperdir);
-	if (IS_ERR(trap))
-		return trap;
-	target = lookup_one_len(name->name, upperdir, name->len);
-	if (IS_ERR(target))
-		goto out_unlock;
-	err = -EEXIST;		/* the branch changed behind the union */
-	if (d_is_positive(target) || trap == tmp || trap == target)
-		goto out_dput;
-	err = cpa_do_rename(d_inode(workdir), tmp, d_inode(upperdir), target,
-			    0);
-	if (!err) {
-		/* rename moved @tmp itself to the name: it is the copy now. */
-		dput(target);
-		target = dget(tmp);
-		goto out_unlock;
-	}
-out_dput:
-	dput(target);
-	target = ERR_PTR(err);
-out_unlock:
-	unlock_rename(workdir, upperdir);
-	return target;
+	err = cpa_start_renaming(&rn, workdir, tmp, upperdir, name);
+	if (err)
+		return ERR_PTR(err);
+	/* The branch changed behind the union. */
+	err = d_is_positive(rn.new) ? -EEXIST :
+	      cpa_do_rename(workdir, tmp, upperdir, rn.new, 0);
+	cpa_end_renaming(&rn);
+	/* rename moved @tmp itself to the name: it is the copy now. */
+	return err ? ERR_PTR(err) : dget(tmp);
 }
 
 /*

@@ -31,14 +31,26 @@
 
 /*
  * Calls into branch filesystems.  Every one goes through here, so that
- * pr_debug (dynamic debug) can trace what the union asks of a branch.
+ * pr_debug (dynamic debug) can trace what the union asks of a branch; the
+ * kernel-specific part is compat.h's.
  */
 static inline struct dentry *cpa_do_lookup(struct dentry *h_parent,
 					   const char *name, int len)
 {
-	struct dentry *d = lookup_one_len_unlocked(name, h_parent, len);
+	struct dentry *d = cpa_lookup_unlocked(name, len, h_parent);
 
 	pr_debug("lookup(%pd2/%.*s) = %pe\n", h_parent, len, name,
+		 IS_ERR(d) ? d : (d_is_negative(d) ? ERR_PTR(-ENOENT) : d));
+	return d;
+}
+
+/* The same, in @h_parent locked by the caller. */
+static inline struct dentry *cpa_do_lookup_locked(struct dentry *h_parent,
+						  const char *name, int len)
+{
+	struct dentry *d = cpa_lookup_locked(name, len, h_parent);
+
+	pr_debug("lookup(%pd2/%.*s) = %pe (locked)\n", h_parent, len, name,
 		 IS_ERR(d) ? d : (d_is_negative(d) ? ERR_PTR(-ENOENT) : d));
 	return d;
 }
@@ -66,8 +78,7 @@ static inline ssize_t cpa_do_getxattr(const struct path *path,
 				      const char *name, void *value,
 				      size_t size)
 {
-	ssize_t err = vfs_getxattr(cpa_mnt_idmap(path->mnt), path->dentry,
-				   name, value, size);
+	ssize_t err = cpa_vfs_getxattr(path, name, value, size);
 
 	pr_debug("getxattr(%pd2, %s) = %zi\n", path->dentry, name, err);
 	return err;
@@ -85,8 +96,7 @@ static inline ssize_t cpa_do_listxattr(struct dentry *dentry, char *list,
 static inline int cpa_do_setxattr(const struct path *path, const char *name,
 				  const void *value, size_t size, int flags)
 {
-	int err = vfs_setxattr(cpa_mnt_idmap(path->mnt), path->dentry, name,
-			       value, size, flags);
+	int err = cpa_vfs_setxattr(path, name, value, size, flags);
 
 	pr_debug("setxattr(%pd2, %s) = %i\n", path->dentry, name, err);
 	return err;
@@ -95,8 +105,7 @@ static inline int cpa_do_setxattr(const struct path *path, const char *name,
 static inline int cpa_do_removexattr(const struct path *path,
 				     const char *name)
 {
-	int err = vfs_removexattr(cpa_mnt_idmap(path->mnt), path->dentry,
-				  name);
+	int err = cpa_vfs_removexattr(path, name);
 
 	pr_debug("removexattr(%pd2, %s) = %i\n", path->dentry, name, err);
 	return err;
@@ -106,8 +115,7 @@ static inline int cpa_do_removexattr(const struct path *path,
 static inline int cpa_do_notify_change(const struct path *path,
 				       struct iattr *attr)
 {
-	int err = notify_change(cpa_mnt_idmap(path->mnt), path->dentry, attr,
-				NULL);
+	int err = cpa_notify_change(path, attr);
 
 	pr_debug("setattr(%pd2, 0x%x) = %i\n", path->dentry, attr->ia_valid,
 		 err);
@@ -130,25 +138,44 @@ static inline int cpa_do_statfs(const struct path *path,
 static inline int cpa_do_create(struct inode *dir, struct dentry *dentry,
 				umode_t mode)
 {
-	int err = vfs_create(CPA_NOP_IDMAP, dir, dentry, mode, true);
+	int err = cpa_vfs_create(dir, dentry, mode);
 
 	pr_debug("create(%pd2, 0%o) = %i\n", dentry, mode, err);
 	return err;
 }
 
-static inline int cpa_do_mkdir(struct inode *dir, struct dentry *dentry,
-			       umode_t mode)
+/*
+ * Consumes @dentry: returns the dentry of the new directory, which need
+ * not be @dentry, or an ERR_PTR.  @dir stays locked either way.
+ */
+static inline struct dentry *cpa_do_mkdir(struct inode *dir,
+					  struct dentry *dentry, umode_t mode)
 {
-	int err = vfs_mkdir(CPA_NOP_IDMAP, dir, dentry, mode);
+	struct dentry *d;
 
-	pr_debug("mkdir(%pd2, 0%o) = %i\n", dentry, mode, err);
-	return err;
+	pr_debug("mkdir(%pd2, 0%o)\n", dentry, mode);
+	d = cpa_vfs_mkdir(dir, dentry, mode);
+	if (!IS_ERR(d) && unlikely(d_unhashed(d) || d_is_negative(d))) {
+		/* Left unhashed by the filesystem (nfs, cifs): look it up. */
+		struct dentry *n = cpa_lookup_locked(d->d_name.name,
+						     d->d_name.len,
+						     d->d_parent);
+
+		dput(d);
+		d = n;
+		if (!IS_ERR(d) && !d_is_dir(d)) {
+			dput(d);
+			d = ERR_PTR(-EIO);
+		}
+	}
+	pr_debug("mkdir = %i\n", PTR_ERR_OR_ZERO(d));
+	return d;
 }
 
 static inline int cpa_do_mknod(struct inode *dir, struct dentry *dentry,
 			       umode_t mode, dev_t rdev)
 {
-	int err = vfs_mknod(CPA_NOP_IDMAP, dir, dentry, mode, rdev);
+	int err = cpa_vfs_mknod(dir, dentry, mode, rdev);
 
 	pr_debug("mknod(%pd2, 0%o) = %i\n", dentry, mode, err);
 	return err;
@@ -157,7 +184,7 @@ static inline int cpa_do_mknod(struct inode *dir, struct dentry *dentry,
 static inline int cpa_do_symlink(struct inode *dir, struct dentry *dentry,
 				 const char *target)
 {
-	int err = vfs_symlink(CPA_NOP_IDMAP, dir, dentry, target);
+	int err = cpa_vfs_symlink(dir, dentry, target);
 
 	pr_debug("symlink(%pd2) = %i\n", dentry, err);
 	return err;
@@ -166,7 +193,7 @@ static inline int cpa_do_symlink(struct inode *dir, struct dentry *dentry,
 static inline int cpa_do_link(struct dentry *old, struct inode *dir,
 			      struct dentry *new)
 {
-	int err = vfs_link(old, CPA_NOP_IDMAP, dir, new, NULL);
+	int err = cpa_vfs_link(old, dir, new);
 
 	pr_debug("link(%pd2, %pd2) = %i\n", old, new, err);
 	return err;
@@ -174,7 +201,7 @@ static inline int cpa_do_link(struct dentry *old, struct inode *dir,
 
 static inline int cpa_do_unlink(struct inode *dir, struct dentry *dentry)
 {
-	int err = vfs_unlink(CPA_NOP_IDMAP, dir, dentry, NULL);
+	int err = cpa_vfs_unlink(dir, dentry);
 
 	pr_debug("unlink(%pd2) = %i\n", dentry, err);
 	return err;
@@ -182,18 +209,18 @@ static inline int cpa_do_unlink(struct inode *dir, struct dentry *dentry)
 
 static inline int cpa_do_rmdir(struct inode *dir, struct dentry *dentry)
 {
-	int err = vfs_rmdir(CPA_NOP_IDMAP, dir, dentry);
+	int err = cpa_vfs_rmdir(dir, dentry);
 
 	pr_debug("rmdir(%pd2) = %i\n", dentry, err);
 	return err;
 }
 
-/* Caller holds lock_rename(new parent, old parent). */
-static inline int cpa_do_rename(struct inode *olddir, struct dentry *old,
-				struct inode *newdir, struct dentry *new,
+/* Caller holds cpa_start_renaming() of the two parents. */
+static inline int cpa_do_rename(struct dentry *old_parent, struct dentry *old,
+				struct dentry *new_parent, struct dentry *new,
 				unsigned int flags)
 {
-	int err = cpa_vfs_rename(olddir, old, newdir, new, flags);
+	int err = cpa_vfs_rename(old_parent, old, new_parent, new, flags);
 
 	pr_debug("rename(%pd2, %pd2, 0x%x) = %i\n", old, new, flags, err);
 	return err;
@@ -271,8 +298,8 @@ unsigned int cpa_plink_nlink(struct inode *inode, unsigned int upper_nlink);
 /* dir.c */
 int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
 	       struct dentry *dentry, umode_t mode, bool excl);
-int cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
-	      struct dentry *dentry, umode_t mode);
+CPA_MKDIR_RET cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
+			struct dentry *dentry, umode_t mode);
 int cpa_mknod(struct cpa_idmap *idmap, struct inode *dir,
 	      struct dentry *dentry, umode_t mode, dev_t rdev);
 int cpa_symlink(struct cpa_idmap *idmap, struct inode *dir,

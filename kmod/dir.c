@@ -69,20 +69,29 @@ static struct dentry *cpa_parent_begin(struct dentry *dentry)
 	return cpa_entry_upper(CPA_E(dentry->d_parent));
 }
 
-static int cpa_h_make(struct inode *h_dir, struct dentry *h,
+/*
+ * Make the object of @ca at the negative branch 0 dentry @*hp.  mkdir may
+ * replace it with the dentry of the new directory, and drops it on
+ * failure (*hp is NULL then).
+ */
+static int cpa_h_make(struct inode *h_dir, struct dentry **hp,
 		      const struct cpa_cattr *ca)
 {
+	struct dentry *d;
+
 	if (ca->hardlink)
-		return cpa_do_link(ca->hardlink, h_dir, h);
+		return cpa_do_link(ca->hardlink, h_dir, *hp);
 	switch (ca->mode & S_IFMT) {
 	case S_IFREG:
-		return cpa_do_create(h_dir, h, ca->mode);
+		return cpa_do_create(h_dir, *hp, ca->mode);
 	case S_IFDIR:
-		return cpa_do_mkdir(h_dir, h, ca->mode);
+		d = cpa_do_mkdir(h_dir, *hp, ca->mode);
+		*hp = IS_ERR(d) ? NULL : d;
+		return PTR_ERR_OR_ZERO(d);
 	case S_IFLNK:
-		return cpa_do_symlink(h_dir, h, ca->link);
+		return cpa_do_symlink(h_dir, *hp, ca->link);
 	default:
-		return cpa_do_mknod(h_dir, h, ca->mode, ca->rdev);
+		return cpa_do_mknod(h_dir, *hp, ca->mode, ca->rdev);
 	}
 }
 
@@ -138,14 +147,14 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	/* A whiteout matters only where a lower branch could show through. */
 	wh = cpa_entry_has_lower(CPA_E(dentry->d_parent)) ?
 	     cpa_wh_test_locked(upperdir, q->name, q->len) : 0;
-	h = lookup_one_len(q->name, upperdir, q->len);
+	h = cpa_do_lookup_locked(upperdir, q->name, q->len);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);
 		goto out_unlock;
 	}
 	err = wh < 0 ? wh : d_is_positive(h) ? -EEXIST : 0;
 	if (!err)
-		err = cpa_h_make(h_dir, h, ca);
+		err = cpa_h_make(h_dir, &h, ca);
 	if (err)
 		goto out_dput;
 
@@ -186,12 +195,13 @@ int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
 	return cpa_create_object(dir, dentry, &ca, NULL);
 }
 
-int cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
-	      struct dentry *dentry, umode_t mode)
+/* The union dentry @dentry itself gets the new directory. */
+CPA_MKDIR_RET cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
+			struct dentry *dentry, umode_t mode)
 {
 	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFDIR };
 
-	return cpa_create_object(dir, dentry, &ca, NULL);
+	return cpa_mkdir_ret(cpa_create_object(dir, dentry, &ca, NULL));
 }
 
 int cpa_mknod(struct cpa_idmap *idmap, struct inode *dir,
@@ -246,7 +256,7 @@ int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
 	const struct cred *old;
 	struct cpa_entry *e;
 	struct inode *inode;
-	struct file *real;
+	struct dentry *h;
 	int err;
 
 	if (!cpa_sb_writable(sb))
@@ -264,25 +274,26 @@ int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
 		err = PTR_ERR(old);
 		goto out_drop;
 	}
-	real = cpa_tmpfile_open(&upperdir, mode, file->f_flags, current_cred());
+	h = cpa_tmpfile_create(&upperdir, mode, file->f_flags);
 	cpa_revert_creds_owner(old);
-	if (IS_ERR(real)) {
-		err = PTR_ERR(real);
+	if (IS_ERR(h)) {
+		err = PTR_ERR(h);
 		goto out_drop;
 	}
 
 	e = cpa_entry_alloc(1);
 	if (!e) {
+		dput(h);
 		err = -ENOMEM;
-		goto out_fput;
+		goto out_drop;
 	}
 	e->h[0].bindex = 0;
-	e->h[0].dentry = dget(real->f_path.dentry);
+	e->h[0].dentry = h;
 	inode = cpa_entry_inode(sb, e);
 	if (IS_ERR(inode)) {
 		cpa_entry_free(e);
 		err = PTR_ERR(inode);
-		goto out_fput;
+		goto out_drop;
 	}
 	dentry->d_fsdata = e;
 	/* d_tmpfile() drops the one link a new inode is born with. */
@@ -290,8 +301,6 @@ int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
 	d_tmpfile(file, inode);
 	/* ->open opens the branch file again, from slot 0. */
 	err = finish_open_simple(file, 0);
-out_fput:
-	fput(real);
 out_drop:
 	mnt_drop_write(mnt);
 	return err;
@@ -397,7 +406,8 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 {
 	struct super_block *sb = olddir->i_sb;
 	bool exchange = flags & RENAME_EXCHANGE;
-	struct dentry *oldup, *newup, *h_old, *h_new, *trap;
+	struct dentry *oldup, *newup, *h_old, *h_new;
+	struct cpa_renaming rn;
 	const struct cred *cred;
 	int err, lower = 0, new_lower = 0, wh = 0;
 
@@ -451,42 +461,32 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 		}
 	}
 
-	trap = lock_rename(newup, oldup);
-	if (IS_ERR(trap)) {
-		err = PTR_ERR(trap);
+	/* Fails if the branch changed behind the union. */
+	err = cpa_start_renaming(&rn, oldup, h_old, newup, &new->d_name);
+	if (err)
 		goto out_revert;
-	}
-	h_new = lookup_one_len(new->d_name.name, newup, new->d_name.len);
-	if (IS_ERR(h_new)) {
-		err = PTR_ERR(h_new);
-		goto out_unlock;
-	}
-	err = -ESTALE;
-	if (h_old->d_parent != oldup || d_unhashed(h_old) || trap == h_old ||
-	    trap == h_new)
-		goto out_dput;
+	h_new = rn.new;
 	err = -EEXIST;
 	if ((flags & RENAME_NOREPLACE) && d_is_positive(h_new))
-		goto out_dput;
+		goto out_end;
 	if (!exchange) {
 		wh = cpa_wh_test_locked(newup, new->d_name.name,
 					new->d_name.len);
 		err = wh;
 		if (wh < 0)
-			goto out_dput;
+			goto out_end;
 		err = lower ? cpa_wh_create(sb, oldup, old->d_name.name,
 					    old->d_name.len) : 0;
 		if (lower)
 			cpa_wh_hint_forget(CPA_E(old->d_parent), 0);
 		if (err)
-			goto out_dput;
+			goto out_end;
 	}
-	err = cpa_do_rename(d_inode(oldup), h_old, d_inode(newup), h_new,
-			    flags);
+	err = cpa_do_rename(oldup, h_old, newup, h_new, flags);
 	if (err) {
 		if (lower)
 			cpa_wh_remove(oldup, old->d_name.name, old->d_name.len);
-		goto out_dput;
+		goto out_end;
 	}
 	/* Nothing below the new name may show through a moved directory. */
 	if (!exchange && d_is_dir(h_old) && (wh > 0 || new_lower > 0))
@@ -495,10 +495,8 @@ int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
 		err = cpa_wh_remove(newup, new->d_name.name, new->d_name.len);
 	cpa_dir_changed(olddir);
 	cpa_dir_changed(newdir);
-out_dput:
-	dput(h_new);
-out_unlock:
-	unlock_rename(newup, oldup);
+out_end:
+	cpa_end_renaming(&rn);
 out_revert:
 	cpa_revert_creds(cred);
 	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);

@@ -85,6 +85,23 @@ static rwf_t cpa_iocb_to_rwf(int ifl)
 }
 
 /*
+ * A branch file whose watchers need what only vfs_iter_read() can send
+ * them (compat.h) is read through it, with the mounter's credentials.
+ */
+static ssize_t cpa_read_vfs(struct kiocb *iocb, struct file *real,
+			    struct iov_iter *iter)
+{
+	const struct cred *old;
+	ssize_t ret;
+
+	old = cpa_override_creds(file_inode(iocb->ki_filp)->i_sb);
+	ret = vfs_iter_read(real, iter, &iocb->ki_pos,
+			    cpa_iocb_to_rwf(iocb->ki_flags & CPA_IOCB_PASSED));
+	cpa_revert_creds(old);
+	return ret;
+}
+
+/*
  * Reads go straight to the branch filesystem's read_iter.  The VFS has
  * already checked this read against the union file (range, LSM, fanotify)
  * and the branch file was opened with the mounter's credentials; what is
@@ -103,6 +120,8 @@ static ssize_t cpa_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 		return 0;
 	if (unlikely(!real->f_op->read_iter))
 		return -EINVAL;
+	if (unlikely(cpa_read_through_vfs(real)))
+		return cpa_read_vfs(iocb, real, iter);
 	ret = cpa_fsnotify_read_perm(real, &iocb->ki_pos, count);
 	if (ret)
 		return ret;
@@ -150,7 +169,7 @@ static int cpa_mmap(struct file *file, struct vm_area_struct *vma)
 	/* The mapping belongs to the branch file from now on. */
 	vma_set_file(vma, real);
 	old = cpa_override_creds(file_inode(file)->i_sb);
-	err = call_mmap(real, vma);
+	err = cpa_call_mmap(real, vma);
 	cpa_revert_creds(old);
 	return err;
 }

@@ -270,7 +270,7 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 	inode = iget_locked(sb, ino);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
-	if (!(inode->i_state & I_NEW)) {
+	if (!cpa_inode_is_new(inode)) {
 		if (inode_wrong_type(inode, real->i_mode)) {
 			pr_warn_ratelimited("inode %lu changed type behind the union\n",
 					    ino);

@@ -48,7 +48,7 @@ int cpa_plink_add(struct super_block *sb, struct dentry *upper,
 		return 0;
 	len = cpa_plink_name(name, sizeof(name), ino);
 	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
-	d = lookup_one_len(name, dir, len);
+	d = cpa_do_lookup_locked(dir, name, len);
 	if (IS_ERR(d)) {
 		err = PTR_ERR(d);
 	} else {
@@ -75,7 +75,7 @@ struct dentry *cpa_plink_install(struct dentry *plink, struct dentry *upperdir,
 	int err;
 
 	inode_lock_nested(dir, I_MUTEX_PARENT);
-	d = lookup_one_len(name->name, upperdir, name->len);
+	d = cpa_do_lookup_locked(upperdir, name->name, name->len);
 	if (!IS_ERR(d)) {
 		err = d_is_positive(d) ? -EEXIST : cpa_do_link(plink, dir, d);
 		if (err) {

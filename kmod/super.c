@@ -94,7 +94,7 @@ static const struct super_operations cpa_super_ops = {
 	.alloc_inode	= cpa_alloc_inode,
 	.free_inode	= cpa_free_inode,
 	.evict_inode	= cpa_evict_inode,
-	.drop_inode	= generic_delete_inode,
+	.drop_inode	= cpa_drop_inode,
 	.statfs		= cpa_statfs,
 	.sync_fs	= cpa_sync_fs,
 	.show_options	= cpa_show_options,
@@ -204,7 +204,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 
 	sb->s_magic = CPPAUFS_SUPER_MAGIC;
 	sb->s_op = &cpa_super_ops;
-	sb->s_d_op = &cpa_dentry_ops;
+	cpa_set_d_op(sb, &cpa_dentry_ops);
 	sb->s_xattr = cpa_xattr_handlers;
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;

@@ -62,8 +62,8 @@ int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len)
 	char buf[NAME_MAX + 1];
 	int wlen = cpa_wh_name(buf, name, len);
 
-	return wlen < 0 ? 0 : cpa_h_positive(lookup_one_len(buf, h_parent,
-							     wlen));
+	return wlen < 0 ? 0 :
+	       cpa_h_positive(cpa_do_lookup_locked(h_parent, buf, wlen));
 }
 
 /* Does the branch directory @h_dir hide the branches below it? */
@@ -85,7 +85,7 @@ static int cpa_wh_make(struct super_block *sb, struct dentry *h_dir,
 	struct dentry *wh;
 	int err;
 
-	wh = lookup_one_len(name, h_dir, len);
+	wh = cpa_do_lookup_locked(h_dir, name, len);
 	if (IS_ERR(wh))
 		return PTR_ERR(wh);
 	err = 0;
@@ -120,7 +120,7 @@ int cpa_wh_remove(struct dentry *h_dir, const char *name, int len)
 
 	if (wlen < 0)
 		return 0;
-	wh = lookup_one_len(buf, h_dir, wlen);
+	wh = cpa_do_lookup_locked(h_dir, buf, wlen);
 	if (IS_ERR(wh))
 		return PTR_ERR(wh);
 	if (d_is_positive(wh))
@@ -225,7 +225,7 @@ static int cpa_dir_remove_names(struct super_block *sb, struct dentry *h_dir,
 		return err;
 	inode_lock_nested(h_inode, I_MUTEX_CHILD);
 	list_for_each_entry(n, &nl.names, list) {
-		struct dentry *d = lookup_one_len(n->name, h_dir, n->len);
+		struct dentry *d = cpa_do_lookup_locked(h_dir, n->name, n->len);
 
 		if (IS_ERR(d)) {
 			err = PTR_ERR(d);
@@ -253,18 +253,19 @@ int cpa_wh_clear_dir(struct super_block *sb, struct dentry *h_dir)
 static struct dentry *cpa_wbr_get(struct dentry *root, const char *name,
 				  umode_t mode)
 {
-	struct dentry *d = lookup_one_len(name, root, strlen(name));
+	struct dentry *d = cpa_do_lookup_locked(root, name, strlen(name));
 	int err;
 
 	if (IS_ERR(d))
 		return d;
-	if (d_is_negative(d)) {
-		err = S_ISDIR(mode) ? cpa_do_mkdir(d_inode(root), d, mode) :
-				      cpa_do_create(d_inode(root), d, mode);
-	} else {
+	/* mkdir consumes @d and returns the new directory's dentry. */
+	if (d_is_negative(d) && S_ISDIR(mode))
+		return cpa_do_mkdir(d_inode(root), d, mode);
+	if (d_is_negative(d))
+		err = cpa_do_create(d_inode(root), d, mode);
+	else
 		err = (d_inode(d)->i_mode & S_IFMT) == (mode & S_IFMT) ?
 		      0 : -EEXIST;
-	}
 	if (err) {
 		dput(d);
 		return ERR_PTR(err);

@@ -473,7 +473,20 @@ static inline int cpa_fsnotify_read_perm(struct file *file, loff_t *ppos,
 }
 #endif
 
-/* 6.17 renamed call_mmap() vfs_mmap(). */
+/*
+ * mmap of a branch file.  6.17 renamed call_mmap() vfs_mmap(), which also
+ * calls ->mmap_prepare() (6.16), all that ext4, xfs, btrfs and tmpfs have
+ * from 6.17 on.
+ */
+static inline bool cpa_file_can_mmap(const struct file *real)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+	return real->f_op->mmap || real->f_op->mmap_prepare;
+#else
+	return real->f_op->mmap;
+#endif
+}
+
 static inline int cpa_call_mmap(struct file *file, struct vm_area_struct *vma)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)

@@ -161,7 +161,8 @@ static int cpa_mmap(struct file *file, struct vm_area_struct *vma)
 	const struct cred *old;
 	int err;
 
-	if (!real->f_op->mmap)
+	/* ->mmap or, from 6.17, ->mmap_prepare (compat.h). */
+	if (!cpa_file_can_mmap(real))
 		return -ENODEV;
 	if (WARN_ON(file != vma->vm_file))
 		return -EIO;

@@ -37,8 +37,12 @@
 #   3. apt-get install ./cppaufs-dkms_<version>+test1_all.deb: DKMS removed
 #      the old version and built (anew, not a copy) and installed the new
 #      one; $D/state-upgrade;
+#   3b. a kernel installed later (another kernel of the host, with its
+#      headers, appears in /lib/modules): the kernel's hook
+#      /etc/kernel/postinst.d/dkms builds and installs the module for it;
 #   4. apt-get purge of both: no file of either package, no DKMS tree, no
-#      module, no depmod entry and no file named *cppaufs* is left.
+#      module (of either kernel), no depmod entry and no file named
+#      *cppaufs* is left.
 # The guest applies each state to its own throw-away root, modprobes the
 # module and mounts through mount(8) with the packaged helper.
 set -euo pipefail
@@ -289,6 +293,37 @@ check "the installed module is the new build" \
 	test -n "$ko" -a -n "$(find "$R$ko" -newer "$D/before-upgrade" 2>/dev/null)"
 save_state upgrade "$up"
 
+# -- 3b. a kernel installed later ----------------------------------------------
+# What a new kernel's packages run: linux-image's postinst calls
+# /etc/kernel/postinst.d/dkms <kver>, which builds and installs every
+# AUTOINSTALL module for it.  Another kernel of the host, with its headers,
+# appears in /lib/modules (an overlay again) and the hook runs for it.
+other=''
+for b in /lib/modules/*/build; do
+	k=$(basename "${b%/build}")
+	[ "$k" != "$kver" ] && [ -e "$b/include" ] && other=$k
+done
+if [ -n "$other" ]; then
+	step "a kernel installed later: /etc/kernel/postinst.d/dkms $other"
+	mkdir -p "$rmods/$other" "$T/oupper" "$T/owork"
+	mount -t overlay overlay \
+		-o "lowerdir=/lib/modules/$other,upperdir=$T/oupper,workdir=$T/owork" \
+		"$rmods/$other"
+	if inroot /etc/kernel/postinst.d/dkms "$other" >"$D/kernel-hook.log" 2>&1; then
+		ok "/etc/kernel/postinst.d/dkms $other"
+	else
+		bad "/etc/kernel/postinst.d/dkms $other failed: $(tail -n 15 "$D/kernel-hook.log")"
+	fi
+	sed 's/^/  kernel-hook: /' "$D/kernel-hook.log"
+	check_grep "dkms status: cppaufs/$up installed for the new kernel $other" \
+		"^cppaufs/$(re "$up"), $(re "$other"), [^:]*: installed" \
+		"$(inroot dkms status -m cppaufs 2>&1)"
+	check_grep "depmod of $other indexed it" '^updates/dkms/cppaufs\.ko[^:]*:' \
+		"$(cat "$rmods/$other/modules.dep")"
+else
+	ok "no other kernel with headers on the host: the kernel hook is not tried"
+fi
+
 # -- 4. purge ----------------------------------------------------------------------
 step "apt-get purge cppaufs-dkms cppaufs-tools"
 if apt purge purge cppaufs-dkms cppaufs-tools; then
@@ -303,7 +338,8 @@ done
 check_eq "dkms status" "" "$(inroot dkms status -m cppaufs 2>&1 | grep '^cppaufs/' || true)"
 left=()
 for f in "/usr/src/cppaufs-$ver" "/usr/src/cppaufs-$up" /var/lib/dkms/cppaufs \
-	"/lib/modules/$kver/updates/dkms" /usr/sbin/mount.cppaufs /usr/bin/auctl \
+	"/lib/modules/$kver/updates/dkms" ${other:+"/lib/modules/$other/updates/dkms"} \
+	/usr/sbin/mount.cppaufs /usr/bin/auctl \
 	/usr/share/man/man5/cppaufs.5.gz /usr/share/man/man8/auctl.8.gz \
 	/usr/share/man/man8/mount.cppaufs.8.gz \
 	/usr/share/bash-completion/completions/auctl \
@@ -312,11 +348,12 @@ for f in "/usr/src/cppaufs-$ver" "/usr/src/cppaufs-$up" /var/lib/dkms/cppaufs \
 done
 check_eq "files of the packages left" "" "${left[*]}"
 check_eq "modinfo cppaufs" "" "$(ko_path)"
-check_eq "modules.dep entries" "" "$(grep cppaufs "$rmods/$kver/modules.dep" || true)"
+check_eq "modules.dep entries" "" \
+	"$(grep -H cppaufs "$rmods/$kver/modules.dep" ${other:+"$rmods/$other/modules.dep"} || true)"
 # Anything the packages, dpkg or DKMS made that has cppaufs in its name, in
 # either upper layer (deleted files leave no trace there unless they
 # existed before: then a whiteout, a character device, which is fine).
 check_eq "paths named *cppaufs* anywhere in the root" "" \
-	"$(cd "$T" && find upper mupper -name '*cppaufs*' ! -type c | head -n 20)"
+	"$(cd "$T" && find upper mupper ${other:+oupper} -name '*cppaufs*' ! -type c | head -n 20)"
 
 step "$(grep -c '^ok:' "$results") passed, $(grep -c '^FAIL:' "$results") failed"

@@ -5,21 +5,25 @@
  * Everything else uses one internal API, the cpa_* helpers below (and the
  * cpa_do_* wrappers of cppaufs.h built on them), with the semantics of the
  * newest kernel; each shim names the release that changed the API.
- * Supported: 6.1 LTS up to 7.2 (built and tested on 6.1, 6.12 and 7.2;
- * the boundaries in between are those of mainline).
+ * Supported: 5.10 LTS up to 7.2 (built and tested on 5.10, 6.1, 6.12 and
+ * 7.2; the boundaries in between are those of mainline).
  *
  * Where a version number cannot tell, because a distribution backports
- * or because a change came in pieces over several releases, the feature
- * itself is tested.  kmod/Kbuild compiles each kmod/probe/<name>.c with
- * this module's flags and defines HAVE_<NAME> in cpa_probe.h when it
- * builds:
+ * (RHEL 9's 5.14 has APIs of 6.x, Debian's 5.10 has struct renamedata) or
+ * because a change came in pieces over several releases, the feature itself
+ * is tested.  kmod/Kbuild compiles each kmod/probe/<name>.c with this
+ * module's flags and defines HAVE_<NAME> in cpa_probe.h when it builds:
  *   HAVE_MNT_IDMAP            struct mnt_idmap for idmapped mounts (6.3)
+ *   HAVE_RENAMEDATA           vfs_rename() takes a struct renamedata (5.12)
+ *   HAVE_FILLDIR_BOOL         filldir_t returns bool (6.1)
+ *   HAVE_TMPFILE_FILE         ->tmpfile() opens the struct file (6.1)
  *   HAVE_KERNEL_TMPFILE_OPEN  vfs_tmpfile_open() renamed (6.6)
  *   HAVE_VFS_MKDIR_DELEG      vfs_mkdir() and vfs_rmdir() take a
  *                             struct delegated_inode (directory delegations)
  *   HAVE_VFS_CREATE_DELEG     so do vfs_create(), which lost its directory,
  *                             vfs_mknod() and vfs_symlink()
- * Macros that came with a change test for it as well (FS_PRE_ACCESS,
+ * Macros that came with a change test for it as well (FMODE_CAN_ODIRECT,
+ * COPY_FILE_SPLICE, FS_PRE_ACCESS, fs_param_can_be_empty,
  * AT_GETATTR_NOSEC).
  */
 #ifndef _CPPAUFS_COMPAT_H
@@ -27,39 +31,62 @@
 
 #include <linux/version.h>
 #include <linux/fs.h>
+#include <linux/fs_parser.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/dcache.h>
 #include <linux/splice.h>
 #include <linux/fsnotify.h>
 #include <linux/xattr.h>
+#include <linux/slab.h>
 #include <linux/mm.h>
 #include "cpa_probe.h"
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
-#error "cppaufs needs Linux 6.1 or newer"
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+#error "cppaufs needs Linux 5.10 or newer"
 #endif
 
 /* -- idmapped mounts ------------------------------------------------------ */
 
 /*
- * 6.3 replaced the user namespace of a mount with struct mnt_idmap in every
- * inode operation and vfs_* helper (probed).  Code writes "struct cpa_idmap
- * *".  Namespace operations in branches pass the nop mapping
- * (CPA_NOP_IDMAP), calls that read or change attributes the branch mount's
- * own (cpa_mnt_idmap()).
+ * 5.12 gave inode operations and the vfs_* helpers the user namespace of
+ * the mount, 6.3 replaced it with struct mnt_idmap (probed).  The union is
+ * never idmapped (no FS_ALLOW_IDMAP): its inode operations get the nop
+ * mapping and ignore it; they declare it with CPA_IDMAP_PARAM, empty
+ * before 5.12.  Namespace operations in branches pass the nop mapping
+ * (CPA_IDMAP_ARG), calls that read or change attributes the branch
+ * mount's own (CPA_PATH_IDMAP_ARG).
  */
 #ifdef HAVE_MNT_IDMAP
 #define cpa_idmap			mnt_idmap
 #define CPA_NOP_IDMAP			(&nop_mnt_idmap)
 #define cpa_mnt_idmap(mnt)		mnt_idmap(mnt)
-#else
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
 #define cpa_idmap			user_namespace
 #define CPA_NOP_IDMAP			(&init_user_ns)
 #define cpa_mnt_idmap(mnt)		mnt_user_ns(mnt)
 #endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+#define CPA_IDMAP_PARAM			struct cpa_idmap *idmap,
 #define CPA_IDMAP_ARG			CPA_NOP_IDMAP,
 #define CPA_PATH_IDMAP_ARG(path)	cpa_mnt_idmap((path)->mnt),
+#else
+#define CPA_IDMAP_PARAM
+#define CPA_IDMAP_ARG
+#define CPA_PATH_IDMAP_ARG(path)
+#endif
+
+static inline int cpa_generic_permission(struct inode *inode, int mask)
+{
+	return generic_permission(CPA_IDMAP_ARG inode, mask);
+}
+
+static inline int cpa_setattr_prepare(struct dentry *dentry,
+				      struct iattr *attr)
+{
+	return setattr_prepare(CPA_IDMAP_ARG dentry, attr);
+}
 
 /* -- calls into branches -------------------------------------------------- */
 
@@ -214,24 +241,26 @@ static inline int cpa_vfs_rmdir(struct inode *dir, struct dentry *dentry)
 }
 
 /*
- * 6.3 renamed the idmap fields of struct renamedata and 6.17 made them
- * one, with the parent dentries instead of the directory inodes.  Caller
- * holds cpa_start_renaming().
+ * vfs_rename() takes a struct renamedata from 5.12 (probed: Debian's 5.10
+ * has it, without idmaps); 6.3 renamed its idmap fields and 6.17 made
+ * them one, with the parent dentries instead of the directory inodes.
+ * Caller holds cpa_start_renaming().
  */
 static inline int cpa_vfs_rename(struct dentry *old_parent, struct dentry *old,
 				 struct dentry *new_parent, struct dentry *new,
 				 unsigned int flags)
 {
+#ifdef HAVE_RENAMEDATA
 	struct renamedata rd = {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
 		.mnt_idmap	= CPA_NOP_IDMAP,
 		.old_parent	= old_parent,
 		.new_parent	= new_parent,
 #else
-#ifdef HAVE_MNT_IDMAP
+#if defined(HAVE_MNT_IDMAP)
 		.old_mnt_idmap	= CPA_NOP_IDMAP,
 		.new_mnt_idmap	= CPA_NOP_IDMAP,
-#else
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
 		.old_mnt_userns	= CPA_NOP_IDMAP,
 		.new_mnt_userns	= CPA_NOP_IDMAP,
 #endif
@@ -244,6 +273,10 @@ static inline int cpa_vfs_rename(struct dentry *old_parent, struct dentry *old,
 	};
 
 	return vfs_rename(&rd);
+#else
+	return vfs_rename(d_inode(old_parent), old, d_inode(new_parent), new,
+			  NULL, flags);
+#endif
 }
 
 /*
@@ -342,16 +375,90 @@ static inline int cpa_vfs_getattr(const struct path *path,
 	return vfs_getattr(path, stat, mask, flags);
 }
 
+/*
+ * Copy file data: vfs_copy_file_range() clones or copies within a
+ * filesystem; across filesystems, 5.19 and later splice with
+ * COPY_FILE_SPLICE, 5.12 to 5.18 answer EXDEV and do_splice_direct() does
+ * the copy, before 5.12 vfs_copy_file_range() splices itself.
+ */
+static inline ssize_t cpa_copy_file_range(struct file *src, struct file *dst,
+					  loff_t pos, size_t len)
+{
+	ssize_t n = vfs_copy_file_range(src, pos, dst, pos, len, 0);
+
+	if (n != -EXDEV && n != -EOPNOTSUPP && n != -EINVAL)
+		return n;
+#ifdef COPY_FILE_SPLICE
+	return vfs_copy_file_range(src, pos, dst, pos, len, COPY_FILE_SPLICE);
+#else
+	{
+		loff_t in = pos, out = pos;
+
+		return do_splice_direct(src, &in, dst, &out, len, 0);
+	}
+#endif
+}
+
 /* -- O_TMPFILE ------------------------------------------------------------ */
 
 /*
+ * 6.1 (probed) had ->tmpfile() open the file it gets, and made the
+ * kernel's tmpfile helper open one too (vfs_tmpfile_open(), called
+ * kernel_tmpfile_open() from 6.6).  Before, ->tmpfile() got the dentry and
+ * vfs_tmpfile() returned one.  CPA_TMPFILE_ARG is what ->tmpfile() gets.
+ */
+#ifdef HAVE_TMPFILE_FILE
+#define CPA_TMPFILE_ARG		struct file *
+
+static inline struct dentry *cpa_tmpfile_dentry(struct file *file)
+{
+	return file->f_path.dentry;
+}
+
+static inline int cpa_tmpfile_flags(struct file *file)
+{
+	return file->f_flags;
+}
+
+/* Give the unnamed union dentry its inode, and open the file. */
+static inline int cpa_tmpfile_finish(struct file *file, struct inode *inode)
+{
+	d_tmpfile(file, inode);
+	return finish_open_simple(file, 0);
+}
+#else
+#define CPA_TMPFILE_ARG		struct dentry *
+
+static inline struct dentry *cpa_tmpfile_dentry(struct dentry *dentry)
+{
+	return dentry;
+}
+
+/*
+ * The open flags are not known: the branch file is always linkable, the
+ * VFS decides whether the union file is.
+ */
+static inline int cpa_tmpfile_flags(struct dentry *dentry)
+{
+	return 0;
+}
+
+static inline int cpa_tmpfile_finish(struct dentry *dentry,
+				     struct inode *inode)
+{
+	d_tmpfile(dentry, inode);
+	return 0;
+}
+#endif
+
+/*
  * An unnamed file in the branch directory @dir, created with the current
- * credentials; its dentry, referenced, or an ERR_PTR.  6.6 renamed
- * vfs_tmpfile_open() kernel_tmpfile_open() (probed).
+ * credentials; its dentry, referenced, or an ERR_PTR.
  */
 static inline struct dentry *cpa_tmpfile_create(const struct path *dir,
 						umode_t mode, int flags)
 {
+#ifdef HAVE_TMPFILE_FILE
 	struct dentry *d;
 	struct file *f;
 
@@ -366,6 +473,9 @@ static inline struct dentry *cpa_tmpfile_create(const struct path *dir,
 	d = dget(f->f_path.dentry);
 	fput(f);
 	return d;
+#else
+	return vfs_tmpfile(CPA_IDMAP_ARG dir->dentry, mode, flags);
+#endif
 }
 
 /* -- inode, file and dentry operations ------------------------------------ */
@@ -377,6 +487,18 @@ static inline struct dentry *cpa_tmpfile_create(const struct path *dir,
 #else
 #define CPA_MKDIR_RET		int
 #define cpa_mkdir_ret(err)	(err)
+#endif
+
+/*
+ * 6.1 (probed) made directory actors return true to go on, false to stop;
+ * before they returned 0 to go on.
+ */
+#ifdef HAVE_FILLDIR_BOOL
+#define CPA_FILLDIR_RET		bool
+#define cpa_filldir_ret(more)	(more)
+#else
+#define CPA_FILLDIR_RET		int
+#define cpa_filldir_ret(more)	((more) ? 0 : -ECANCELED)
 #endif
 
 /* 6.17: the default dentry operations are set with a helper. */
@@ -404,6 +526,58 @@ static inline bool cpa_inode_is_new(struct inode *inode)
 	return inode_state_read_once(inode) & I_NEW;
 #else
 	return inode->i_state & I_NEW;
+#endif
+}
+
+/* 5.18 charges inodes to the memcg of their superblock's LRU. */
+static inline void *cpa_alloc_inode_sb(struct super_block *sb,
+				       struct kmem_cache *cache)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+	return alloc_inode_sb(sb, cache, GFP_KERNEL);
+#else
+	return kmem_cache_alloc(cache, GFP_KERNEL);
+#endif
+}
+
+/*
+ * 5.19 lets ->open grant O_DIRECT with FMODE_CAN_ODIRECT, as the branch
+ * file has it.  Before, an O_DIRECT open checks the mapping's ->direct_IO:
+ * union regular files get a no-op one, and opening the branch file makes
+ * the real check.
+ */
+#ifdef FMODE_CAN_ODIRECT
+static inline void cpa_file_odirect(struct file *file, const struct file *real)
+{
+	if (real->f_mode & FMODE_CAN_ODIRECT)
+		file->f_mode |= FMODE_CAN_ODIRECT;
+}
+
+static inline void cpa_inode_odirect(struct inode *inode)
+{
+}
+#else
+static const struct address_space_operations cpa_odirect_aops __maybe_unused = {
+	.direct_IO	= noop_direct_IO,
+};
+
+static inline void cpa_file_odirect(struct file *file, const struct file *real)
+{
+}
+
+static inline void cpa_inode_odirect(struct inode *inode)
+{
+	inode->i_mapping->a_ops = &cpa_odirect_aops;
+}
+#endif
+
+/* 6.0 keeps a file's kiocb flags in the file. */
+static inline int cpa_file_iocb_flags(struct file *file)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 0, 0)
+	return file->f_iocb_flags;
+#else
+	return iocb_flags(file);
 #endif
 }
 
@@ -474,9 +648,12 @@ static inline int cpa_fsnotify_read_perm(struct file *file, loff_t *ppos,
 #endif
 
 /*
- * mmap of a branch file.  6.17 renamed call_mmap() vfs_mmap(), which also
+ * mmap of the branch file @real through the union file @file: the mapping
+ * takes the branch file.  6.17 renamed call_mmap() vfs_mmap(), which also
  * calls ->mmap_prepare() (6.16), all that ext4, xfs, btrfs and tmpfs have
- * from 6.17 on.
+ * from 6.17 on.  5.11 added vma_set_file(); before, mmap_region() drops
+ * the union file when the call fails, so the reference to keep depends on
+ * the outcome.
  */
 static inline bool cpa_file_can_mmap(const struct file *real)
 {
@@ -487,12 +664,23 @@ static inline bool cpa_file_can_mmap(const struct file *real)
 #endif
 }
 
-static inline int cpa_call_mmap(struct file *file, struct vm_area_struct *vma)
+static inline int cpa_vma_mmap(struct file *file, struct file *real,
+			       struct vm_area_struct *vma)
 {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	vma_set_file(vma, real);
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
-	return vfs_mmap(file, vma);
+	return vfs_mmap(real, vma);
 #else
-	return call_mmap(file, vma);
+	return call_mmap(real, vma);
+#endif
+#else
+	int err;
+
+	vma->vm_file = get_file(real);
+	err = call_mmap(real, vma);
+	fput(err ? real : file);
+	return err;
 #endif
 }
 
@@ -587,6 +775,53 @@ static inline int cpa_copy_acl(const struct path *from, const struct path *to,
 {
 	return 0;
 }
+#endif
+
+/* -- mount options, memory, sysfs ----------------------------------------- */
+
+/*
+ * A string option whose empty value reaches the parser, to be refused with
+ * a message of its own: 5.17 added fs_param_can_be_empty, before a type
+ * function of our own lets the empty string through.
+ */
+#ifdef fs_param_can_be_empty
+#define cpa_fsparam_string_empty(name, opt) \
+	__fsparam(fs_param_is_string, name, opt, fs_param_can_be_empty, NULL)
+#else
+static inline int cpa_param_is_string(struct p_log *log,
+				      const struct fs_parameter_spec *p,
+				      struct fs_parameter *param,
+				      struct fs_parse_result *result)
+{
+	if (param->type != fs_value_is_string)
+		return inval_plog(log, "Bad value for '%s'", param->key);
+	return 0;
+}
+
+#define cpa_fsparam_string_empty(name, opt) \
+	__fsparam(cpa_param_is_string, name, opt, 0, NULL)
+#endif
+
+/* 5.11 added krealloc_array(). */
+static inline void *cpa_krealloc_array(void *p, size_t n, size_t size,
+				       gfp_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	return krealloc_array(p, n, size, flags);
+#else
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return krealloc(p, bytes, flags);
+#endif
+}
+
+/* 6.1 made kobject types const. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#define cpa_kobj_type_const	const
+#else
+#define cpa_kobj_type_const
 #endif
 
 #endif /* _CPPAUFS_COMPAT_H */

@@ -16,18 +16,6 @@
 /* Largest piece copied at once; copy-up stops between pieces on a signal. */
 #define CPA_COPY_CHUNK		(8 << 20)
 
-static ssize_t cpa_copy_range(struct file *src, struct file *dst, loff_t pos,
-			      size_t len)
-{
-	ssize_t n = vfs_copy_file_range(src, pos, dst, pos, len, 0);
-
-	/* Across filesystems, or where the fs has no method: splice. */
-	if (n == -EXDEV || n == -EOPNOTSUPP || n == -EINVAL)
-		n = vfs_copy_file_range(src, pos, dst, pos, len,
-					COPY_FILE_SPLICE);
-	return n;
-}
-
 /*
  * Does @inode have a block for every byte of its first @len?  Then it has
  * no holes worth looking for.  SEEK_HOLE walks what is allocated (every
@@ -73,9 +61,10 @@ static int cpa_copy_data(struct file *src, struct file *dst, loff_t len)
 		for (pos = data; pos < hole; pos += n) {
 			if (fatal_signal_pending(current))
 				return -EINTR;
-			n = cpa_copy_range(src, dst, pos,
-					   min_t(loff_t, hole - pos,
-						 CPA_COPY_CHUNK));
+			/* Across filesystems it splices (compat.h). */
+			n = cpa_copy_file_range(src, dst, pos,
+						min_t(loff_t, hole - pos,
+						      CPA_COPY_CHUNK));
 			if (n < 0)
 				return n;
 			if (n == 0)	/* the lower file shrank */

@@ -296,22 +296,21 @@ struct dentry *cpa_plink_install(struct dentry *plink, struct dentry *upperdir,
 unsigned int cpa_plink_nlink(struct inode *inode, unsigned int upper_nlink);
 
 /* dir.c */
-int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
-	       struct dentry *dentry, umode_t mode, bool excl);
-CPA_MKDIR_RET cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
+int cpa_create(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+	       umode_t mode, bool excl);
+CPA_MKDIR_RET cpa_mkdir(CPA_IDMAP_PARAM struct inode *dir,
 			struct dentry *dentry, umode_t mode);
-int cpa_mknod(struct cpa_idmap *idmap, struct inode *dir,
-	      struct dentry *dentry, umode_t mode, dev_t rdev);
-int cpa_symlink(struct cpa_idmap *idmap, struct inode *dir,
-		struct dentry *dentry, const char *target);
+int cpa_mknod(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+	      umode_t mode, dev_t rdev);
+int cpa_symlink(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+		const char *target);
 int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new);
-int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
-		struct file *file, umode_t mode);
+int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
+		umode_t mode);
 int cpa_unlink(struct inode *dir, struct dentry *dentry);
 int cpa_rmdir(struct inode *dir, struct dentry *dentry);
-int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
-	       struct dentry *old, struct inode *newdir, struct dentry *new,
-	       unsigned int flags);
+int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
+	       struct inode *newdir, struct dentry *new, unsigned int flags);
 
 /* file.c */
 extern const struct file_operations cpa_file_fops;

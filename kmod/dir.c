@@ -187,8 +187,8 @@ out_drop:
 	return err;
 }
 
-int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
-	       struct dentry *dentry, umode_t mode, bool excl)
+int cpa_create(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+	       umode_t mode, bool excl)
 {
 	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFREG };
 
@@ -196,7 +196,7 @@ int cpa_create(struct cpa_idmap *idmap, struct inode *dir,
 }
 
 /* The union dentry @dentry itself gets the new directory. */
-CPA_MKDIR_RET cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
+CPA_MKDIR_RET cpa_mkdir(CPA_IDMAP_PARAM struct inode *dir,
 			struct dentry *dentry, umode_t mode)
 {
 	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFDIR };
@@ -204,16 +204,16 @@ CPA_MKDIR_RET cpa_mkdir(struct cpa_idmap *idmap, struct inode *dir,
 	return cpa_mkdir_ret(cpa_create_object(dir, dentry, &ca, NULL));
 }
 
-int cpa_mknod(struct cpa_idmap *idmap, struct inode *dir,
-	      struct dentry *dentry, umode_t mode, dev_t rdev)
+int cpa_mknod(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+	      umode_t mode, dev_t rdev)
 {
 	struct cpa_cattr ca = { .mode = mode, .rdev = rdev };
 
 	return cpa_create_object(dir, dentry, &ca, NULL);
 }
 
-int cpa_symlink(struct cpa_idmap *idmap, struct inode *dir,
-		struct dentry *dentry, const char *target)
+int cpa_symlink(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+		const char *target)
 {
 	struct cpa_cattr ca = { .mode = S_IFLNK | 0777, .link = target };
 
@@ -244,12 +244,13 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 
 /*
  * O_TMPFILE: an unnamed file on branch 0, in the copy of the directory.
- * linkat() later gives it a name through cpa_link().
+ * linkat() later gives it a name through cpa_link().  @arg is the file
+ * being opened, or its dentry before 6.1 (compat.h).
  */
-int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
-		struct file *file, umode_t mode)
+int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
+		umode_t mode)
 {
-	struct dentry *dentry = file->f_path.dentry;
+	struct dentry *dentry = cpa_tmpfile_dentry(arg);
 	struct super_block *sb = dir->i_sb;
 	struct vfsmount *mnt = cpa_branch(sb, 0)->path.mnt;
 	struct path upperdir = { .mnt = mnt };
@@ -274,7 +275,7 @@ int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
 		err = PTR_ERR(old);
 		goto out_drop;
 	}
-	h = cpa_tmpfile_create(&upperdir, mode, file->f_flags);
+	h = cpa_tmpfile_create(&upperdir, mode, cpa_tmpfile_flags(arg));
 	cpa_revert_creds_owner(old);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);
@@ -298,9 +299,8 @@ int cpa_tmpfile(struct cpa_idmap *idmap, struct inode *dir,
 	dentry->d_fsdata = e;
 	/* d_tmpfile() drops the one link a new inode is born with. */
 	set_nlink(inode, 1);
-	d_tmpfile(file, inode);
 	/* ->open opens the branch file again, from slot 0. */
-	err = finish_open_simple(file, 0);
+	err = cpa_tmpfile_finish(arg, inode);
 out_drop:
 	mnt_drop_write(mnt);
 	return err;
@@ -400,9 +400,8 @@ static int cpa_rename_prepare_dir(struct dentry *dentry)
 	return cpa_copy_up_tree(dentry);
 }
 
-int cpa_rename(struct cpa_idmap *idmap, struct inode *olddir,
-	       struct dentry *old, struct inode *newdir, struct dentry *new,
-	       unsigned int flags)
+int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
+	       struct inode *newdir, struct dentry *new, unsigned int flags)
 {
 	struct super_block *sb = olddir->i_sb;
 	bool exchange = flags & RENAME_EXCHANGE;

@@ -58,8 +58,7 @@ static int cpa_open(struct inode *inode, struct file *file)
 		return PTR_ERR(real);
 
 	file->private_data = real;
-	if (real->f_mode & FMODE_CAN_ODIRECT)
-		file->f_mode |= FMODE_CAN_ODIRECT;
+	cpa_file_odirect(file, real);
 	return 0;
 }
 
@@ -127,7 +126,7 @@ static ssize_t cpa_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 		return ret;
 
 	kiocb_clone(&kiocb, iocb, real);
-	kiocb.ki_flags = real->f_iocb_flags |
+	kiocb.ki_flags = cpa_file_iocb_flags(real) |
 			 (iocb->ki_flags & CPA_IOCB_PASSED);
 	ret = real->f_op->read_iter(&kiocb, iter);
 	iocb->ki_pos = kiocb.ki_pos;
@@ -168,9 +167,8 @@ static int cpa_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EIO;
 
 	/* The mapping belongs to the branch file from now on. */
-	vma_set_file(vma, real);
 	old = cpa_override_creds(file_inode(file)->i_sb);
-	err = cpa_call_mmap(real, vma);
+	err = cpa_vma_mmap(file, real, vma);
 	cpa_revert_creds(old);
 	return err;
 }

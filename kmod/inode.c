@@ -33,7 +33,7 @@ void cpa_copyattr(struct inode *inode)
 	cpa_copy_times(inode, real);
 }
 
-static int cpa_getattr(struct cpa_idmap *idmap, const struct path *path,
+static int cpa_getattr(CPA_IDMAP_PARAM const struct path *path,
 		       struct kstat *stat, u32 mask, unsigned int flags)
 {
 	struct dentry *dentry = path->dentry;
@@ -88,13 +88,13 @@ int cpa_plink_sync(struct dentry *dentry)
  * and owner are those of the backing inode.  A lower object may be written
  * when it can be copied up, that is when the top branch is writable.
  */
-static int cpa_permission(struct cpa_idmap *idmap, struct inode *inode,
-			  int mask)
+static int cpa_permission(CPA_IDMAP_PARAM struct inode *inode, int mask)
 {
 	struct cpa_inode *ci = CPA_I(inode);
 	int err;
 
-	err = generic_permission(idmap, inode, mask);
+	/* The union is not idmapped: @idmap is the nop one. */
+	err = cpa_generic_permission(inode, mask);
 	if (err)
 		return err;
 	if ((mask & MAY_WRITE) && !special_file(inode->i_mode) &&
@@ -104,7 +104,7 @@ static int cpa_permission(struct cpa_idmap *idmap, struct inode *inode,
 	return 0;
 }
 
-static int cpa_setattr(struct cpa_idmap *idmap, struct dentry *dentry,
+static int cpa_setattr(CPA_IDMAP_PARAM struct dentry *dentry,
 		       struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
@@ -113,7 +113,7 @@ static int cpa_setattr(struct cpa_idmap *idmap, struct dentry *dentry,
 	struct path realpath;
 	int err;
 
-	err = setattr_prepare(idmap, dentry, attr);
+	err = cpa_setattr_prepare(dentry, attr);
 	if (err)
 		return err;
 	if (cpa_sb_writable(dentry->d_sb) && (attr->ia_valid & ATTR_SIZE))
@@ -242,6 +242,7 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 	case S_IFREG:
 		inode->i_op = &cpa_file_iops;
 		inode->i_fop = &cpa_file_fops;
+		cpa_inode_odirect(inode);
 		break;
 	case S_IFDIR:
 		inode->i_op = &cpa_dir_iops;

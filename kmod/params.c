@@ -38,10 +38,8 @@ enum cpa_opt {
 
 static const struct fs_parameter_spec cpa_param_specs[] = {
 	/* Empty values reach us, to be refused with a message of our own. */
-	__fsparam(fs_param_is_string, CPPAUFS_OPT_DIRS, Opt_dirs,
-		  fs_param_can_be_empty, NULL),
-	__fsparam(fs_param_is_string, CPPAUFS_OPT_BR, Opt_dirs,
-		  fs_param_can_be_empty, NULL),
+	cpa_fsparam_string_empty(CPPAUFS_OPT_DIRS,	Opt_dirs),
+	cpa_fsparam_string_empty(CPPAUFS_OPT_BR,	Opt_dirs),
 	fsparam_string(CPPAUFS_OPT_SI,		Opt_si),
 	fsparam_string(CPA_OPT_XINO,		Opt_xino),
 	fsparam_flag(CPA_OPT_NOXINO,		Opt_noxino),
@@ -110,11 +108,12 @@ static int cpa_ctx_grow(struct cpa_fs_context *ctx)
 		return 0;
 	cap = max(8, ctx->capacity * 2);
 	cap = min(cap, CPPAUFS_BRANCH_MAX);
-	br = krealloc_array(ctx->branches, cap, sizeof(*br), GFP_KERNEL);
+	br = cpa_krealloc_array(ctx->branches, cap, sizeof(*br), GFP_KERNEL);
 	if (!br)
 		return -ENOMEM;
 	ctx->branches = br;
-	given = krealloc_array(ctx->given, cap, sizeof(*given), GFP_KERNEL);
+	given = cpa_krealloc_array(ctx->given, cap, sizeof(*given),
+				   GFP_KERNEL);
 	if (!given)
 		return -ENOMEM;
 	ctx->given = given;

@@ -270,8 +270,9 @@ static int cpa_rd_apply_whiteouts(struct cpa_rdbuild *rd)
 	return err;
 }
 
-static bool cpa_rd_actor(struct dir_context *ctx, const char *name, int len,
-			 loff_t offset, u64 ino, unsigned int type)
+static CPA_FILLDIR_RET cpa_rd_actor(struct dir_context *ctx, const char *name,
+				    int len, loff_t offset, u64 ino,
+				    unsigned int type)
 {
 	struct cpa_rdbuild *rd = container_of(ctx, struct cpa_rdbuild, ctx);
 	int plen = CPPAUFS_WH_PREFIX_LEN;
@@ -279,18 +280,18 @@ static bool cpa_rd_actor(struct dir_context *ctx, const char *name, int len,
 	rd->added++;
 	if (name[0] == '.' &&
 	    (len == 1 || (len == 2 && name[1] == '.')))
-		return true;
+		return cpa_filldir_ret(true);
 
 	if (cpa_is_wh_name(name, len)) {
 		/* ".wh..wh.*" are internal files, not whiteouts. */
 		if (cpa_is_wh_name(name + plen, len - plen))
-			return true;
+			return cpa_filldir_ret(true);
 		rd->err = cpa_rd_whiteout(rd, name + plen, len - plen);
 	} else if (!cpa_xino_is_dirent(rd->sb, rd->h_dir, ino)) {
 		/* The xino file may live in a branch: it is never listed. */
 		rd->err = cpa_rd_add(rd, name, len, ino, type);
 	}
-	return rd->err == 0;
+	return cpa_filldir_ret(rd->err == 0);
 }
 
 static int cpa_rd_branch(struct cpa_rdbuild *rd, const struct path *path)

@@ -13,8 +13,7 @@ static struct kmem_cache *cpa_inode_cachep;
 
 static struct inode *cpa_alloc_inode(struct super_block *sb)
 {
-	struct cpa_inode *ci = alloc_inode_sb(sb, cpa_inode_cachep,
-					      GFP_KERNEL);
+	struct cpa_inode *ci = cpa_alloc_inode_sb(sb, cpa_inode_cachep);
 
 	if (!ci)
 		return NULL;

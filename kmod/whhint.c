@@ -75,9 +75,10 @@ struct cpa_wh_scan {
 	bool found;
 };
 
-static bool cpa_wh_scan_actor(struct dir_context *ctx, const char *name,
-			      int len, loff_t offset, u64 ino,
-			      unsigned int type)
+static CPA_FILLDIR_RET cpa_wh_scan_actor(struct dir_context *ctx,
+					 const char *name, int len,
+					 loff_t offset, u64 ino,
+					 unsigned int type)
 {
 	struct cpa_wh_scan *s = container_of(ctx, struct cpa_wh_scan, ctx);
 	int plen = CPPAUFS_WH_PREFIX_LEN;
@@ -87,9 +88,9 @@ static bool cpa_wh_scan_actor(struct dir_context *ctx, const char *name,
 	if (cpa_is_wh_name(name, len) &&
 	    !cpa_is_wh_name(name + plen, len - plen)) {
 		s->found = true;
-		return false;
+		return cpa_filldir_ret(false);
 	}
-	return true;
+	return cpa_filldir_ret(true);
 }
 
 /*

@@ -155,27 +155,28 @@ struct cpa_name {
 	char name[];
 };
 
-static bool cpa_namelist_actor(struct dir_context *ctx, const char *name,
-			       int len, loff_t offset, u64 ino,
-			       unsigned int type)
+static CPA_FILLDIR_RET cpa_namelist_actor(struct dir_context *ctx,
+					  const char *name, int len,
+					  loff_t offset, u64 ino,
+					  unsigned int type)
 {
 	struct cpa_namelist *nl = container_of(ctx, struct cpa_namelist, ctx);
 	struct cpa_name *n;
 
 	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
-		return true;
+		return cpa_filldir_ret(true);
 	if (nl->whiteouts_only && !cpa_is_wh_name(name, len))
-		return true;
+		return cpa_filldir_ret(true);
 	n = kmalloc(struct_size(n, name, len + 1), GFP_KERNEL);
 	if (!n) {
 		nl->err = -ENOMEM;
-		return false;
+		return cpa_filldir_ret(false);
 	}
 	memcpy(n->name, name, len);
 	n->name[len] = '\0';
 	n->len = len;
 	list_add_tail(&n->list, &nl->names);
-	return true;
+	return cpa_filldir_ret(true);
 }
 
 static void cpa_namelist_free(struct cpa_namelist *nl)

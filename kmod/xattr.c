@@ -23,7 +23,7 @@ static int cpa_xattr_get(const struct xattr_handler *handler,
 }
 
 static int cpa_xattr_set(const struct xattr_handler *handler,
-			 struct cpa_idmap *idmap, struct dentry *dentry,
+			 CPA_IDMAP_PARAM struct dentry *dentry,
 			 struct inode *inode, const char *name,
 			 const void *value, size_t size, int flags)
 {

@@ -102,30 +102,45 @@ suite_kver() {
 		sed 's/^linux-image-//'
 }
 
-# Host tools of a newer release's kbuild may need a newer glibc than the
-# host's: give them that release's libc6 as interpreter and library path.
+# Host tools of a newer release's kbuild (fixdep, modpost, objtool...) may
+# need a newer glibc than the host's: give them that release's libc6 as
+# interpreter and library path.  Checked on every run (cheap), so a kernel
+# unpacked before this check gets it too.
 fix_host_tools() {
-	local suite=$1 dir=$2 kbuild f libc
+	local suite=$1 dir=$2 kbuild f libc ld interp missing=0 tools=()
 	kbuild=$(find "$dir/root/usr/lib" -maxdepth 1 -name 'linux-kbuild-*' | head -n 1)
 	[ -n "$kbuild" ] || return 0
-	if "$kbuild/scripts/basic/fixdep" 2>&1 | grep -q 'GLIBC_.*not found'; then
-		say "$(basename "$dir"): kbuild tools need $suite's glibc"
+	while IFS= read -r f; do
+		[ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || continue
+		tools+=("$f")
+		ldd "$f" 2>&1 | grep -q 'GLIBC_.*not found' && missing=1
+		# (or patched before, for a libc that moved since)
+		interp=$(patchelf --print-interpreter "$f" 2>/dev/null) &&
+			[ ! -e "$interp" ] && missing=1
+	done < <(find "$kbuild" -type f -perm -u+x)
+	[ "$missing" -eq 1 ] || return 0
+	say "$(basename "$dir"): kbuild tools need $suite's glibc"
+	libc=$dir/libc
+	ld=$(first_of "$libc/usr/lib64/ld-linux-x86-64.so.2" \
+		"$libc/lib64/ld-linux-x86-64.so.2")
+	if [ -z "$ld" ]; then
 		(cd "$KROOT/apt/$suite/debs" && suite_apt "$suite" apt-get -qq download libc6)
-		libc=$dir/libc
 		rm -rf "$libc"
 		dpkg -x "$(deb_of "$suite" libc6)" "$libc"
-		while IFS= read -r f; do
-			head -c 4 "$f" | grep -q 'ELF' || continue
-			patchelf --print-interpreter "$f" >/dev/null 2>&1 || continue
-			patchelf --set-interpreter "$libc/lib64/ld-linux-x86-64.so.2" \
-				--set-rpath "$libc/lib/x86_64-linux-gnu:$libc/usr/lib/x86_64-linux-gnu" "$f"
-		done < <(find "$kbuild" -type f -perm -u+x)
-		"$kbuild/scripts/basic/fixdep" 2>&1 | grep -q 'GLIBC_.*not found' && {
-			say "kbuild tools of $suite still do not run"
-			return 1
-		}
+		ld=$(first_of "$libc/usr/lib64/ld-linux-x86-64.so.2" \
+			"$libc/lib64/ld-linux-x86-64.so.2")
 	fi
-	return 0
+	for f in "${tools[@]}"; do
+		patchelf --print-interpreter "$f" >/dev/null 2>&1 || continue
+		patchelf --set-interpreter "$ld" --set-rpath \
+			"$libc/usr/lib/x86_64-linux-gnu:$libc/lib/x86_64-linux-gnu" "$f"
+	done
+	for f in "${tools[@]}"; do
+		if ldd "$f" 2>&1 | grep -q 'GLIBC_.*not found'; then
+			say "$f still does not run"
+			return 1
+		fi
+	done
 }
 
 # Features Kconfig found in the compiler the kernel was configured with,
@@ -182,6 +197,7 @@ fetch_suite() {
 	dir=$KROOT/$kver
 	if [ -e "$dir/done" ]; then
 		say "$suite: $kver (cached)"
+		fix_host_tools "$suite" "$dir"
 		return 0
 	fi
 	say "$suite: fetching $kver"

@@ -777,7 +777,7 @@ static inline int cpa_copy_acl(const struct path *from, const struct path *to,
 }
 #endif
 
-/* -- mount options, memory, sysfs ----------------------------------------- */
+/* -- mount options and memory -------------------------------------------- */
 
 /*
  * A string option whose empty value reaches the parser, to be refused with
@@ -816,12 +816,5 @@ static inline void *cpa_krealloc_array(void *p, size_t n, size_t size,
 	return krealloc(p, bytes, flags);
 #endif
 }
-
-/* 6.1 made kobject types const. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
-#define cpa_kobj_type_const	const
-#else
-#define cpa_kobj_type_const
-#endif
 
 #endif /* _CPPAUFS_COMPAT_H */

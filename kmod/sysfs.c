@@ -61,7 +61,8 @@ static void cpa_sysfs_release(struct kobject *kobj)
 	complete(&s->released);
 }
 
-static cpa_kobj_type_const struct kobj_type cpa_sb_ktype = {
+/* Not const: some of the kernels supported take a non-const one. */
+static struct kobj_type cpa_sb_ktype = {
 	.sysfs_ops	= &cpa_sysfs_ops,
 	.release	= cpa_sysfs_release,
 };

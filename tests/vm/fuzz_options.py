@@ -359,7 +359,13 @@ class Fuzzer:
         d = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=mfd)
         try:
             for name in os.listdir(d):
-                os.stat(name, dir_fd=d, follow_symlinks=False)
+                # Branches such as /proc or /sys change under the union
+                # (which does not watch its branches): a listed name may
+                # be gone when it is looked up.
+                try:
+                    os.stat(name, dir_fd=d, follow_symlinks=False)
+                except FileNotFoundError:
+                    pass
             if write:
                 os.close(os.open("new-file", os.O_CREAT | os.O_WRONLY,
                                  0o644, dir_fd=d))

@@ -94,16 +94,18 @@ check_grep() {
 }
 
 # -- 1. packages ---------------------------------------------------------------
-# Built once per content of the tree: the runs of the other kernels reuse
-# them (under a lock, as ctest runs two VMs at once).
+# Built once per content of the package sources: the runs of the other
+# kernels reuse them (under a lock, as ctest runs two VMs at once).
 cache=$repo/build/pkg/vm-debs
 mkdir -p "$cache"
 exec 8>"$cache/.lock"
 flock 8
 tree=$(mktemp -d "$cache/tree.XXXXXX")
 "$repo/packaging/copy-tree.sh" "$repo" "$tree"
-key=$( (cd "$tree" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
-	sha256sum | cut -c1-16)
+# The key covers what goes into the packages (not tests/, docs/, bench/).
+key=$( (cd "$tree" && find CMakeLists.txt Makefile Kbuild dkms.conf debian kmod include \
+	mk tools man completions packaging -type f -print0 2>/dev/null |
+	LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
 rm -rf "$tree"
 if [ ! -e "$cache/$key/done" ]; then
 	find "$cache" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +

@@ -245,7 +245,7 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 /*
  * O_TMPFILE: an unnamed file on branch 0, in the copy of the directory.
  * linkat() later gives it a name through cpa_link().  @arg is the file
- * being opened, or its dentry before 6.1 (compat.h).
+ * being opened, or its dentry on older kernels (CPA_TMPFILE_ARG).
  */
 int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 		umode_t mode)
@@ -410,7 +410,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	const struct cred *cred;
 	int err, lower = 0, new_lower = 0, wh = 0;
 
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
 	if (!cpa_sb_writable(sb))
 		return -EROFS;
@@ -451,6 +451,14 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 			err = lower < 0 ? lower : new_lower;
 			goto out_revert;
 		}
+		/*
+		 * RENAME_WHITEOUT (overlayfs stacked on the union asks for
+		 * it) leaves a 0/0 character device at the old name on
+		 * branch 0, which hides whatever lower branches hold there:
+		 * no aufs whiteout is needed.
+		 */
+		if (flags & RENAME_WHITEOUT)
+			lower = 0;
 		/* An emptied target directory still holds whiteouts. */
 		if (d_really_is_positive(new) && d_is_dir(new) &&
 		    cpa_entry_upper(CPA_E(new))) {

@@ -69,51 +69,48 @@ def record(w, seq):
     return ("w%d:%08d:" % (w, seq)).encode().ljust(SLOT, b".")
 
 
-def writer(union, w, seconds, out):
-    rnd = random.Random(w)
+def write_slot(path, slot, seq):
+    """pwrite(2) a record into slot @slot of @path."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, record(slot, seq), slot * SLOT)
+    finally:
+        os.close(fd)
+
+
+def map_slot(path, slot, seq):
+    """Write a record into slot @slot of @path through a shared mapping."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        m = mmap.mmap(fd, SLOT * 8, mmap.MAP_SHARED,
+                      mmap.PROT_READ | mmap.PROT_WRITE)
+        m[slot * SLOT:(slot + 1) * SLOT] = record(slot, seq)
+        m.flush()
+        m.close()
+    finally:
+        os.close(fd)
+
+
+def slot_writer(kind, union, w, seconds, out):
+    """Write slot <slot> of random files, remembering the last record."""
+    if kind == "writer":
+        prefix, nfiles, slot, write = "f", NFILES, w, write_slot
+    else:
+        prefix, nfiles, slot, write = "m", NMAP, NWRITERS + w, map_slot
+    rnd = random.Random(slot)
     last = {}
     errors = []
     seq = 0
     end = time.time() + seconds
     while time.time() < end:
-        i = rnd.randrange(NFILES)
+        name = "%s%d" % (prefix, rnd.randrange(nfiles))
         seq += 1
         try:
-            fd = os.open(os.path.join(union, "f%d" % i), os.O_WRONLY)
-            try:
-                os.pwrite(fd, record(w, seq), w * SLOT)
-            finally:
-                os.close(fd)
-            last["f%d" % i] = seq
+            write(os.path.join(union, name), slot, seq)
+            last[name] = seq
         except OSError as e:
-            errors.append("writer %d: f%d: %s" % (w, i, e))
-    out.put(("writer", w, last, errors))
-
-
-def mapper(union, w, seconds, out):
-    rnd = random.Random(100 + w)
-    last = {}
-    errors = []
-    seq = 0
-    slot = NWRITERS + w
-    end = time.time() + seconds
-    while time.time() < end:
-        i = rnd.randrange(NMAP)
-        seq += 1
-        try:
-            fd = os.open(os.path.join(union, "m%d" % i), os.O_RDWR)
-            try:
-                m = mmap.mmap(fd, SLOT * 8, mmap.MAP_SHARED,
-                              mmap.PROT_READ | mmap.PROT_WRITE)
-                m[slot * SLOT:(slot + 1) * SLOT] = record(slot, seq)
-                m.flush()
-                m.close()
-            finally:
-                os.close(fd)
-            last["m%d" % i] = seq
-        except OSError as e:
-            errors.append("mapper %d: m%d: %s" % (w, i, e))
-    out.put(("mapper", w, last, errors))
+            errors.append("%s %d: %s: %s" % (kind, w, name, e))
+    out.put((kind, w, last, errors))
 
 
 def namespace(union, d, seconds, out):
@@ -195,9 +192,11 @@ def reader(union, r, seconds, out):
 
 def run(union, state, seconds):
     out = mp.Queue()
-    procs = [mp.Process(target=writer, args=(union, w, seconds, out))
+    procs = [mp.Process(target=slot_writer,
+                        args=("writer", union, w, seconds, out))
              for w in range(NWRITERS)]
-    procs += [mp.Process(target=mapper, args=(union, w, seconds, out))
+    procs += [mp.Process(target=slot_writer,
+                         args=("mapper", union, w, seconds, out))
               for w in range(NMAPPERS)]
     procs += [mp.Process(target=namespace, args=(union, d, seconds, out))
               for d in DIRS]

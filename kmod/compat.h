@@ -46,6 +46,14 @@
 #error "cppaufs needs Linux 5.10 or newer"
 #endif
 
+/*
+ * Credentials need no shim: from 6.14 override_creds() takes no reference
+ * to the credentials it puts in force, and revert_creds() drops none.
+ * Before, the reference override_creds() took was dropped by the revert.
+ * Code that puts in force credentials of its own (util.c) holds a
+ * reference until they are reverted, which is right on every kernel.
+ */
+
 /* -- idmapped mounts ------------------------------------------------------ */
 
 /*

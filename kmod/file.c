@@ -160,7 +160,7 @@ static int cpa_mmap(struct file *file, struct vm_area_struct *vma)
 	const struct cred *old;
 	int err;
 
-	/* ->mmap or, from 6.17, ->mmap_prepare (compat.h). */
+	/* ->mmap, or ->mmap_prepare where vfs_mmap() calls it (compat.h). */
 	if (!cpa_file_can_mmap(real))
 		return -ENODEV;
 	if (WARN_ON(file != vma->vm_file))

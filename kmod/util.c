@@ -24,10 +24,10 @@ void cpa_revert_creds(const struct cred *old)
  * what is created on a branch belongs to the caller.  Returns the
  * credentials to put back with cpa_revert_creds_owner(), or an ERR_PTR.
  *
- * The copy is ours until it is put back: override_creds() takes no
- * reference to it from 6.14 on, and revert_creds() drops none (before, the
- * one it took was dropped by the revert), so the pair leaves the count as
- * it was on every kernel and the copy's own reference is dropped after.
+ * The copy is ours until it is put back.  Whether override_creds() takes
+ * a reference of its own, that revert_creds() drops, depends on the kernel
+ * (compat.h); either way the pair leaves the count as it found it, and the
+ * copy's own reference is dropped after the revert.
  */
 const struct cred *cpa_override_creds_owner(struct super_block *sb)
 {

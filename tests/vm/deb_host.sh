@@ -144,6 +144,15 @@ if [ -d "/lib/modules/$kver" ]; then
 	kmods=/lib/modules/$kver
 elif [ -e "$unpacked/done" ]; then
 	kmods=$(realpath "$unpacked/modules")
+	kroot=$(realpath "$unpacked")
+	# The throw-away root has fresh /tmp and /run: show an unpacked kernel
+	# that lives there at its own path.
+	case $kroot in
+	/tmp/* | /run/*)
+		mkdir -p "$R$kroot"
+		mount --bind "$kroot" "$R$kroot"
+		;;
+	esac
 	for h in "$unpacked"/root/usr/src/*; do
 		ln -sfn "$(realpath "$h")" "$R/usr/src/${h##*/}"
 	done
@@ -155,6 +164,9 @@ rmods=$R$(realpath /lib/modules)
 mount -t tmpfs -o mode=0755 tmpfs "$rmods"
 mkdir "$rmods/$kver"
 mount -t overlay overlay -o "lowerdir=$kmods,upperdir=$T/mupper,workdir=$T/mwork" "$rmods/$kver"
+# scripts/kernels.sh made the headers link relative to its own tree, where
+# the modules may sit in /lib rather than /usr/lib: point it at them.
+[ -z "${kroot:-}" ] || ln -sfn "$(realpath "$unpacked/build")" "$rmods/$kver/build"
 [ -e "$rmods/$kver/build/include" ] || {
 	echo "deb_host: no headers for $kver at /lib/modules/$kver/build"
 	exit 1

@@ -22,6 +22,8 @@
  *                             struct delegated_inode (directory delegations)
  *   HAVE_VFS_CREATE_DELEG     so do vfs_create(), which lost its directory,
  *                             vfs_mknod() and vfs_symlink()
+ *   HAVE_SYSTEM_PERCPU_WQ     system_wq is called system_percpu_wq, and
+ *                             the old name warns when work is queued on it
  * Macros that came with a change test for it as well (FMODE_CAN_ODIRECT,
  * COPY_FILE_SPLICE, FS_PRE_ACCESS, fs_param_can_be_empty,
  * AT_GETATTR_NOSEC).
@@ -824,5 +826,15 @@ static inline void *cpa_krealloc_array(void *p, size_t n, size_t size,
 	return krealloc(p, bytes, flags);
 #endif
 }
+
+/*
+ * 6.17 named the per-CPU system workqueue system_percpu_wq (probed); later
+ * kernels warn when work is queued on it under its old name, system_wq.
+ */
+#ifdef HAVE_SYSTEM_PERCPU_WQ
+#define cpa_system_wq		system_percpu_wq
+#else
+#define cpa_system_wq		system_wq
+#endif
 
 #endif /* _CPPAUFS_COMPAT_H */

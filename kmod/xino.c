@@ -275,7 +275,7 @@ static void cpa_xino_emit(struct cpa_xino *xi, void *rec, size_t len)
 	xi->pend_len += len;
 	if (xi->pend_len >= CPA_XINO_BATCH &&
 	    xi->pend_len - len < CPA_XINO_BATCH)
-		mod_delayed_work(system_wq, &xi->work, 0);
+		mod_delayed_work(cpa_system_wq, &xi->work, 0);
 }
 
 /* -- numbers -------------------------------------------------------------- */

@@ -460,6 +460,9 @@ class Fuzzer:
 
     def run(self, n_fsconfig, n_mount2, n_remount, n_cmd, n_xino):
         self.make_tree()
+        # Relative branch paths ("." and the like) name the scratch tree,
+        # not the directory the test started in (the repository).
+        os.chdir(self.root)
         for _ in range(n_fsconfig):
             s = self.case()
             self.guard(lambda: self.run_fsconfig(s), "fsconfig", s)

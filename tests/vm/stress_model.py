@@ -56,13 +56,7 @@ def prepare(lower):
         for i in range(NLOWER):
             with open(os.path.join(lower, d, "l%d" % i), "wb") as f:
                 f.write(("%s/l%d lower\n" % (d, i)).encode())
-    sums = {}
-    for root, _, files in os.walk(lower):
-        for n in files:
-            p = os.path.join(root, n)
-            sums[os.path.relpath(p, lower)] = hashlib.sha256(
-                open(p, "rb").read()).hexdigest()
-    return sums
+    return prepare_sums(lower)
 
 
 def record(w, seq):

@@ -41,6 +41,14 @@
 #define CPPAUFS_WH_PREFIX		".wh."
 #define CPPAUFS_WH_PREFIX_LEN		4
 /* ".wh.<name>" in a branch hides <name> in every lower branch. */
+/*
+ * A name of more than NAME_MAX - 4 bytes, which ".wh.<name>" cannot hold,
+ * is hidden by ".wh..wh.long.<digest>" instead: the first 16 bytes of the
+ * name's SHA-256 in lower-case hex.  aufs takes every ".wh..wh." name for
+ * an internal file, so it ignores these (it cannot hold such names).
+ */
+#define CPPAUFS_WH_LONG			".wh..wh.long."
+#define CPPAUFS_WH_LONG_DIGEST		16	/* bytes of the digest used */
 /* The opaque marker: a directory holding it hides all lower branches. */
 #define CPPAUFS_WH_OPQ			".wh..wh..opq"
 /* Base file that every whiteout is a hard link to. */

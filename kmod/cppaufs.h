@@ -332,6 +332,9 @@ void cpa_wh_hints_free(struct cpa_entry *e);
 
 /* whiteout.c */
 bool cpa_is_wh_name(const char *name, int len);
+bool cpa_is_wh_long(const char *name, int len);
+bool cpa_is_wh_entry(const char *name, int len);
+int cpa_wh_name(char *buf, const char *name, int len);
 int cpa_wh_test(struct dentry *h_parent, const char *name, int len);
 int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len);
 int cpa_opaque_test(struct dentry *h_dir);

@@ -19,17 +19,12 @@ struct cpa_cattr {
 	struct dentry *hardlink;	/* branch 0 object to link to */
 };
 
-/* Names the union keeps for itself, and names it could not whiteout. */
+/* Names the union keeps for itself. */
 static int cpa_check_name(struct dentry *dentry)
 {
 	const struct qstr *q = &dentry->d_name;
 
-	if (cpa_is_wh_name(q->name, q->len))
-		return -EINVAL;
-	if (q->len > NAME_MAX - CPPAUFS_WH_PREFIX_LEN &&
-	    CPA_E(dentry->d_parent)->count > 1)
-		return -ENAMETOOLONG;
-	return 0;
+	return cpa_is_wh_name(q->name, q->len) ? -EINVAL : 0;
 }
 
 /*

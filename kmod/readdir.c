@@ -219,6 +219,14 @@ static int cpa_rd_add(struct cpa_rdbuild *rd, const char *name, int len,
 
 	if (cpa_rd_find(rd, name, len, hash))
 		return 0;	/* listed or whited out higher up */
+	/* A long name is whited out by the digest of its name. */
+	if (len > NAME_MAX - CPPAUFS_WH_PREFIX_LEN) {
+		char wh[NAME_MAX + 1];
+		int wlen = cpa_wh_name(wh, name, len);
+
+		if (cpa_rd_find(rd, wh, wlen, full_name_hash(NULL, wh, wlen)))
+			return 0;
+	}
 
 	err = cpa_xino_ino_nogen(rd->sb, rd->bindex, h_ino, &ino);
 	if (err)
@@ -282,7 +290,10 @@ static CPA_FILLDIR_RET cpa_rd_actor(struct dir_context *ctx, const char *name,
 	    (len == 1 || (len == 2 && name[1] == '.')))
 		return cpa_filldir_ret(true);
 
-	if (cpa_is_wh_name(name, len)) {
+	if (cpa_is_wh_long(name, len)) {
+		/* Kept whole: cpa_rd_add() looks a long name up by it. */
+		rd->err = cpa_rd_whiteout(rd, name, len);
+	} else if (cpa_is_wh_name(name, len)) {
 		/* ".wh..wh.*" are internal files, not whiteouts. */
 		if (cpa_is_wh_name(name + plen, len - plen))
 			return cpa_filldir_ret(true);

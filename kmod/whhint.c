@@ -81,12 +81,9 @@ static CPA_FILLDIR_RET cpa_wh_scan_actor(struct dir_context *ctx,
 					 unsigned int type)
 {
 	struct cpa_wh_scan *s = container_of(ctx, struct cpa_wh_scan, ctx);
-	int plen = CPPAUFS_WH_PREFIX_LEN;
 
 	s->added++;
-	/* ".wh..wh.*" are internal files and the opaque marker. */
-	if (cpa_is_wh_name(name, len) &&
-	    !cpa_is_wh_name(name + plen, len - plen)) {
+	if (cpa_is_wh_entry(name, len)) {
 		s->found = true;
 		return cpa_filldir_ret(false);
 	}

@@ -3,6 +3,7 @@
  * cppaufs: whiteouts and opaque directories, in the aufs on-disk format.
  *
  *   <dir>/.wh.<name>       hides <name> in the branches below
+ *   <dir>/.wh..wh.long.<d> hides a name too long for that (digest <d>)
  *   <dir>/.wh..wh..opq     hides everything below <dir>
  *   .wh..wh.*              internal files of a writable branch
  */
@@ -16,14 +17,47 @@ bool cpa_is_wh_name(const char *name, int len)
 	       !memcmp(name, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
 }
 
-/* ".wh.<name>" into @buf; -ENAMETOOLONG when it does not fit NAME_MAX. */
-static int cpa_wh_name(char *buf, const char *name, int len)
+#define CPA_WH_LONG_LEN	(sizeof(CPPAUFS_WH_LONG) - 1)
+
+/* Is @name the whiteout of a long name, ".wh..wh.long.<digest>"? */
+bool cpa_is_wh_long(const char *name, int len)
 {
-	if (CPPAUFS_WH_PREFIX_LEN + len > NAME_MAX)
-		return -ENAMETOOLONG;
-	memcpy(buf, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
-	memcpy(buf + CPPAUFS_WH_PREFIX_LEN, name, len);
-	return CPPAUFS_WH_PREFIX_LEN + len;
+	return len == CPA_WH_LONG_LEN + 2 * CPPAUFS_WH_LONG_DIGEST &&
+	       !memcmp(name, CPPAUFS_WH_LONG, CPA_WH_LONG_LEN);
+}
+
+/*
+ * Is @name a whiteout, of either form?  The other ".wh..wh." names are
+ * internal files and the opaque marker.
+ */
+bool cpa_is_wh_entry(const char *name, int len)
+{
+	int plen = CPPAUFS_WH_PREFIX_LEN;
+
+	if (!cpa_is_wh_name(name, len))
+		return false;
+	return !cpa_is_wh_name(name + plen, len - plen) ||
+	       cpa_is_wh_long(name, len);
+}
+
+/*
+ * The name of the whiteout of @name into @buf (NAME_MAX + 1 bytes), and
+ * its length: ".wh.<name>", or ".wh..wh.long.<digest>" when that does not
+ * fit NAME_MAX.
+ */
+int cpa_wh_name(char *buf, const char *name, int len)
+{
+	u8 digest[SHA256_DIGEST_SIZE];
+
+	if (CPPAUFS_WH_PREFIX_LEN + len <= NAME_MAX) {
+		memcpy(buf, CPPAUFS_WH_PREFIX, CPPAUFS_WH_PREFIX_LEN);
+		memcpy(buf + CPPAUFS_WH_PREFIX_LEN, name, len);
+		return CPPAUFS_WH_PREFIX_LEN + len;
+	}
+	sha256(name, len, digest);
+	memcpy(buf, CPPAUFS_WH_LONG, CPA_WH_LONG_LEN);
+	bin2hex(buf + CPA_WH_LONG_LEN, digest, CPPAUFS_WH_LONG_DIGEST);
+	return CPA_WH_LONG_LEN + 2 * CPPAUFS_WH_LONG_DIGEST;
 }
 
 /* Consume the lookup result @d: 1 positive, 0 negative, or -errno. */
@@ -44,16 +78,13 @@ static int cpa_h_exists(struct dentry *h_dir, const char *name, int len)
 	return cpa_h_positive(cpa_do_lookup(h_dir, name, len));
 }
 
-/*
- * Is @name whited out in the branch directory @h_parent?  A name too long
- * to have a whiteout has none.
- */
+/* Is @name whited out in the branch directory @h_parent? */
 int cpa_wh_test(struct dentry *h_parent, const char *name, int len)
 {
 	char buf[NAME_MAX + 1];
 	int wlen = cpa_wh_name(buf, name, len);
 
-	return wlen < 0 ? 0 : cpa_h_exists(h_parent, buf, wlen);
+	return cpa_h_exists(h_parent, buf, wlen);
 }
 
 /* The same, for a caller that holds the inode lock of @h_parent. */
@@ -62,8 +93,7 @@ int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len)
 	char buf[NAME_MAX + 1];
 	int wlen = cpa_wh_name(buf, name, len);
 
-	return wlen < 0 ? 0 :
-	       cpa_h_positive(cpa_do_lookup_locked(h_parent, buf, wlen));
+	return cpa_h_positive(cpa_do_lookup_locked(h_parent, buf, wlen));
 }
 
 /* Does the branch directory @h_dir hide the branches below it? */
@@ -105,8 +135,6 @@ int cpa_wh_create(struct super_block *sb, struct dentry *h_dir,
 	char buf[NAME_MAX + 1];
 	int wlen = cpa_wh_name(buf, name, len);
 
-	if (wlen < 0)
-		return wlen;
 	return cpa_wh_make(sb, h_dir, buf, wlen);
 }
 
@@ -118,8 +146,6 @@ int cpa_wh_remove(struct dentry *h_dir, const char *name, int len)
 	struct dentry *wh;
 	int err = 0;
 
-	if (wlen < 0)
-		return 0;
 	wh = cpa_do_lookup_locked(h_dir, buf, wlen);
 	if (IS_ERR(wh))
 		return PTR_ERR(wh);

@@ -55,6 +55,13 @@
 #define CPPAUFS_WH_BASE			".wh..wh.aufs"
 /* Internal directories of a writable branch. */
 #define CPPAUFS_WH_PLINK		".wh..wh.plnk"
+/*
+ * In it, "<ino>" is the copy of union inode <ino>, a hard-linked lower
+ * file, and the size of the empty file "<ino>.lower" is how many of the
+ * lower file's names are still visible, the others being whited out or
+ * copied up.
+ */
+#define CPPAUFS_PLINK_LOWER		".lower"
 #define CPPAUFS_WH_ORPH			".wh..wh.orph"
 /*
  * Extended attributes the union keeps for itself on branch objects; they

@@ -453,8 +453,10 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 			pr_warn_ratelimited("cannot pseudo-link %pd (%d)\n",
 					    upper, err);
 	}
-	if (!IS_ERR(upper))
+	if (!IS_ERR(upper)) {
 		WRITE_ONCE(CPA_I(inode)->plinked, true);
+		cpa_plink_hide(inode, st->nlink);
+	}
 	return upper;
 }
 

@@ -293,7 +293,10 @@ int cpa_plink_add(struct super_block *sb, struct dentry *upper,
 		  unsigned long ino);
 struct dentry *cpa_plink_install(struct dentry *plink, struct dentry *upperdir,
 				 const struct qstr *name);
-unsigned int cpa_plink_nlink(struct inode *inode, unsigned int upper_nlink);
+long cpa_plink_lower_read(struct super_block *sb, unsigned long ino);
+void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink);
+bool cpa_plink_name_gone(struct dentry *dentry);
+unsigned int cpa_plink_nlink(struct inode *inode);
 
 /* dir.c */
 int cpa_create(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,

@@ -363,10 +363,10 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 
 	cpa_dir_changed(dir);
 	cpa_copyattr(dir);
-	if (is_dir || !upper)
-		clear_nlink(d_inode(dentry));
-	else
+	if (upper && !is_dir)
 		cpa_copyattr(d_inode(dentry));
+	else if (is_dir || !cpa_plink_name_gone(dentry))
+		clear_nlink(d_inode(dentry));
 out_revert:
 	cpa_revert_creds(old);
 	dput(upper);
@@ -499,14 +499,19 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	cpa_dir_changed(newdir);
 out_end:
 	cpa_end_renaming(&rn);
+	/* What the new name replaced: gone, or counted by plink.c. */
+	if (!err && !exchange && d_really_is_positive(new)) {
+		if (cpa_entry_upper(CPA_E(new)) && !d_is_dir(new))
+			cpa_copyattr(d_inode(new));
+		else if (d_is_dir(new) || !cpa_plink_name_gone(new))
+			clear_nlink(d_inode(new));
+	}
 out_revert:
 	cpa_revert_creds(cred);
 	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
 	if (!err) {
 		cpa_copyattr(olddir);
 		cpa_copyattr(newdir);
-		if (d_really_is_positive(new) && !exchange)
-			cpa_copyattr(d_inode(new));
 	}
 	return err;
 }

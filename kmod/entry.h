@@ -143,6 +143,12 @@ struct cpa_inode {
 	bool metacopy;
 	/* the copy has a pseudo-link (plink.c); set once */
 	bool plinked;
+	/*
+	 * Of a hard-linked lower file: how many of its lower names are still
+	 * visible, from the record of plink.c; -1 while none was hidden.
+	 * Written under copy_lock.
+	 */
+	long lower_left;
 	/* protects cache and version: serialises directory cache builds */
 	struct mutex lock;
 	struct cpa_dir_cache *cache;

@@ -28,7 +28,7 @@ void cpa_copyattr(struct inode *inode)
 	inode->i_gid = real->i_gid;
 	inode->i_rdev = real->i_rdev;
 	set_nlink(inode, S_ISREG(inode->i_mode) ?
-		  cpa_plink_nlink(inode, real->i_nlink) : real->i_nlink);
+		  cpa_plink_nlink(inode) : real->i_nlink);
 	i_size_write(inode, i_size_read(real));
 	cpa_copy_times(inode, real);
 }
@@ -63,9 +63,9 @@ static int cpa_getattr(CPA_IDMAP_PARAM const struct path *path,
 
 	stat->dev = dentry->d_sb->s_dev;
 	stat->ino = inode->i_ino;
-	if (S_ISREG(inode->i_mode))
-		stat->nlink = cpa_plink_nlink(inode, stat->nlink);
 	cpa_copyattr(inode);
+	if (S_ISREG(inode->i_mode))
+		stat->nlink = inode->i_nlink;
 	return 0;
 }
 
@@ -199,7 +199,10 @@ static const struct inode_operations cpa_special_iops = {
 	.listxattr	= cpa_listxattr,
 };
 
-/* A hard-linked file some name of which was copied up before. */
+/*
+ * A hard-linked file: some names of it may have been copied up or hidden
+ * before.
+ */
 static void cpa_inode_find_plink(struct inode *inode, int bindex)
 {
 	struct super_block *sb = inode->i_sb;
@@ -210,6 +213,7 @@ static void cpa_inode_find_plink(struct inode *inode, int bindex)
 	if (!cpa_sb_writable(sb))
 		return;
 	old = cpa_override_creds(sb);
+	ci->lower_left = cpa_plink_lower_read(sb, inode->i_ino);
 	plink = cpa_plink_find(sb, inode->i_ino);
 	cpa_revert_creds(old);
 	if (IS_ERR_OR_NULL(plink))
@@ -232,6 +236,7 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 	ci->real = igrab(real);
 	ci->bindex = bindex;
 	ci->plinked = false;
+	ci->lower_left = -1;
 	if (S_ISREG(mode) && real->i_nlink > 1)
 		cpa_inode_find_plink(inode, bindex);
 	/* Times are the backing inode's: the union never updates them. */

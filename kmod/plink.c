@@ -8,6 +8,15 @@
  * ".wh..wh.plnk/<union inode number>"; every other name of the file is
  * copied up by linking to it, so all names stay one file on the writable
  * branch as they were one file below.
+ *
+ * The link count of such a file counts its names on the writable branch
+ * (the pseudo-link is none) and its lower names still visible.  Lower
+ * names are hidden one by one, as they are copied up, whited out or
+ * replaced, and the union cannot find the others: how many remain is kept
+ * as the size of the empty file ".wh..wh.plnk/<union inode number>.lower",
+ * which a truncation changes atomically on any file system.  It is made
+ * when the first lower name is hidden, and lives as long as the union
+ * inode's number.
  */
 #include "cppaufs.h"
 
@@ -87,20 +96,143 @@ struct dentry *cpa_plink_install(struct dentry *plink, struct dentry *upperdir,
 	return d;
 }
 
+static int cpa_plink_lower_name(char *buf, size_t size, unsigned long ino)
+{
+	return snprintf(buf, size, "%lu" CPPAUFS_PLINK_LOWER, ino);
+}
+
 /*
- * Link count of a union inode: the pseudo-link is not a name, and lower
- * names not copied up yet still count.
+ * How many lower names of union inode @ino are visible, per its record,
+ * or -1 when there is none.  Called with the mounter's credentials.
  */
-unsigned int cpa_plink_nlink(struct inode *inode, unsigned int upper_nlink)
+long cpa_plink_lower_read(struct super_block *sb, unsigned long ino)
+{
+	struct dentry *dir = CPA_SB(sb)->plinkdir;
+	struct dentry *d;
+	char name[32];
+	long left = -1;
+	int len;
+
+	if (!dir)
+		return -1;
+	len = cpa_plink_lower_name(name, sizeof(name), ino);
+	d = cpa_do_lookup(dir, name, len);
+	if (IS_ERR(d))
+		return -1;
+	if (d_is_reg(d))
+		left = min_t(loff_t, i_size_read(d_inode(d)), UINT_MAX);
+	dput(d);
+	return left;
+}
+
+/* Record that @left lower names of union inode @ino are visible. */
+static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
+				 long left)
+{
+	struct dentry *dir = CPA_SB(sb)->plinkdir;
+	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = left };
+	struct path path = { .mnt = cpa_branch(sb, 0)->path.mnt };
+	struct dentry *d;
+	char name[32];
+	int len, err = 0;
+
+	if (!dir)
+		return 0;
+	len = cpa_plink_lower_name(name, sizeof(name), ino);
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	d = cpa_do_lookup_locked(dir, name, len);
+	if (IS_ERR(d))
+		err = PTR_ERR(d);
+	else if (d_is_negative(d))
+		err = cpa_do_create(d_inode(dir), d, S_IFREG | 0600);
+	else if (!d_is_reg(d))
+		err = -EEXIST;
+	inode_unlock(d_inode(dir));
+	if (IS_ERR(d))
+		return err;
+	if (!err) {
+		path.dentry = d;
+		inode_lock(d_inode(d));
+		err = cpa_do_notify_change(&path, &attr);
+		inode_unlock(d_inode(d));
+	}
+	dput(d);
+	return err;
+}
+
+/*
+ * One more lower name of @inode, a regular file with @lower_nlink lower
+ * names, was hidden: copied up, whited out or replaced.  The caller holds
+ * the inode's copy_lock, write access to branch 0 and the mounter's
+ * credentials.
+ */
+void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink)
 {
 	struct cpa_inode *ci = CPA_I(inode);
-	unsigned int lower_nlink = 0;
+	unsigned long ino = inode->i_ino;
+	long left = ci->lower_left;
+	int err;
 
-	/* ci->real is a lower inode unless lookup found the copy itself. */
-	if (ci->real && ci->bindex > 0)
-		lower_nlink = ci->real->i_nlink;
+	if (left < 0)
+		left = lower_nlink;
+	if (left > 0)
+		left--;
+	err = cpa_plink_lower_write(inode->i_sb, ino, left);
+	if (err)
+		pr_warn_ratelimited("cannot count the links of inode %lu (%d)\n",
+				    ino, err);
+	WRITE_ONCE(ci->lower_left, left);
+}
 
-	if (!READ_ONCE(ci->plinked) || !upper_nlink)
-		return upper_nlink;
-	return max(upper_nlink - 1, lower_nlink);
+/*
+ * The name @dentry of a lower object, not copied up, was whited out or
+ * replaced.  A regular file keeps count of its other names, if it has
+ * any, and a link count of 0 otherwise; false for other objects, whose
+ * link count the caller clears.  The caller holds write access to branch
+ * 0 and the mounter's credentials.
+ */
+bool cpa_plink_name_gone(struct dentry *dentry)
+{
+	const struct cpa_entry *e = CPA_E(dentry);
+	struct inode *inode = d_inode(dentry);
+	struct cpa_inode *ci = CPA_I(inode);
+	struct inode *lower;
+
+	if (!S_ISREG(inode->i_mode))
+		return false;
+	lower = d_inode(cpa_entry_dentry(e, cpa_entry_top(e)));
+	mutex_lock(&ci->copy_lock);
+	if (lower->i_nlink < 2 && ci->lower_left < 0)
+		WRITE_ONCE(ci->lower_left, 0);	/* its only name */
+	else
+		cpa_plink_hide(inode, lower->i_nlink);
+	mutex_unlock(&ci->copy_lock);
+	cpa_copyattr(inode);
+	return true;
+}
+
+/*
+ * Link count of a regular union inode: the names of its copy on branch 0
+ * but the pseudo-link, and the lower names still visible: all of them
+ * until one was hidden, then as recorded.
+ */
+unsigned int cpa_plink_nlink(struct inode *inode)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+	struct inode *upper = smp_load_acquire(&ci->upper);
+	long left = READ_ONCE(ci->lower_left);
+	unsigned int n = 0;
+
+	if (!upper && ci->bindex == 0)
+		upper = ci->real;
+	if (upper) {
+		n = upper->i_nlink;
+		if (n && READ_ONCE(ci->plinked))
+			n--;
+	}
+	if (left >= 0)
+		n += left;
+	else if (!upper)
+		n += ci->real->i_nlink;
+	return n;
 }

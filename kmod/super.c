@@ -20,6 +20,7 @@ static struct inode *cpa_alloc_inode(struct super_block *sb)
 	ci->real = NULL;
 	ci->upper = NULL;
 	ci->metacopy = false;
+	ci->lower_left = -1;
 	ci->bindex = -1;
 	ci->cache = NULL;
 	ci->version = 0;

@@ -837,13 +837,8 @@ static inline void *cpa_krealloc_array(void *p, size_t n, size_t size,
 #define cpa_system_wq		system_wq
 #endif
 
-/* Later kernels moved bin2hex() and friends out of <linux/kernel.h>. */
-#if __has_include(<linux/hex.h>)
-#include <linux/hex.h>
-#endif
-
 /* 5.11 moved the SHA-2 library from <crypto/sha.h> to <crypto/sha2.h>. */
-#if __has_include(<crypto/sha2.h>)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
 #include <crypto/sha2.h>
 #else
 #include <crypto/sha.h>

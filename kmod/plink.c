@@ -219,6 +219,7 @@ bool cpa_plink_name_gone(struct dentry *dentry)
 unsigned int cpa_plink_nlink(struct inode *inode)
 {
 	struct cpa_inode *ci = CPA_I(inode);
+	/* Pairs with the release in copy-up: the copy is complete. */
 	struct inode *upper = smp_load_acquire(&ci->upper);
 	long left = READ_ONCE(ci->lower_left);
 	unsigned int n = 0;

@@ -56,8 +56,9 @@ int cpa_wh_name(char *buf, const char *name, int len)
 	}
 	sha256(name, len, digest);
 	memcpy(buf, CPPAUFS_WH_LONG, CPA_WH_LONG_LEN);
-	bin2hex(buf + CPA_WH_LONG_LEN, digest, CPPAUFS_WH_LONG_DIGEST);
-	return CPA_WH_LONG_LEN + 2 * CPPAUFS_WH_LONG_DIGEST;
+	return CPA_WH_LONG_LEN +
+	       snprintf(buf + CPA_WH_LONG_LEN, NAME_MAX + 1 - CPA_WH_LONG_LEN,
+			"%*phN", CPPAUFS_WH_LONG_DIGEST, digest);
 }
 
 /* Consume the lookup result @d: 1 positive, 0 negative, or -errno. */

@@ -522,6 +522,17 @@ static inline void cpa_set_d_op(struct super_block *sb,
 #endif
 }
 
+/*
+ * 6.14 gave ->d_revalidate the parent directory and the name (probed);
+ * the union uses the dentry alone.
+ */
+#ifdef HAVE_D_REVALIDATE_DIR
+#define CPA_D_REVALIDATE_PARAMS	struct inode *dir, const struct qstr *name, \
+				struct dentry *dentry, unsigned int flags
+#else
+#define CPA_D_REVALIDATE_PARAMS	struct dentry *dentry, unsigned int flags
+#endif
+
 /* 6.18 renamed generic_delete_inode() inode_just_drop(). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
 #define cpa_drop_inode		inode_just_drop

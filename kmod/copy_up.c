@@ -303,7 +303,7 @@ static struct dentry *cpa_copy_tmp(struct super_block *sb,
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
 	struct dentry *workdir = sbi->workdir;
-	struct path tmp = { .mnt = sbi->branches[0].path.mnt };
+	struct path tmp = { .mnt = sbi->top->path.mnt };
 	char name[32];
 	int err;
 
@@ -379,7 +379,7 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 	if (d_is_positive(upper) &&
 	    (d_inode(upper)->i_mode & S_IFMT) == (st->mode & S_IFMT)) {
 		/* Whole, unless it carries the mark. */
-		int err = cpa_metacopy_test(sb, 0, upper);
+		int err = cpa_metacopy_test(cpa_top(sb), upper);
 
 		if (err < 0) {
 			dput(upper);
@@ -403,7 +403,7 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 static void cpa_restore_times(struct super_block *sb, struct dentry *dir,
 			      struct iattr *times)
 {
-	struct path path = { .mnt = cpa_branch(sb, 0)->path.mnt,
+	struct path path = { .mnt = cpa_top(sb)->path.mnt,
 			     .dentry = dir };
 	int err;
 
@@ -468,11 +468,11 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_sb_info *sbi = CPA_SB(sb);
-	struct cpa_entry *e = CPA_E(dentry);
 	struct inode *inode = d_inode(dentry);
 	struct cpa_inode *ci = CPA_I(inode);
 	struct name_snapshot name;
 	struct dentry *parent, *upper, *upperdir;
+	struct cpa_entry *e;
 	struct iattr dir_times = {
 		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
 			    ATTR_MTIME_SET,
@@ -483,15 +483,17 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 	int err = 0;
 
 	mutex_lock(&ci->copy_lock);
+	/* Read under the lock: a change of branches replaces it under it. */
+	e = CPA_E(dentry);
 	if (cpa_entry_upper(e))
 		goto out_unlock;	/* another task did it */
 
-	lower.mnt = cpa_branch(sb, e->h[1].bindex)->path.mnt;
+	lower.mnt = e->h[1].br->path.mnt;
 	lower.dentry = e->h[1].dentry;
 	cpa_path_data(dentry, &data);
 	parent = dget_parent(dentry);
 	take_dentry_name_snapshot(&name, dentry);
-	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+	err = mnt_want_write(cpa_top(sb)->path.mnt);
 	if (err)
 		goto out_name;
 
@@ -517,7 +519,7 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 	cpa_restore_times(sb, upperdir, &dir_times);
 
 	/* The union inode keeps its number. */
-	err = cpa_xino_set(sb, 0, d_inode(upper), inode->i_ino);
+	err = cpa_xino_set(sb, cpa_top(sb), d_inode(upper), inode->i_ino);
 	if (err)
 		pr_warn_ratelimited("xino: cannot record %pd (%d)\n", upper,
 				    err);
@@ -535,7 +537,7 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 
 out_revert:
 	cpa_revert_creds(old);
-	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+	mnt_drop_write(cpa_top(sb)->path.mnt);
 out_name:
 	release_dentry_name_snapshot(&name);
 	dput(parent);
@@ -675,7 +677,7 @@ static int cpa_copy_up_flags(struct dentry *dentry, loff_t len, bool meta)
 		return err;
 
 	cpa_path_data(dentry, &data);
-	upper.mnt = cpa_branch(dentry->d_sb, 0)->path.mnt;
+	upper.mnt = cpa_top(dentry->d_sb)->path.mnt;
 	upper.dentry = cpa_entry_upper(CPA_E(dentry));
 	return cpa_metacopy_complete(inode, &upper, &data, len);
 }
@@ -704,15 +706,15 @@ int cpa_copy_up_meta(struct dentry *dentry)
 static int cpa_tree_complete(struct super_block *sb, struct dentry *h,
 			     const struct path *data)
 {
-	struct path upper = { .mnt = cpa_branch(sb, 0)->path.mnt, .dentry = h };
+	struct path upper = { .mnt = cpa_top(sb)->path.mnt, .dentry = h };
 	struct inode *inode;
 	unsigned long ino;
 	int err;
 
-	err = cpa_xino_ino(sb, 0, d_inode(h), &ino);
+	err = cpa_xino_ino(sb, cpa_top(sb), d_inode(h), &ino);
 	if (err)
 		return err;
-	inode = cpa_get_inode(sb, h, 0, ino, true);
+	inode = cpa_get_inode(sb, h, cpa_top(sb), ino, true);
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
 	err = cpa_metacopy_complete(inode, &upper, data, -1);
@@ -760,7 +762,7 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 		return PTR_ERR_OR_ZERO(ce);
 
 	/* Where the data is when the top object holds metadata only. */
-	data.mnt = cpa_branch(sb, ce->h[ce->count - 1].bindex)->path.mnt;
+	data.mnt = cpa_entry_br(sb, ce, ce->count - 1)->path.mnt;
 	data.dentry = ce->h[ce->count - 1].dentry;
 	if (ce->h[0].dentry && ce->metacopy) {
 		/* The opaque copy will hide the data: copy it now. */
@@ -768,7 +770,7 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 		if (err)
 			goto out;
 	} else if (!ce->h[0].dentry) {
-		lower.mnt = cpa_branch(sb, ce->h[1].bindex)->path.mnt;
+		lower.mnt = ce->h[1].br->path.mnt;
 		lower.dentry = ce->h[1].dentry;
 		if (!ce->metacopy)
 			data = lower;
@@ -787,10 +789,10 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 		if (err)
 			goto out;
 		/* The copy keeps the union inode number of the original. */
-		err = cpa_xino_ino(sb, ce->h[1].bindex, d_inode(lower.dentry),
+		err = cpa_xino_ino(sb, ce->h[1].br, d_inode(lower.dentry),
 				   &ino);
 		if (!err)
-			err = cpa_xino_set(sb, 0, d_inode(upper), ino);
+			err = cpa_xino_set(sb, cpa_top(sb), d_inode(upper), ino);
 		if (err)
 			goto out;
 		ce->h[0].dentry = upper;
@@ -815,7 +817,7 @@ int cpa_copy_up_tree(struct dentry *dentry)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_entry *e = CPA_E(dentry);
-	struct vfsmount *mnt = cpa_branch(sb, 0)->path.mnt;
+	struct vfsmount *mnt = cpa_top(sb)->path.mnt;
 	const struct cred *old;
 	int err;
 

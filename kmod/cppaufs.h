@@ -229,28 +229,57 @@ static inline int cpa_do_rename(struct dentry *old_parent, struct dentry *old,
 /* super.c */
 extern struct file_system_type cpa_fs_type;
 int cpa_fill_super(struct super_block *sb, struct fs_context *fc);
+struct cpa_entry *cpa_root_entry(struct super_block *sb);
 
 /* params.c */
+/* A change of branches asked for on remount (brops.c applies them). */
+enum cpa_brop_kind {
+	CPA_BROP_ADD,		/* add:<index>:<branch>, append:, prepend: */
+	CPA_BROP_DEL,		/* del:<path> */
+	CPA_BROP_MOD,		/* mod:<path>=<perm> */
+};
+
+struct cpa_brop {
+	enum cpa_brop_kind kind;
+	int index;		/* add: where; -1 appends */
+	enum cpa_perm perm;	/* add, mod */
+	struct path path;	/* resolved when parsed, referenced */
+	char *given;		/* the option as written, for messages */
+};
+
 /* Options being parsed; handed over to the superblock by fill_super. */
 struct cpa_fs_context {
 	int nbranch;
 	int capacity;
 	int rw_index;			/* writable branch, or -1 */
-	struct cpa_branch *branches;	/* [nbranch], top first */
+	struct cpa_branch **branches;	/* [nbranch], top first */
 	int ngiven;
 	char **given;			/* [ngiven], as the user wrote them */
 	char *xino_path;		/* xino=, made absolute, or NULL */
 	bool noxino;			/* noxino: numbers in memory only */
 	int metacopy;			/* metacopy/nometacopy: 1/0, or -1 */
+	struct cpa_brop *brops;		/* [nbrops], in the order given */
+	int nbrops;
 };
 
 int cpa_init_fs_context(struct fs_context *fc);
 __printf(2, 3) int cpa_invalf(struct fs_context *fc, const char *fmt, ...);
 
+/* brops.c */
+int cpa_brops_apply(struct fs_context *fc);
+
 /* branch.c */
-int cpa_branch_init(struct cpa_branch *br, const struct path *path,
-		    enum cpa_perm perm);
-void cpa_branch_fini(struct cpa_branch *br);
+struct cpa_branch *cpa_branch_new(const struct path *path,
+				  enum cpa_perm perm);
+void cpa_branch_put(struct cpa_branch *br);
+struct cpa_brtable *cpa_brtable_alloc(int nbranch);
+void cpa_brtable_free(struct cpa_brtable *t);
+
+static inline struct cpa_branch *cpa_branch_get(struct cpa_branch *br)
+{
+	refcount_inc(&br->ref);
+	return br;
+}
 const char *cpa_perm_str(enum cpa_perm perm);
 int cpa_perm_parse(const char *s, enum cpa_perm *perm);
 
@@ -258,6 +287,8 @@ int cpa_perm_parse(const char *s, enum cpa_perm *perm);
 extern const struct dentry_operations cpa_dentry_ops;
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
+int cpa_dir_refresh(struct dentry *dentry);
+void cpa_dir_fresh(struct dentry *dentry);
 struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 				   struct cpa_entry *pe, int from,
 				   const char *name, int len);
@@ -269,7 +300,8 @@ void cpa_entry_free(struct cpa_entry *e);
 /* inode.c */
 extern const struct inode_operations cpa_dir_iops;
 struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
-			    int bindex, unsigned long ino, bool metacopy);
+			    struct cpa_branch *br, unsigned long ino,
+			    bool metacopy);
 void cpa_copyattr(struct inode *inode);
 void cpa_path_real(const struct dentry *dentry, struct path *path);
 int cpa_plink_sync(struct dentry *dentry);
@@ -282,7 +314,7 @@ int cpa_copy_up_tree(struct dentry *dentry);
 
 /* metacopy.c */
 bool cpa_xattr_is_private(const char *name);
-int cpa_metacopy_test(struct super_block *sb, int bindex, struct dentry *h);
+int cpa_metacopy_test(struct cpa_branch *br, struct dentry *h);
 int cpa_metacopy_mark(const struct path *tmp);
 int cpa_metacopy_unmark(const struct path *upper);
 void cpa_path_data(const struct dentry *dentry, struct path *path);
@@ -352,16 +384,20 @@ void cpa_wbr_fini(struct cpa_sb_info *sbi);
 /* xino.c */
 int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc);
 void cpa_xino_fini(struct cpa_sb_info *sbi);
-int cpa_xino_ino(struct super_block *sb, int bindex,
+int cpa_xino_ino(struct super_block *sb, struct cpa_branch *br,
 		 const struct inode *h_inode, unsigned long *ino);
-int cpa_xino_ino_nogen(struct super_block *sb, int bindex, u64 h_ino,
-		       unsigned long *ino);
-int cpa_xino_set(struct super_block *sb, int bindex,
+int cpa_xino_find(struct super_block *sb, struct cpa_branch *br,
+		  const struct inode *h_inode, unsigned long *ino);
+int cpa_xino_ino_nogen(struct super_block *sb, struct cpa_branch *br,
+		       u64 h_ino, unsigned long *ino);
+int cpa_xino_set(struct super_block *sb, struct cpa_branch *br,
 		 const struct inode *h_inode, unsigned long ino);
 bool cpa_xino_is_file(struct super_block *sb, struct dentry *h_dentry);
 bool cpa_xino_is_dirent(struct super_block *sb, const struct dentry *h_dir,
 			u64 h_ino);
 int cpa_xino_sync(struct super_block *sb);
+int cpa_xino_add_branch(struct fs_context *fc, struct cpa_sb_info *sbi,
+			struct cpa_branch *br);
 int cpa_xino_fsync(struct super_block *sb);
 
 /* xattr.c */
@@ -372,6 +408,7 @@ ssize_t cpa_listxattr(struct dentry *dentry, char *list, size_t size);
 int cpa_sysfs_init(void);
 void cpa_sysfs_exit(void);
 int cpa_sysfs_add(struct cpa_sb_info *sbi);
+void cpa_sysfs_update(struct cpa_sb_info *sbi);
 void cpa_sysfs_del(struct cpa_sb_info *sbi);
 
 /* util.c */

@@ -58,7 +58,7 @@ static struct dentry *cpa_parent_begin(struct dentry *dentry)
 		return ERR_PTR(-EROFS);
 	err = cpa_copy_up(dentry->d_parent);
 	if (!err)
-		err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+		err = mnt_want_write(cpa_top(sb)->path.mnt);
 	if (err)
 		return ERR_PTR(err);
 	return cpa_entry_upper(CPA_E(dentry->d_parent));
@@ -98,7 +98,6 @@ static int cpa_instantiate(struct dentry *dentry, struct dentry *h,
 
 	if (!e)
 		return -ENOMEM;
-	e->h[0].bindex = 0;
 	e->h[0].dentry = dget(h);
 	if (inode) {
 		ihold(inode);
@@ -178,7 +177,7 @@ out_unlock:
 	inode_unlock(h_dir);
 	cpa_revert_creds_owner(old);
 out_drop:
-	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+	mnt_drop_write(cpa_top(sb)->path.mnt);
 	return err;
 }
 
@@ -247,7 +246,7 @@ int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 {
 	struct dentry *dentry = cpa_tmpfile_dentry(arg);
 	struct super_block *sb = dir->i_sb;
-	struct vfsmount *mnt = cpa_branch(sb, 0)->path.mnt;
+	struct vfsmount *mnt = cpa_top(sb)->path.mnt;
 	struct path upperdir = { .mnt = mnt };
 	const struct cred *old;
 	struct cpa_entry *e;
@@ -283,7 +282,6 @@ int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 		err = -ENOMEM;
 		goto out_drop;
 	}
-	e->h[0].bindex = 0;
 	e->h[0].dentry = h;
 	inode = cpa_entry_inode(sb, e);
 	if (IS_ERR(inode)) {
@@ -370,7 +368,7 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 out_revert:
 	cpa_revert_creds(old);
 	dput(upper);
-	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+	mnt_drop_write(cpa_top(sb)->path.mnt);
 	return err;
 }
 
@@ -434,7 +432,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	newup = cpa_entry_upper(CPA_E(new->d_parent));
 	h_old = cpa_entry_upper(CPA_E(old));
 
-	err = mnt_want_write(cpa_branch(sb, 0)->path.mnt);
+	err = mnt_want_write(cpa_top(sb)->path.mnt);
 	if (err)
 		return err;
 	cred = cpa_override_creds(sb);
@@ -508,7 +506,7 @@ out_end:
 	}
 out_revert:
 	cpa_revert_creds(cred);
-	mnt_drop_write(cpa_branch(sb, 0)->path.mnt);
+	mnt_drop_write(cpa_top(sb)->path.mnt);
 	if (!err) {
 		cpa_copyattr(olddir);
 		cpa_copyattr(newdir);

@@ -5,6 +5,8 @@
  *
  * Lock order (outermost first):
  *   union directory inode lock (VFS)
+ *     cpa_inode.copy_lock (a directory's entry is replaced under it)
+ *       cpa_sb_info.br_lock
  *     cpa_inode.lock
  *       branch directory inode locks, parent before child (I_MUTEX_PARENT)
  *         cpa_xino.lock
@@ -21,6 +23,8 @@
 #include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/sysfs.h>
+#include <linux/refcount.h>
+#include <linux/rcupdate.h>
 
 /* What the union may do with a branch. */
 enum cpa_perm {
@@ -29,14 +33,33 @@ enum cpa_perm {
 	CPA_PERM_RW,	/* the writable branch: copy-up target */
 };
 
-/* One branch, fixed for the life of the mount. */
+/*
+ * One branch.  Referenced by the branch table that lists it and by every
+ * entry slot and union inode that uses it (branch.c), so that it outlives
+ * its place in the table; freed after an RCU grace period, since sysfs
+ * reads the table under RCU.
+ */
 struct cpa_branch {
+	refcount_t ref;
 	struct path path;	/* root of the branch, referenced */
 	char *name;		/* absolute path, as sysfs shows it */
 	enum cpa_perm perm;
 	int id;			/* brid: stable id of the branch */
 	/* xino: branch inode number -> union inode number (xino.c) */
 	struct xarray xino;
+	u32 xino_slot;		/* the branch's number in the xino file */
+	struct rcu_head rcu;
+};
+
+/*
+ * The branches of a mount, top first.  Published with RCU; a change of
+ * branches makes a new table (branch.c).
+ */
+struct cpa_brtable {
+	struct rcu_head rcu;
+	int nbranch;
+	int rw_index;		/* index of the writable branch, or -1 */
+	struct cpa_branch *br[];	/* [nbranch], referenced */
 };
 
 /* What sysfs.c shows for one mount. */
@@ -46,6 +69,10 @@ struct cpa_sysfs {
 	struct attribute_group group;
 	struct attribute **attrs;	/* NULL-terminated, for group */
 	struct cpa_sysfs_attr *items;	/* backing storage for attrs */
+	int shown;			/* branches with br<N> files */
+	/* files of branches added since the mount, a pair each */
+	struct cpa_sysfs_attr **more;
+	int nmore;
 };
 
 /* Union inode numbers (xino.c). */
@@ -55,9 +82,20 @@ struct cpa_xino;
 struct cpa_sb_info {
 	struct super_block *sb;
 	u64 id;			/* si id, shown as si_<16 hex digits> */
-	int nbranch;
-	int rw_index;		/* index of the writable branch, or -1 */
-	struct cpa_branch *branches;	/* [nbranch], top first */
+	struct cpa_brtable __rcu *brt;	/* the branches (cpa_brt()) */
+	/* serialises changes of branches (brops.c) */
+	struct mutex br_lock;
+	/*
+	 * Bumped by every change of branches; a dentry looked up before
+	 * (its d_time is older) is revalidated (namei.c).
+	 */
+	unsigned long br_gen;
+	int next_brid;		/* brid of the next branch added */
+	/*
+	 * Branch 0, the copy-up target when writable: the first branch of
+	 * the table, fixed for the life of the mount.
+	 */
+	struct cpa_branch *top;
 	const struct cred *creator_cred; /* credentials of the mounter */
 	atomic64_t next_ino;	/* next free union inode number */
 	char *xino_path;	/* where the xino file lives, or NULL */
@@ -85,7 +123,8 @@ struct cpa_wh_hint {
 
 /* A dentry of a branch filesystem that backs a union dentry. */
 struct cpa_hdentry {
-	int bindex;		/* branch index, 0 is the top */
+	/* referenced, except in slot 0, where it is always sbi->top */
+	struct cpa_branch *br;
 	struct dentry *dentry;	/* referenced */
 };
 
@@ -116,6 +155,12 @@ struct cpa_entry {
 	 * whiteout (whhint.c).  Made at the first need, then fixed.
 	 */
 	struct cpa_wh_hint *wh;
+	/*
+	 * The entry this one replaced when its directory was revalidated
+	 * after a change of branches: kept, since a lookup may still be
+	 * reading it, and freed with this one.
+	 */
+	struct cpa_entry *stale;
 	struct cpa_hdentry h[];
 };
 
@@ -127,7 +172,7 @@ struct cpa_inode {
 	struct inode vfs_inode;
 	/* backing inode found by lookup; referenced, never NULL */
 	struct inode *real;
-	int bindex;		/* branch of real */
+	struct cpa_branch *br;	/* branch of real, referenced */
 	/*
 	 * The copy on branch 0 once copied up (set once, referenced); from
 	 * then on attributes come from it.
@@ -170,10 +215,26 @@ static inline struct cpa_entry *CPA_E(const struct dentry *dentry)
 	return dentry->d_fsdata;
 }
 
-static inline struct cpa_branch *cpa_branch(const struct super_block *sb,
-					    int bindex)
+/*
+ * The branch table, for a caller that may sleep: it does not change under
+ * the mount's set-up, nor while sbi->top exists in this version.
+ */
+static inline struct cpa_brtable *cpa_brt(const struct cpa_sb_info *sbi)
 {
-	return &CPA_SB(sb)->branches[bindex];
+	return rcu_dereference_protected(sbi->brt, 1);
+}
+
+/* Branch 0. */
+static inline struct cpa_branch *cpa_top(const struct super_block *sb)
+{
+	return CPA_SB(sb)->top;
+}
+
+/* The branch of slot @i of @e. */
+static inline struct cpa_branch *cpa_entry_br(const struct super_block *sb,
+					      const struct cpa_entry *e, int i)
+{
+	return i ? e->h[i].br : cpa_top(sb);
 }
 
 /* The object on branch 0, or NULL. */
@@ -217,11 +278,12 @@ static inline struct dentry *cpa_dentry_real(const struct dentry *dentry)
 	return cpa_entry_dentry(e, cpa_entry_top(e));
 }
 
-static inline int cpa_dentry_bindex(const struct dentry *dentry)
+/* The branch of the topmost object of a positive union dentry. */
+static inline struct cpa_branch *cpa_dentry_br(const struct dentry *dentry)
 {
 	const struct cpa_entry *e = CPA_E(dentry);
 
-	return e->h[cpa_entry_top(e)].bindex;
+	return cpa_entry_br(dentry->d_sb, e, cpa_entry_top(e));
 }
 
 static inline struct inode *cpa_inode_real(const struct inode *inode)
@@ -232,10 +294,9 @@ static inline struct inode *cpa_inode_real(const struct inode *inode)
 	return smp_load_acquire(&ci->upper) ?: ci->real;
 }
 
-static inline bool cpa_branch_writable(const struct super_block *sb,
-				       int bindex)
+static inline bool cpa_branch_writable(const struct cpa_branch *br)
 {
-	return cpa_branch(sb, bindex)->perm == CPA_PERM_RW;
+	return READ_ONCE(br->perm) == CPA_PERM_RW;
 }
 
 /*
@@ -244,7 +305,7 @@ static inline bool cpa_branch_writable(const struct super_block *sb,
  */
 static inline bool cpa_sb_writable(const struct super_block *sb)
 {
-	return CPA_SB(sb)->rw_index == 0;
+	return cpa_branch_writable(cpa_top(sb));
 }
 
 #endif /* _CPPAUFS_ENTRY_H */

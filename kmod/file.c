@@ -43,7 +43,7 @@ static int cpa_open(struct inode *inode, struct file *file)
 		if (cpa_sb_writable(sb))
 			err = cpa_copy_up_len(dentry, (file->f_flags & O_TRUNC) ?
 					      0 : -1);
-		else if (cpa_branch_writable(sb, cpa_dentry_bindex(dentry)))
+		else if (cpa_branch_writable(cpa_dentry_br(dentry)))
 			err = 0;
 		if (err)
 			return err;

@@ -14,7 +14,7 @@ void cpa_path_real(const struct dentry *dentry, struct path *path)
 	const struct cpa_entry *e = CPA_E(dentry);
 	int top = cpa_entry_top(e);
 
-	path->mnt = cpa_branch(dentry->d_sb, e->h[top].bindex)->path.mnt;
+	path->mnt = cpa_entry_br(dentry->d_sb, e, top)->path.mnt;
 	path->dentry = cpa_entry_dentry(e, top);
 }
 
@@ -99,7 +99,7 @@ static int cpa_permission(CPA_IDMAP_PARAM struct inode *inode, int mask)
 		return err;
 	if ((mask & MAY_WRITE) && !special_file(inode->i_mode) &&
 	    !cpa_sb_writable(inode->i_sb) && !READ_ONCE(ci->upper) &&
-	    !cpa_branch_writable(inode->i_sb, ci->bindex))
+	    !cpa_branch_writable(ci->br))
 		return -EROFS;
 	return 0;
 }
@@ -121,7 +121,7 @@ static int cpa_setattr(CPA_IDMAP_PARAM struct dentry *dentry,
 		err = cpa_copy_up_len(dentry, attr->ia_size);
 	else if (cpa_sb_writable(dentry->d_sb))
 		err = cpa_copy_up_meta(dentry);
-	else if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+	else if (!cpa_branch_writable(cpa_dentry_br(dentry)))
 		err = -EROFS;
 	if (err)
 		return err;
@@ -203,7 +203,7 @@ static const struct inode_operations cpa_special_iops = {
  * A hard-linked file: some names of it may have been copied up or hidden
  * before.
  */
-static void cpa_inode_find_plink(struct inode *inode, int bindex)
+static void cpa_inode_find_plink(struct inode *inode, bool top)
 {
 	struct super_block *sb = inode->i_sb;
 	struct cpa_inode *ci = CPA_I(inode);
@@ -218,9 +218,9 @@ static void cpa_inode_find_plink(struct inode *inode, int bindex)
 	cpa_revert_creds(old);
 	if (IS_ERR_OR_NULL(plink))
 		return;
-	if (bindex == 0 && d_inode(plink) == ci->real) {
+	if (top && d_inode(plink) == ci->real) {
 		ci->plinked = true;
-	} else if (bindex > 0) {
+	} else if (!top) {
 		ci->upper = igrab(d_inode(plink));
 		ci->plinked = true;
 	}
@@ -228,17 +228,17 @@ static void cpa_inode_find_plink(struct inode *inode, int bindex)
 }
 
 static void cpa_inode_init(struct inode *inode, struct inode *real,
-			   int bindex)
+			   struct cpa_branch *br)
 {
 	struct cpa_inode *ci = CPA_I(inode);
 	umode_t mode = real->i_mode;
 
 	ci->real = igrab(real);
-	ci->bindex = bindex;
+	ci->br = cpa_branch_get(br);
 	ci->plinked = false;
 	ci->lower_left = -1;
 	if (S_ISREG(mode) && real->i_nlink > 1)
-		cpa_inode_find_plink(inode, bindex);
+		cpa_inode_find_plink(inode, br == cpa_top(inode->i_sb));
 	/* Times are the backing inode's: the union never updates them. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
 	cpa_copyattr(inode);
@@ -265,10 +265,11 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 
 /*
  * Find or make the union inode numbered @ino for the backing dentry
- * @h_dentry of branch @bindex; @metacopy: @h_dentry holds metadata only.
+ * @h_dentry of branch @br; @metacopy: @h_dentry holds metadata only.
  */
 struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
-			    int bindex, unsigned long ino, bool metacopy)
+			    struct cpa_branch *br, unsigned long ino,
+			    bool metacopy)
 {
 	struct inode *real = d_inode(h_dentry);
 	struct inode *inode;
@@ -285,9 +286,9 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 		}
 		return inode;
 	}
-	cpa_inode_init(inode, real, bindex);
+	cpa_inode_init(inode, real, br);
 	/* Only a copy on branch 0 is ever completed by this mount. */
-	CPA_I(inode)->metacopy = metacopy && bindex == 0;
+	CPA_I(inode)->metacopy = metacopy && br == cpa_top(sb);
 	unlock_new_inode(inode);
 	return inode;
 }

@@ -23,13 +23,12 @@ bool cpa_xattr_is_private(const char *name)
 }
 
 /*
- * Is @h, a positive dentry of branch @bindex, a metadata-only copy?
+ * Is @h, a positive dentry of branch @br, a metadata-only copy?
  * 1, 0 or -errno.  Called with the mounter's credentials.
  */
-int cpa_metacopy_test(struct super_block *sb, int bindex, struct dentry *h)
+int cpa_metacopy_test(struct cpa_branch *br, struct dentry *h)
 {
-	struct path path = { .mnt = cpa_branch(sb, bindex)->path.mnt,
-			     .dentry = h };
+	struct path path = { .mnt = br->path.mnt, .dentry = h };
 	struct inode *inode = d_inode(h);
 	ssize_t ret;
 
@@ -62,10 +61,10 @@ int cpa_metacopy_unmark(const struct path *upper)
 static void cpa_path_slot(const struct dentry *dentry, int i,
 			  struct dentry *upper, struct path *path)
 {
-	const struct cpa_hdentry *h = &CPA_E(dentry)->h[i];
+	const struct cpa_entry *e = CPA_E(dentry);
 
-	path->mnt = cpa_branch(dentry->d_sb, i ? h->bindex : 0)->path.mnt;
-	path->dentry = i ? h->dentry : upper;
+	path->mnt = cpa_entry_br(dentry->d_sb, e, i)->path.mnt;
+	path->dentry = i ? e->h[i].dentry : upper;
 }
 
 /*

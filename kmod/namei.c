@@ -38,10 +38,10 @@ static int cpa_entry_grow(struct cpa_entry **ep, int max)
 }
 
 /*
- * Put the branch @bindex dentry @h in slot @n of @*ep, growing it up to
- * @max slots.  On failure @h is dropped.
+ * Put the dentry @h of branch @br in slot @n (not 0) of @*ep, growing it
+ * up to @max slots.  On failure @h is dropped.
  */
-static int cpa_entry_put(struct cpa_entry **ep, int n, int bindex,
+static int cpa_entry_put(struct cpa_entry **ep, int n, struct cpa_branch *br,
 			 struct dentry *h, int max)
 {
 	if (n == (*ep)->count) {
@@ -52,22 +52,28 @@ static int cpa_entry_put(struct cpa_entry **ep, int n, int bindex,
 			return err;
 		}
 	}
-	(*ep)->h[n].bindex = bindex;
+	(*ep)->h[n].br = cpa_branch_get(br);
 	(*ep)->h[n].dentry = h;
 	return 0;
 }
 
+/* Free @e and the entries it replaced. */
 void cpa_entry_free(struct cpa_entry *e)
 {
+	struct cpa_entry *stale;
 	int i;
 
-	if (!e)
-		return;
-	for (i = 0; i < e->count; i++)
-		dput(e->h[i].dentry);
-	cpa_wh_hints_free(e);
-	kfree(e);
-	cpa_objects_dec();
+	for (; e; e = stale) {
+		stale = e->stale;
+		for (i = 0; i < e->count; i++) {
+			dput(e->h[i].dentry);
+			if (i)
+				cpa_branch_put(e->h[i].br);
+		}
+		cpa_wh_hints_free(e);
+		kfree(e);
+		cpa_objects_dec();
+	}
 }
 
 static void cpa_d_release(struct dentry *dentry)
@@ -76,12 +82,136 @@ static void cpa_d_release(struct dentry *dentry)
 	dentry->d_fsdata = NULL;
 }
 
+/*
+ * Generations of branch tables: a dentry's d_time is the generation its
+ * lookup saw, that of its parent's entry (of the table for the root).
+ */
+static unsigned long cpa_gen(const struct dentry *dentry)
+{
+	/* Pairs with the release in cpa_dir_refresh(). */
+	return smp_load_acquire(&dentry->d_time);
+}
+
+static bool cpa_stale(const struct dentry *dentry)
+{
+	return cpa_gen(dentry) != READ_ONCE(CPA_SB(dentry->d_sb)->br_gen);
+}
+
+/*
+ * Is the directory entry @e still the directory @old was?  Its top may be
+ * a new branch's now; the object the union inode stands for must still be
+ * part of the merge.
+ */
+static bool cpa_entry_same(const struct cpa_entry *e,
+			   const struct cpa_entry *old)
+{
+	struct dentry *top = cpa_entry_dentry(old, cpa_entry_top(old));
+	int i;
+
+	for (i = 0; i < e->count; i++)
+		if (cpa_entry_dentry(e, i) == top)
+			return d_is_dir(cpa_entry_dentry(e, cpa_entry_top(e)));
+	return false;
+}
+
+/*
+ * The branches changed since the directory @dentry was looked up: look it
+ * up again in its parent, refreshed first, and make the result its entry
+ * if it is still the same directory.  The old entry stays until the
+ * dentry goes, for lookups that still read it.  0, or -ESTALE when the
+ * name resolves to something else now (the caller invalidates the
+ * dentry), or another -errno.
+ */
+int cpa_dir_refresh(struct dentry *dentry)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct cpa_inode *ci = CPA_I(d_inode(dentry));
+	struct dentry *parent = NULL;
+	struct name_snapshot name;
+	struct cpa_entry *old, *e;
+	const struct cred *cred;
+	unsigned long gen;
+	int err = 0;
+
+	if (!IS_ROOT(dentry)) {
+		parent = dget_parent(dentry);
+		if (cpa_stale(parent))
+			err = cpa_dir_refresh(parent);
+		if (err)
+			goto out;
+	}
+	mutex_lock(&ci->copy_lock);
+	gen = parent ? cpa_gen(parent) : READ_ONCE(CPA_SB(sb)->br_gen);
+	if (cpa_gen(dentry) == gen)
+		goto out_unlock;	/* another task did it */
+	old = CPA_E(dentry);
+	cred = cpa_override_creds(sb);
+	if (parent) {
+		take_dentry_name_snapshot(&name, dentry);
+		e = cpa_lookup_entry(sb, CPA_E(parent), 0, name.name.name,
+				     name.name.len);
+		release_dentry_name_snapshot(&name);
+	} else {
+		e = cpa_root_entry(sb);
+	}
+	cpa_revert_creds(cred);
+	if (IS_ERR_OR_NULL(e)) {
+		err = e ? PTR_ERR(e) : -ESTALE;
+		goto out_unlock;
+	}
+	if (!cpa_entry_same(e, old)) {
+		cpa_entry_free(e);
+		err = -ESTALE;
+		goto out_unlock;
+	}
+	e->stale = old;
+	WRITE_ONCE(dentry->d_fsdata, e);
+	/* The entry first: whoever sees the generation sees the entry. */
+	smp_store_release(&dentry->d_time, gen);
+	cpa_dir_changed(d_inode(dentry));
+out_unlock:
+	mutex_unlock(&ci->copy_lock);
+out:
+	dput(parent);
+	return err;
+}
+
+/* Refresh the directory @dentry if the branches changed since its lookup. */
+void cpa_dir_fresh(struct dentry *dentry)
+{
+	if (cpa_stale(dentry))
+		cpa_dir_refresh(dentry);
+}
+
+/*
+ * After a change of branches a cached name may resolve differently: a
+ * new branch may hold it or hide it, a removed one held it.  Directories
+ * are refreshed where they stand, so that a working directory in them
+ * sees the change; anything else is looked up again.
+ */
+static int cpa_d_revalidate(CPA_D_REVALIDATE_PARAMS)
+{
+	int err;
+
+	if (!cpa_stale(dentry))
+		return 1;
+	if (flags & LOOKUP_RCU)
+		return -ECHILD;
+	if (d_really_is_negative(dentry) || !d_is_dir(dentry))
+		return 0;
+	err = cpa_dir_refresh(dentry);
+	if (err == -ESTALE)
+		return 0;
+	return err ? err : 1;
+}
+
 const struct dentry_operations cpa_dentry_ops = {
+	.d_revalidate	= cpa_d_revalidate,
 	.d_release	= cpa_d_release,
 };
 
-/* Is @h, found in branch @bindex, the xino file?  It may be in any branch. */
-static bool cpa_hidden(struct super_block *sb, int bindex, struct dentry *h)
+/* Is @h the xino file?  It may be in any branch. */
+static bool cpa_hidden(struct super_block *sb, struct dentry *h)
 {
 	return cpa_xino_is_file(sb, h);
 }
@@ -109,7 +239,7 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 
 	for (i = from; i < pe->count; i++) {
 		struct dentry *h_parent = cpa_entry_dentry(pe, i);
-		int bindex = pe->h[i].bindex;
+		struct cpa_branch *br = cpa_entry_br(sb, pe, i);
 		bool last = i == pe->count - 1;
 		struct dentry *h;
 
@@ -120,20 +250,20 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 			err = PTR_ERR(h);
 			goto out_free;
 		}
-		if (!d_is_positive(h) || cpa_hidden(sb, bindex, h)) {
+		if (!d_is_positive(h) || cpa_hidden(sb, h)) {
 			dput(h);
 			if (last)
 				break;
 		} else if (e->metacopy) {
 			/* The data of the metadata-only copy above. */
-			err = d_is_reg(h) ? cpa_metacopy_test(sb, bindex, h) :
+			err = d_is_reg(h) ? cpa_metacopy_test(br, h) :
 			      -EIO;
 			if (err < 0) {
 				dput(h);
 				goto out_free;
 			}
 			if (!err) {
-				err = cpa_entry_put(&e, n++, bindex, h,
+				err = cpa_entry_put(&e, n++, br, h,
 						    pe->count + 1);
 				if (err)
 					goto out_free;
@@ -152,16 +282,16 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 				dput(h);
 				break;
 			}
-			if (bindex == 0) {
+			if (!i) {
 				e->h[0].dentry = h;
 			} else {
-				err = cpa_entry_put(&e, n++, bindex, h,
+				err = cpa_entry_put(&e, n++, br, h,
 						    pe->count + 1);
 				if (err)
 					goto out_free;
 			}
 			if (!d_is_dir(h)) {
-				err = last ? 0 : cpa_metacopy_test(sb, bindex, h);
+				err = last ? 0 : cpa_metacopy_test(br, h);
 				if (err < 0)
 					goto out_free;
 				if (!err)
@@ -202,6 +332,32 @@ out_free:
 	return ERR_PTR(err);
 }
 
+/*
+ * The union inode number of what @e resolves to: that of its top object,
+ * but a merged directory keeps the number of the lowest of its objects
+ * that has one, so that a branch added above or below it does not
+ * renumber it; its top object gets that number too.
+ */
+static int cpa_entry_ino(struct super_block *sb, const struct cpa_entry *e,
+			 unsigned long *ino)
+{
+	int i, top = cpa_entry_top(e);
+	struct dentry *h = cpa_entry_dentry(e, top);
+	struct cpa_branch *br = cpa_entry_br(sb, e, top);
+	unsigned long cur;
+
+	for (i = e->count - 1; d_is_dir(h) && i > top; i--) {
+		struct dentry *lh = cpa_entry_dentry(e, i);
+
+		if (!lh || cpa_xino_find(sb, e->h[i].br, d_inode(lh), ino))
+			continue;
+		if (!cpa_xino_find(sb, br, d_inode(h), &cur) && cur == *ino)
+			return 0;
+		return cpa_xino_set(sb, br, d_inode(h), *ino);
+	}
+	return cpa_xino_ino(sb, br, d_inode(h), ino);
+}
+
 /* The union inode of the object @e resolves to. */
 struct inode *cpa_entry_inode(struct super_block *sb,
 			      const struct cpa_entry *e)
@@ -211,10 +367,11 @@ struct inode *cpa_entry_inode(struct super_block *sb,
 	unsigned long ino;
 	int err;
 
-	err = cpa_xino_ino(sb, e->h[top].bindex, d_inode(h), &ino);
+	err = cpa_entry_ino(sb, e, &ino);
 	if (err)
 		return ERR_PTR(err);
-	return cpa_get_inode(sb, h, e->h[top].bindex, ino, e->metacopy);
+	return cpa_get_inode(sb, h, cpa_entry_br(sb, e, top), ino,
+			     e->metacopy);
 }
 
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
@@ -229,6 +386,10 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 
 	if (len > NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
+	/* A parent from before a change of branches: refresh it first. */
+	if (cpa_stale(dentry->d_parent))
+		cpa_dir_refresh(dentry->d_parent);
+	dentry->d_time = cpa_gen(dentry->d_parent);
 	/* Whiteouts and internal files are never visible. */
 	if (cpa_is_wh_name(name, len))
 		return d_splice_alias(NULL, dentry);

@@ -10,6 +10,14 @@
  *   metacopy, nometacopy          metadata-only copy-up on (the default) or
  *                                 off; may change on remount
  *
+ * On remount only, changes of branches, applied in order (brops.c):
+ *   add:<index>:<branch>          (alias ins:) insert at <index>
+ *   append:<branch>, prepend:<branch>
+ *   del:<path>, mod:<path>=<perm>
+ * as fsconfig(2) keys (add, ins, append, prepend, del, mod) with the rest
+ * as the value, or as one legacy mount(2) option each, which the VFS
+ * splits at the last '=' into a key and a value.
+ *
  * Without a permission the first branch of the mount is rw, the others ro.
  * Without xino= or noxino the xino file is <writable branch>/.aufs.xino,
  * and there is none without a writable branch; the last of xino= and
@@ -34,6 +42,7 @@ enum cpa_opt {
 	Opt_xino,
 	Opt_noxino,
 	Opt_metacopy,
+	Opt_brop,
 };
 
 static const struct fs_parameter_spec cpa_param_specs[] = {
@@ -44,7 +53,17 @@ static const struct fs_parameter_spec cpa_param_specs[] = {
 	fsparam_string(CPA_OPT_XINO,		Opt_xino),
 	fsparam_flag(CPA_OPT_NOXINO,		Opt_noxino),
 	fsparam_flag_no(CPPAUFS_OPT_METACOPY,	Opt_metacopy),
+	fsparam_string("add",			Opt_brop),
+	fsparam_string("ins",			Opt_brop),
+	fsparam_string("append",		Opt_brop),
+	fsparam_string("prepend",		Opt_brop),
+	fsparam_string("del",			Opt_brop),
+	fsparam_string("mod",			Opt_brop),
 	{}
+};
+
+static const char *const cpa_brop_names[] = {
+	"add", "ins", "append", "prepend", "del", "mod",
 };
 
 /*
@@ -100,7 +119,7 @@ int cpa_invalf(struct fs_context *fc, const char *fmt, ...)
 
 static int cpa_ctx_grow(struct cpa_fs_context *ctx)
 {
-	struct cpa_branch *br;
+	struct cpa_branch **br;
 	char **given;
 	int cap;
 
@@ -129,7 +148,7 @@ static int cpa_check_overlap(struct fs_context *fc, const char *key,
 	int i;
 
 	for (i = 0; i < ctx->nbranch; i++) {
-		const struct path *other = &ctx->branches[i].path;
+		const struct path *other = &ctx->branches[i]->path;
 
 		if (path_equal(path, other))
 			return cpa_invalf(fc, "%s: %s: given twice", key, given);
@@ -170,6 +189,7 @@ static int cpa_resolve(struct fs_context *fc, const char *key,
 static int cpa_add_branch(struct fs_context *fc, const char *key, char *spec)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
+	struct cpa_branch *br;
 	enum cpa_perm perm;
 	struct path path;
 	char *eq, *given;
@@ -218,12 +238,14 @@ static int cpa_add_branch(struct fs_context *fc, const char *key, char *spec)
 		err = -ENOMEM;
 		goto out_put;
 	}
-	err = cpa_branch_init(&ctx->branches[ctx->nbranch], &path, perm);
-	if (err) {
+	br = cpa_branch_new(&path, perm);
+	if (IS_ERR(br)) {
+		err = PTR_ERR(br);
 		kfree(given);
 		goto out_put;
 	}
-	ctx->branches[ctx->nbranch].id = ctx->nbranch;
+	br->id = ctx->nbranch;
+	ctx->branches[ctx->nbranch] = br;
 	ctx->given[ctx->nbranch] = given;
 	ctx->ngiven++;
 	if (perm == CPA_PERM_RW)
@@ -291,13 +313,122 @@ static int cpa_parse_xino(struct fs_context *fc, struct fs_parameter *param)
 	return 0;
 }
 
+/*
+ * One change of branches: @op (a name of cpa_brop_names) with @arg, the
+ * rest of the option; @given is the option as written.
+ */
+static int cpa_parse_brop(struct fs_context *fc, const char *op, char *arg,
+			  const char *given)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	struct cpa_brop b = { .index = -1, .perm = CPA_PERM_RO };
+	struct cpa_brop *ops;
+	char *path = arg, *eq;
+	int err;
+
+	if (fc->purpose != FS_CONTEXT_FOR_RECONFIGURE)
+		return cpa_invalf(fc, "%s: branches are changed on remount only; mount with dirs=",
+				  given);
+	if (!strcmp(op, "del")) {
+		b.kind = CPA_BROP_DEL;
+	} else if (!strcmp(op, "mod")) {
+		b.kind = CPA_BROP_MOD;
+	} else {
+		b.kind = CPA_BROP_ADD;
+		if (!strcmp(op, "prepend"))
+			b.index = 0;
+		if (!strcmp(op, "add") || !strcmp(op, "ins")) {
+			char *colon = strchr(arg, ':');
+
+			if (colon)
+				*colon = '\0';
+			if (!colon || kstrtoint(arg, 10, &b.index) < 0 ||
+			    b.index < 0)
+				return cpa_invalf(fc, "%s: expected %s:<index>:<path>[=rw|ro|rr]",
+						  given, op);
+			path = colon + 1;
+		}
+	}
+	if (b.kind != CPA_BROP_DEL) {
+		eq = strrchr(path, CPPAUFS_PERM_SEP);
+		if (eq) {
+			*eq = '\0';
+			if (cpa_perm_parse(eq + 1, &b.perm))
+				return cpa_invalf(fc, "%s: bad permission '%s' (expected rw, ro or rr)",
+						  given, eq + 1);
+		} else if (b.kind == CPA_BROP_MOD) {
+			return cpa_invalf(fc, "%s: expected mod:<path>=rw|ro|rr",
+					  given);
+		}
+	}
+	if (!*path)
+		return cpa_invalf(fc, "%s: empty branch path", given);
+	err = cpa_resolve(fc, given, path, &b.path);
+	if (err)
+		return err;
+	b.given = kstrdup(given, GFP_KERNEL);
+	ops = cpa_krealloc_array(ctx->brops, ctx->nbrops + 1, sizeof(*ops),
+				 GFP_KERNEL);
+	if (!b.given || !ops) {
+		kfree(b.given);
+		path_put(&b.path);
+		return -ENOMEM;
+	}
+	ctx->brops = ops;
+	ctx->brops[ctx->nbrops++] = b;
+	return 0;
+}
+
+/* A legacy "<op>:<rest>" option, split by the VFS at its last '='. */
+static int cpa_parse_legacy_brop(struct fs_context *fc,
+				 struct fs_parameter *param)
+{
+	const char *colon = strchr(param->key, ':');
+	char *given, *op;
+	int i, err;
+
+	if (!colon)
+		return -ENOPARAM;
+	for (i = 0; i < ARRAY_SIZE(cpa_brop_names); i++)
+		if (strlen(cpa_brop_names[i]) == colon - param->key &&
+		    !strncmp(param->key, cpa_brop_names[i], colon - param->key))
+			break;
+	if (i == ARRAY_SIZE(cpa_brop_names))
+		return -ENOPARAM;
+	if (param->type == fs_value_is_string && param->string)
+		given = kasprintf(GFP_KERNEL, "%s=%s", param->key,
+				  param->string);
+	else if (param->type == fs_value_is_flag)
+		given = kstrdup(param->key, GFP_KERNEL);
+	else
+		return -ENOPARAM;
+	if (!given)
+		return -ENOMEM;
+	op = kstrdup(given, GFP_KERNEL);
+	if (!op) {
+		kfree(given);
+		return -ENOMEM;
+	}
+	op[colon - param->key] = '\0';
+	err = cpa_parse_brop(fc, op, op + (colon - param->key) + 1, given);
+	kfree(op);
+	kfree(given);
+	return err;
+}
+
 static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
 	struct fs_parse_result result;
+	char *given;
 	int opt;
 
 	opt = fs_parse(fc, cpa_param_specs, param, &result);
+	if (opt == -ENOPARAM) {
+		opt = cpa_parse_legacy_brop(fc, param);
+		if (opt != -ENOPARAM)
+			return opt;
+	}
 	/*
 	 * The VFS would quote an unknown key as it came, control characters
 	 * and all; "source" is the VFS's own, for the device name.
@@ -328,6 +459,14 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case Opt_metacopy:
 		ctx->metacopy = !result.negated;
 		return 0;
+	case Opt_brop:
+		given = kasprintf(GFP_KERNEL, "%s:%s", param->key,
+				  param->string);
+		if (!given)
+			return -ENOMEM;
+		opt = cpa_parse_brop(fc, param->key, param->string, given);
+		kfree(given);
+		return opt;
 	default:
 		return -EINVAL;
 	}
@@ -367,15 +506,16 @@ static int cpa_reconfigure_same(struct fs_context *fc)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
 	struct cpa_sb_info *sbi = CPA_SB(fc->root->d_sb);
+	struct cpa_brtable *brt = cpa_brt(sbi);
 	int i;
 
 	if (ctx->nbranch) {
-		if (ctx->nbranch != sbi->nbranch)
+		if (ctx->nbranch != brt->nbranch)
 			return cpa_invalf(fc, "branches cannot be changed on remount");
 		for (i = 0; i < ctx->nbranch; i++)
-			if (!path_equal(&ctx->branches[i].path,
-					&sbi->branches[i].path) ||
-			    ctx->branches[i].perm != sbi->branches[i].perm)
+			if (!path_equal(&ctx->branches[i]->path,
+					&brt->br[i]->path) ||
+			    ctx->branches[i]->perm != brt->br[i]->perm)
 				return cpa_invalf(fc,
 						  "branches cannot be changed on remount");
 	}
@@ -394,9 +534,11 @@ static int cpa_reconfigure(struct fs_context *fc)
 	int err;
 
 	err = cpa_reconfigure_same(fc);
+	if (!err)
+		err = cpa_brops_apply(fc);
 	if (err)
 		return err;
-	if (!(fc->sb_flags & SB_RDONLY) && CPA_SB(sb)->rw_index < 0)
+	if (!(fc->sb_flags & SB_RDONLY) && cpa_brt(CPA_SB(sb))->rw_index < 0)
 		return cpa_invalf(fc, "no writable branch: cannot remount rw");
 	sync_filesystem(sb);
 	if (ctx->metacopy >= 0)
@@ -413,9 +555,14 @@ static void cpa_free_fc(struct fs_context *fc)
 		return;
 	/* After the hand-over nbranch is 0: the superblock owns them. */
 	for (i = 0; i < ctx->nbranch; i++)
-		cpa_branch_fini(&ctx->branches[i]);
+		cpa_branch_put(ctx->branches[i]);
 	for (i = 0; i < ctx->ngiven; i++)
 		kfree(ctx->given[i]);
+	for (i = 0; i < ctx->nbrops; i++) {
+		path_put(&ctx->brops[i].path);
+		kfree(ctx->brops[i].given);
+	}
+	kfree(ctx->brops);
 	kfree(ctx->branches);
 	kfree(ctx->given);
 	kfree(ctx->xino_path);

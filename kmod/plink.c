@@ -131,7 +131,7 @@ static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
 {
 	struct dentry *dir = CPA_SB(sb)->plinkdir;
 	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = left };
-	struct path path = { .mnt = cpa_branch(sb, 0)->path.mnt };
+	struct path path = { .mnt = cpa_top(sb)->path.mnt };
 	struct dentry *d;
 	char name[32];
 	int len, err = 0;
@@ -224,7 +224,7 @@ unsigned int cpa_plink_nlink(struct inode *inode)
 	long left = READ_ONCE(ci->lower_left);
 	unsigned int n = 0;
 
-	if (!upper && ci->bindex == 0)
+	if (!upper && ci->br == cpa_top(inode->i_sb))
 		upper = ci->real;
 	if (upper) {
 		n = upper->i_nlink;

@@ -54,7 +54,7 @@ struct cpa_rdbuild {
 	unsigned int nbits;		/* of its size */
 	unsigned int nnames;
 	unsigned int capacity;		/* of cache->ents */
-	int bindex;			/* branch being read */
+	struct cpa_branch *br;		/* branch being read */
 	struct dentry *h_dir;		/* its directory */
 	unsigned int added;		/* names seen in this iterate_dir */
 	struct cpa_dirent **wh;		/* whiteouts of the current branch */
@@ -228,7 +228,7 @@ static int cpa_rd_add(struct cpa_rdbuild *rd, const char *name, int len,
 			return 0;
 	}
 
-	err = cpa_xino_ino_nogen(rd->sb, rd->bindex, h_ino, &ino);
+	err = cpa_xino_ino_nogen(rd->sb, rd->br, h_ino, &ino);
 	if (err)
 		return err;
 	err = cpa_grow(&cache->ents, cache->count, &rd->capacity);
@@ -344,13 +344,13 @@ static struct cpa_dir_cache *cpa_dir_list(struct super_block *sb,
 	old = cpa_override_creds(sb);
 	for (i = 0; i < e->count && !err; i++) {
 		struct path path = {
-			.mnt = cpa_branch(sb, e->h[i].bindex)->path.mnt,
+			.mnt = cpa_entry_br(sb, e, i)->path.mnt,
 			.dentry = cpa_entry_dentry(e, i),
 		};
 
 		if (!path.dentry)
 			continue;
-		rd.bindex = e->h[i].bindex;
+		rd.br = cpa_entry_br(sb, e, i);
 		rd.h_dir = path.dentry;
 		rd.ctx.pos = 0;
 		err = cpa_rd_branch(&rd, &path);
@@ -413,6 +413,8 @@ static struct cpa_dir_cache *cpa_dir_cache_get(struct file *file)
 	struct cpa_inode *ci = CPA_I(d_inode(dentry));
 	struct cpa_dir_cache *cache;
 
+	/* A working directory from before a change of branches. */
+	cpa_dir_fresh(dentry);
 	mutex_lock(&ci->lock);
 	cache = ci->cache;
 	if (!cache || cache->version != ci->version) {
@@ -510,7 +512,7 @@ static int cpa_dir_fsync(struct file *file, loff_t start, loff_t end,
 	err = cpa_xino_fsync(dentry->d_sb);
 	if (err)
 		return err;
-	if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+	if (!cpa_branch_writable(cpa_dentry_br(dentry)))
 		return 0;
 	cpa_path_real(dentry, &realpath);
 	old = cpa_override_creds(dentry->d_sb);

@@ -21,7 +21,7 @@ static struct inode *cpa_alloc_inode(struct super_block *sb)
 	ci->upper = NULL;
 	ci->metacopy = false;
 	ci->lower_left = -1;
-	ci->bindex = -1;
+	ci->br = NULL;
 	ci->cache = NULL;
 	ci->version = 0;
 	return &ci->vfs_inode;
@@ -44,18 +44,20 @@ static void cpa_evict_inode(struct inode *inode)
 	}
 	iput(ci->real);
 	iput(ci->upper);
+	cpa_branch_put(ci->br);
 	ci->real = NULL;
 	ci->upper = NULL;
+	ci->br = NULL;
 }
 
 /* Space is what the writable branch has, or the top branch if none is. */
 static int cpa_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
-	struct cpa_sb_info *sbi = CPA_SB(dentry->d_sb);
-	int bindex = sbi->rw_index >= 0 ? sbi->rw_index : 0;
+	struct cpa_brtable *brt = cpa_brt(CPA_SB(dentry->d_sb));
+	int bindex = brt->rw_index >= 0 ? brt->rw_index : 0;
 	int err;
 
-	err = cpa_do_statfs(&sbi->branches[bindex].path, buf);
+	err = cpa_do_statfs(&brt->br[bindex]->path, buf);
 	if (!err)
 		buf->f_type = CPPAUFS_SUPER_MAGIC;
 	return err;
@@ -83,7 +85,7 @@ static int cpa_sync_fs(struct super_block *sb, int wait)
 	err = cpa_xino_sync(sb);
 	if (err || !cpa_sb_writable(sb))
 		return err;
-	upper_sb = cpa_branch(sb, 0)->path.mnt->mnt_sb;
+	upper_sb = cpa_top(sb)->path.mnt->mnt_sb;
 	down_read(&upper_sb->s_umount);
 	err = sync_filesystem(upper_sb);
 	up_read(&upper_sb->s_umount);
@@ -102,52 +104,68 @@ static const struct super_operations cpa_super_ops = {
 
 static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 {
-	int i;
-
 	cpa_wbr_fini(sbi);
-	for (i = 0; i < sbi->nbranch; i++)
-		cpa_branch_fini(&sbi->branches[i]);
-	kfree(sbi->branches);
+	cpa_brtable_free(rcu_dereference_protected(sbi->brt, 1));
 	kfree(sbi->xino_path);
 	if (sbi->creator_cred)
 		put_cred(sbi->creator_cred);
 	kfree(sbi);
 }
 
-/* Build the root: every branch root, down to the first opaque one. */
-static struct dentry *cpa_make_root(struct super_block *sb)
+/*
+ * The entry of the root: every branch root, down to the first opaque one,
+ * from the current table.  Called with the mounter's credentials.
+ */
+struct cpa_entry *cpa_root_entry(struct super_block *sb)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
+	struct cpa_brtable *brt;
 	struct cpa_entry *e;
-	struct inode *inode;
-	struct dentry *root;
-	unsigned long ino;
-	int i, n, err;
+	int i, n, err = 0;
 
-	for (n = 0; n < sbi->nbranch; n++) {
-		err = cpa_opaque_test(sbi->branches[n].path.dentry);
+	mutex_lock(&sbi->br_lock);
+	brt = cpa_brt(sbi);
+	for (n = 0; n < brt->nbranch; n++) {
+		err = cpa_opaque_test(brt->br[n]->path.dentry);
 		if (err < 0)
-			return ERR_PTR(err);
+			goto out;
 		if (err > 0) {
 			n++;
 			break;
 		}
 	}
-
 	e = cpa_entry_alloc(n);
+	err = -ENOMEM;
 	if (!e)
-		return ERR_PTR(-ENOMEM);
+		goto out;
 	for (i = 0; i < n; i++) {
-		e->h[i].bindex = i;
-		e->h[i].dentry = dget(sbi->branches[i].path.dentry);
+		e->h[i].br = i ? cpa_branch_get(brt->br[i]) : NULL;
+		e->h[i].dentry = dget(brt->br[i]->path.dentry);
 	}
+	mutex_unlock(&sbi->br_lock);
+	return e;
+out:
+	mutex_unlock(&sbi->br_lock);
+	return ERR_PTR(err);
+}
 
-	err = cpa_xino_ino(sb, 0, d_inode(e->h[0].dentry), &ino);
+static struct dentry *cpa_make_root(struct super_block *sb)
+{
+	struct cpa_entry *e;
+	struct inode *inode;
+	struct dentry *root;
+	unsigned long ino;
+	int err;
+
+	e = cpa_root_entry(sb);
+	if (IS_ERR(e))
+		return ERR_CAST(e);
+	err = cpa_xino_ino(sb, cpa_top(sb), d_inode(e->h[0].dentry), &ino);
 	if (err) {
 		cpa_entry_free(e);
 		return ERR_PTR(err);
 	}
-	inode = cpa_get_inode(sb, e->h[0].dentry, 0, ino, false);
+	inode = cpa_get_inode(sb, e->h[0].dentry, cpa_top(sb), ino, false);
 	if (IS_ERR(inode)) {
 		cpa_entry_free(e);
 		return ERR_CAST(inode);
@@ -165,6 +183,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
 	struct cpa_sb_info *sbi;
+	struct cpa_brtable *brt;
 	struct dentry *root;
 	int i, depth = 0, err;
 
@@ -172,25 +191,28 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sbi)
 		return -ENOMEM;
 	sbi->sb = sb;
+	mutex_init(&sbi->br_lock);
 	sbi->id = get_random_u64();
 	atomic64_set(&sbi->next_ino, CPA_FIRST_INO);
-	/* Hand-over: the superblock owns the branches from here on. */
-	sbi->branches = ctx->branches;
-	sbi->nbranch = ctx->nbranch;
-	sbi->rw_index = ctx->rw_index;
 	sbi->metacopy = ctx->metacopy != 0;
-	ctx->branches = NULL;
-	ctx->nbranch = 0;
-	ctx->capacity = 0;
 	sb->s_fs_info = sbi;
+	brt = cpa_brtable_alloc(ctx->nbranch);
+	if (!brt)
+		return -ENOMEM;
+	/* Hand-over: the superblock owns the branches from here on. */
+	memcpy(brt->br, ctx->branches, ctx->nbranch * sizeof(brt->br[0]));
+	brt->rw_index = ctx->rw_index;
+	ctx->nbranch = 0;
+	RCU_INIT_POINTER(sbi->brt, brt);
+	sbi->top = brt->br[0];
+	sbi->next_brid = brt->nbranch;
 
 	sbi->creator_cred = prepare_creds();
 	if (!sbi->creator_cred)
 		return -ENOMEM;
 
-	for (i = 0; i < sbi->nbranch; i++)
-		depth = max(depth,
-			    sbi->branches[i].path.mnt->mnt_sb->s_stack_depth);
+	for (i = 0; i < brt->nbranch; i++)
+		depth = max(depth, brt->br[i]->path.mnt->mnt_sb->s_stack_depth);
 	sb->s_stack_depth = depth + 1;
 	if (sb->s_stack_depth > FILESYSTEM_MAX_STACK_DEPTH)
 		return cpa_invalf(fc, "branches are stacked too deep");
@@ -209,7 +231,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;
 	sb->s_flags |= SB_NOATIME;
-	if (sbi->rw_index < 0)
+	if (brt->rw_index < 0)
 		sb->s_flags |= SB_RDONLY;
 
 	root = cpa_make_root(sb);

@@ -35,18 +35,25 @@ static ssize_t cpa_sysfs_show(struct kobject *kobj, struct attribute *attr,
 					       sysfs.kobj);
 	struct cpa_sysfs_attr *a = container_of(attr, struct cpa_sysfs_attr,
 						attr);
-	struct cpa_branch *br = &sbi->branches[a->bindex];
+	struct cpa_brtable *brt;
+	struct cpa_branch *br;
+	ssize_t ret = -ENOENT;
 
-	switch (a->kind) {
-	case CPA_SYSFS_BR:
-		return sysfs_emit(buf, "%s=%s\n", br->name,
-				  cpa_perm_str(br->perm));
-	case CPA_SYSFS_BRID:
-		return sysfs_emit(buf, "%d\n", br->id);
-	case CPA_SYSFS_XI_PATH:
+	if (a->kind == CPA_SYSFS_XI_PATH)
 		return sysfs_emit(buf, "%s\n", sbi->xino_path ?: "");
+	/* One table: a reader never sees half of a change of branches. */
+	rcu_read_lock();
+	brt = rcu_dereference(sbi->brt);
+	if (a->bindex < brt->nbranch) {
+		br = brt->br[a->bindex];
+		if (a->kind == CPA_SYSFS_BR)
+			ret = sysfs_emit(buf, "%s=%s\n", br->name,
+					 cpa_perm_str(READ_ONCE(br->perm)));
+		else
+			ret = sysfs_emit(buf, "%d\n", br->id);
 	}
-	return -EIO;
+	rcu_read_unlock();
+	return ret;
 }
 
 static const struct sysfs_ops cpa_sysfs_ops = {
@@ -93,7 +100,8 @@ static void cpa_sysfs_attr_init(struct cpa_sysfs_attr *a,
 static int cpa_sysfs_make_attrs(struct cpa_sb_info *sbi)
 {
 	struct cpa_sysfs *s = &sbi->sysfs;
-	int n = 2 * sbi->nbranch + 1;
+	int nbranch = cpa_brt(sbi)->nbranch;
+	int n = 2 * nbranch + 1;
 	int i;
 
 	s->items = kvcalloc(n, sizeof(*s->items), GFP_KERNEL);
@@ -101,7 +109,8 @@ static int cpa_sysfs_make_attrs(struct cpa_sb_info *sbi)
 	if (!s->items || !s->attrs)
 		return -ENOMEM;
 
-	for (i = 0; i < sbi->nbranch; i++) {
+	s->shown = nbranch;
+	for (i = 0; i < nbranch; i++) {
 		cpa_sysfs_attr_init(&s->items[2 * i], CPA_SYSFS_BR, i);
 		cpa_sysfs_attr_init(&s->items[2 * i + 1], CPA_SYSFS_BRID, i);
 	}
@@ -114,10 +123,54 @@ static int cpa_sysfs_make_attrs(struct cpa_sb_info *sbi)
 
 static void cpa_sysfs_free_attrs(struct cpa_sysfs *s)
 {
+	int i;
+
+	for (i = 0; i < s->nmore; i++)
+		kfree(s->more[i]);
+	kfree(s->more);
+	s->more = NULL;
+	s->nmore = 0;
 	kvfree(s->items);
 	kvfree(s->attrs);
 	s->items = NULL;
 	s->attrs = NULL;
+}
+
+/*
+ * The branches changed: add br<N> and brid<N> for new indices.  Files of
+ * every index show the current table, so they need no change; they are
+ * added once the table is published.
+ */
+void cpa_sysfs_update(struct cpa_sb_info *sbi)
+{
+	struct cpa_sysfs *s = &sbi->sysfs;
+	int nbranch = cpa_brt(sbi)->nbranch;
+	struct cpa_sysfs_attr **more, *pair;
+	int err = 0;
+
+	while (!err && s->shown < nbranch) {
+		more = krealloc(s->more, (s->nmore + 1) * sizeof(*more),
+				GFP_KERNEL);
+		pair = kcalloc(2, sizeof(*pair), GFP_KERNEL);
+		if (more)
+			s->more = more;
+		if (!more || !pair) {
+			kfree(pair);
+			err = -ENOMEM;
+			break;
+		}
+		s->more[s->nmore++] = pair;
+		cpa_sysfs_attr_init(&pair[0], CPA_SYSFS_BR, s->shown);
+		cpa_sysfs_attr_init(&pair[1], CPA_SYSFS_BRID, s->shown);
+		err = sysfs_create_file(&s->kobj, &pair[0].attr);
+		if (!err)
+			err = sysfs_create_file(&s->kobj, &pair[1].attr);
+		if (!err)
+			s->shown++;
+	}
+	if (err)
+		pr_warn("si_%016llx: cannot show branch %d in sysfs (%d)\n",
+			sbi->id, s->shown, err);
 }
 
 int cpa_sysfs_add(struct cpa_sb_info *sbi)

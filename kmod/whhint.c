@@ -138,7 +138,7 @@ int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,
 		  struct dentry *h_parent, const char *name, int len)
 {
 	struct path path = {
-		.mnt = cpa_branch(sb, pe->h[i].bindex)->path.mnt,
+		.mnt = cpa_entry_br(sb, pe, i)->path.mnt,
 		.dentry = h_parent,
 	};
 	struct inode *dir = d_inode(h_parent);

@@ -241,7 +241,7 @@ static int cpa_namelist_read(const struct path *dir, struct cpa_namelist *nl)
 static int cpa_dir_remove_names(struct super_block *sb, struct dentry *h_dir,
 				bool whiteouts_only)
 {
-	struct path dir = { .mnt = cpa_branch(sb, 0)->path.mnt,
+	struct path dir = { .mnt = cpa_top(sb)->path.mnt,
 			    .dentry = h_dir };
 	struct inode *h_inode = d_inode(h_dir);
 	struct cpa_namelist nl = { .whiteouts_only = whiteouts_only };
@@ -308,12 +308,12 @@ static struct dentry *cpa_wbr_get(struct dentry *root, const char *name,
  */
 int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 {
-	struct cpa_branch *br = &sbi->branches[0];
+	struct cpa_branch *br = sbi->top;
 	struct dentry *root = br->path.dentry;
 	struct dentry *d;
 	int err;
 
-	if (sbi->rw_index != 0)
+	if (!cpa_branch_writable(br))
 		return 0;
 	err = mnt_want_write(br->path.mnt);
 	if (err)

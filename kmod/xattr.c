@@ -35,7 +35,7 @@ static int cpa_xattr_set(const struct xattr_handler *handler,
 		return -EPERM;
 	if (cpa_sb_writable(dentry->d_sb))
 		err = cpa_copy_up_meta(dentry);
-	else if (!cpa_branch_writable(dentry->d_sb, cpa_dentry_bindex(dentry)))
+	else if (!cpa_branch_writable(cpa_dentry_br(dentry)))
 		err = -EROFS;
 	else
 		err = 0;

@@ -147,7 +147,6 @@ struct cpa_xino {
 	struct file *file;		/* NULL: numbers live in memory only */
 	struct inode *inode;		/* file_inode(file) */
 	struct list_head in_use;	/* on cpa_xino_files */
-	u32 *slot;			/* [nbranch]: slot of each branch */
 	char *pend;			/* records waiting for the file */
 	size_t pend_len, pend_cap;
 	struct delayed_work work;	/* appends pend to the file */
@@ -281,21 +280,20 @@ static void cpa_xino_emit(struct cpa_xino *xi, void *rec, size_t len)
 /* -- numbers -------------------------------------------------------------- */
 
 /*
- * Record that inode (@h_ino, @gen) of branch @bindex is union inode @ino,
+ * Record that inode (@h_ino, @gen) of branch @br is union inode @ino,
  * in memory and in the file.  Caller holds xi->lock.
  */
-static int cpa_xino_store(struct cpa_xino *xi, int bindex, u64 h_ino,
-			  u32 gen, unsigned long ino)
+static int cpa_xino_store(struct cpa_xino *xi, struct cpa_branch *br,
+			  u64 h_ino, u32 gen, unsigned long ino)
 {
 	struct cpa_xino_rec_map rec = {
 		.head.type	= cpu_to_le16(CPA_XINO_T_MAP),
 		.head.units	= cpu_to_le16(1),
-		.head.slot	= cpu_to_le32(xi->slot[bindex]),
+		.head.slot	= cpu_to_le32(br->xino_slot),
 		.h_gen		= cpu_to_le32(gen),
 		.h_ino		= cpu_to_le64(h_ino),
 		.ino		= cpu_to_le64(ino),
 	};
-	struct cpa_branch *br = &xi->sbi->branches[bindex];
 	int err;
 
 	err = cpa_xino_reserve(xi, sizeof(rec));
@@ -309,10 +307,10 @@ static int cpa_xino_store(struct cpa_xino *xi, int bindex, u64 h_ino,
 	return 0;
 }
 
-static bool cpa_xino_is_root(struct cpa_sb_info *sbi, int bindex, u64 h_ino)
+static bool cpa_xino_is_root(struct cpa_sb_info *sbi, struct cpa_branch *br,
+			     u64 h_ino)
 {
-	return bindex == 0 &&
-	       h_ino == d_inode(sbi->branches[0].path.dentry)->i_ino;
+	return br == sbi->top && h_ino == d_inode(br->path.dentry)->i_ino;
 }
 
 /*
@@ -324,18 +322,18 @@ static bool cpa_xino_gen_match(u32 stored, u32 gen)
 	return stored == gen || !stored || !gen;
 }
 
-static int cpa_xino_get(struct super_block *sb, int bindex, u64 h_ino,
-			u32 gen, unsigned long *ino)
+static int cpa_xino_get(struct super_block *sb, struct cpa_branch *br,
+			u64 h_ino, u32 gen, unsigned long *ino)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
 	struct cpa_xino *xi = sbi->xino;
-	struct xarray *xa = &sbi->branches[bindex].xino;
+	struct xarray *xa = &br->xino;
 	unsigned long fresh;
 	void *entry;
 	u32 sgen;
 	int err;
 
-	if (cpa_xino_is_root(sbi, bindex, h_ino)) {
+	if (cpa_xino_is_root(sbi, br, h_ino)) {
 		*ino = CPA_ROOT_INO;
 		return 0;
 	}
@@ -356,7 +354,7 @@ static int cpa_xino_get(struct super_block *sb, int bindex, u64 h_ino,
 			goto fresh;
 		/* Learn the generation that readdir could not see. */
 		if (!sgen && gen)
-			err = cpa_xino_store(xi, bindex, h_ino, gen, *ino);
+			err = cpa_xino_store(xi, br, h_ino, gen, *ino);
 		goto unlock;
 	}
 fresh:
@@ -366,7 +364,7 @@ fresh:
 		err = -EOVERFLOW;
 		goto unlock;
 	}
-	err = cpa_xino_store(xi, bindex, h_ino, gen, fresh);
+	err = cpa_xino_store(xi, br, h_ino, gen, fresh);
 	if (!err)
 		*ino = fresh;
 unlock:
@@ -375,30 +373,51 @@ unlock:
 }
 
 /*
- * Union inode number of the branch inode @h_inode of branch @bindex,
+ * Union inode number of the branch inode @h_inode of branch @br,
  * handed out on first use.  The root directory of the top branch is always
  * CPA_ROOT_INO.  An inode number seen before with another generation is a
  * new file: it gets a new number.
  */
-int cpa_xino_ino(struct super_block *sb, int bindex,
+int cpa_xino_ino(struct super_block *sb, struct cpa_branch *br,
 		 const struct inode *h_inode, unsigned long *ino)
 {
-	return cpa_xino_get(sb, bindex, h_inode->i_ino, h_inode->i_generation,
+	return cpa_xino_get(sb, br, h_inode->i_ino, h_inode->i_generation,
 			    ino);
 }
 
-/* The same from an inode number alone, as readdir has: any generation. */
-int cpa_xino_ino_nogen(struct super_block *sb, int bindex, u64 h_ino,
-		       unsigned long *ino)
+/*
+ * The union inode number the branch inode @h_inode of branch @br has
+ * already, if any: 0, or -ENOENT without handing one out.
+ */
+int cpa_xino_find(struct super_block *sb, struct cpa_branch *br,
+		  const struct inode *h_inode, unsigned long *ino)
 {
-	return cpa_xino_get(sb, bindex, h_ino, 0, ino);
+	void *entry;
+	u32 sgen;
+
+	if (cpa_xino_is_root(CPA_SB(sb), br, h_inode->i_ino)) {
+		*ino = CPA_ROOT_INO;
+		return 0;
+	}
+	entry = xa_load(&br->xino, h_inode->i_ino);
+	if (!entry)
+		return -ENOENT;
+	cpa_xino_unpack(entry, ino, &sgen);
+	return cpa_xino_gen_match(sgen, h_inode->i_generation) ? 0 : -ENOENT;
+}
+
+/* The same from an inode number alone, as readdir has: any generation. */
+int cpa_xino_ino_nogen(struct super_block *sb, struct cpa_branch *br,
+		       u64 h_ino, unsigned long *ino)
+{
+	return cpa_xino_get(sb, br, h_ino, 0, ino);
 }
 
 /*
- * From now on the branch inode @h_inode of branch @bindex is union inode
+ * From now on the branch inode @h_inode of branch @br is union inode
  * @ino: copy-up, link and rename keep a number this way.
  */
-int cpa_xino_set(struct super_block *sb, int bindex,
+int cpa_xino_set(struct super_block *sb, struct cpa_branch *br,
 		 const struct inode *h_inode, unsigned long ino)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
@@ -411,10 +430,10 @@ int cpa_xino_set(struct super_block *sb, int bindex,
 
 	if (WARN_ON_ONCE(ino > CPA_XINO_INO_MAX))
 		return -EOVERFLOW;
-	if (cpa_xino_is_root(sbi, bindex, h_inode->i_ino))
+	if (cpa_xino_is_root(sbi, br, h_inode->i_ino))
 		return 0;
 	mutex_lock(&xi->lock);
-	entry = xa_load(&sbi->branches[bindex].xino, h_inode->i_ino);
+	entry = xa_load(&br->xino, h_inode->i_ino);
 	if (entry) {
 		cpa_xino_unpack(entry, &cur, &sgen);
 		if (cur == ino && sgen == gen) {
@@ -422,7 +441,7 @@ int cpa_xino_set(struct super_block *sb, int bindex,
 			return 0;
 		}
 	}
-	err = cpa_xino_store(xi, bindex, h_inode->i_ino, gen, ino);
+	err = cpa_xino_store(xi, br, h_inode->i_ino, gen, ino);
 	/* A number from elsewhere must never be handed out again. */
 	if (!err && atomic64_read(&sbi->next_ino) <= ino)
 		atomic64_set(&sbi->next_ino, ino + 1);
@@ -506,8 +525,9 @@ static void cpa_xino_brkey(const struct cpa_branch *br,
 
 /* State of one load. */
 struct cpa_xino_load {
-	struct cpa_xino_brkey *keys;	/* [nbranch] */
-	struct xarray slots;		/* slot -> bindex */
+	struct cpa_brtable *brt;	/* the branches being loaded */
+	struct cpa_xino_brkey *keys;	/* [brt->nbranch] */
+	struct xarray slots;		/* slot -> index in brt */
 	u32 nslots;			/* one above the highest slot seen */
 	unsigned long max_ino;		/* highest union number seen */
 	unsigned long bad;		/* records skipped */
@@ -531,14 +551,16 @@ static void cpa_xino_load_branch(struct cpa_xino *xi, struct cpa_xino_load *ld,
 	key.s_magic = le32_to_cpu(rec->s_magic);
 	if (xa_load(&ld->slots, slot))
 		return;		/* given twice: the first one counts */
-	for (i = 0; i < xi->sbi->nbranch; i++) {
-		if (xi->slot[i] != CPA_XINO_NO_SLOT ||
+	for (i = 0; i < ld->brt->nbranch; i++) {
+		struct cpa_branch *br = ld->brt->br[i];
+
+		if (br->xino_slot != CPA_XINO_NO_SLOT ||
 		    memcmp(&ld->keys[i], &key, sizeof(key)))
 			continue;
 		/* Not fatal if it fails: the branch gets a new slot. */
 		if (!xa_err(xa_store(&ld->slots, slot, xa_mk_value(i),
 				     GFP_KERNEL)))
-			xi->slot[i] = slot;
+			br->xino_slot = slot;
 		return;
 	}
 }
@@ -560,7 +582,7 @@ static int cpa_xino_load_map(struct cpa_xino *xi, struct cpa_xino_load *ld,
 	entry = xa_load(&ld->slots, slot);
 	if (!entry)
 		return 0;	/* a branch that is not in this mount */
-	br = &xi->sbi->branches[xa_to_value(entry)];
+	br = ld->brt->br[xa_to_value(entry)];
 	return xa_err(xa_store(&br->xino, h_ino,
 			       cpa_xino_pack(ino, le32_to_cpu(rec->h_gen)),
 			       GFP_KERNEL));
@@ -677,9 +699,10 @@ static int cpa_xino_hdr_check(struct cpa_xino *xi, struct fs_context *fc,
 	return 0;
 }
 
-/* Read every record; leaves xi->pos after the last complete one. */
+/* Read every record; *@end is after the last complete one. */
 static int cpa_xino_read(struct cpa_xino *xi, struct fs_context *fc,
-			 const char *path, struct cpa_xino_load *ld)
+			 const char *path, struct cpa_xino_load *ld,
+			 loff_t *end)
 {
 	loff_t pos = CPA_XINO_HDR_SIZE;
 	size_t have = 0;
@@ -711,17 +734,17 @@ static int cpa_xino_read(struct cpa_xino *xi, struct fs_context *fc,
 		cond_resched();
 	}
 	kvfree(buf);
-	/* What is left is a torn last record: the next append replaces it. */
-	xi->pos = pos - have;
+	*end = pos - have;
 	return err;
 }
 
 /* Give the branches that the file does not know yet a slot. */
 static int cpa_xino_add_branches(struct cpa_xino *xi, struct cpa_xino_load *ld)
 {
-	int i, err;
+	int i, err = 0;
 
-	for (i = 0; i < xi->sbi->nbranch; i++) {
+	for (i = 0; i < ld->brt->nbranch; i++) {
+		struct cpa_branch *br = ld->brt->br[i];
 		struct cpa_xino_brkey *key = &ld->keys[i];
 		struct cpa_xino_rec_branch rec = {
 			.head.type	= cpu_to_le16(CPA_XINO_T_BRANCH),
@@ -731,12 +754,12 @@ static int cpa_xino_add_branches(struct cpa_xino *xi, struct cpa_xino_load *ld)
 			.s_magic	= cpu_to_le32(key->s_magic),
 		};
 
-		if (xi->slot[i] != CPA_XINO_NO_SLOT)
+		if (br->xino_slot != CPA_XINO_NO_SLOT)
 			continue;
 		if (ld->nslots == CPA_XINO_NO_SLOT)
 			return -EOVERFLOW;
-		xi->slot[i] = ld->nslots++;
-		rec.head.slot = cpu_to_le32(xi->slot[i]);
+		br->xino_slot = ld->nslots++;
+		rec.head.slot = cpu_to_le32(br->xino_slot);
 		memcpy(rec.uuid, &key->uuid, sizeof(rec.uuid));
 		mutex_lock(&xi->lock);
 		err = cpa_xino_reserve(xi, sizeof(rec));
@@ -754,18 +777,23 @@ static int cpa_xino_load(struct cpa_xino *xi, struct fs_context *fc,
 {
 	struct cpa_sb_info *sbi = xi->sbi;
 	struct cpa_xino_load ld = {};
+	loff_t end;
 	int i, err;
 
-	ld.keys = kvcalloc(sbi->nbranch, sizeof(*ld.keys), GFP_KERNEL);
+	ld.brt = cpa_brt(sbi);
+	ld.keys = kvcalloc(ld.brt->nbranch, sizeof(*ld.keys), GFP_KERNEL);
 	if (!ld.keys)
 		return -ENOMEM;
 	xa_init(&ld.slots);
-	for (i = 0; i < sbi->nbranch; i++)
-		cpa_xino_brkey(&sbi->branches[i], &ld.keys[i]);
+	for (i = 0; i < ld.brt->nbranch; i++)
+		cpa_xino_brkey(ld.brt->br[i], &ld.keys[i]);
 
 	err = cpa_xino_hdr_check(xi, fc, path);
-	if (!err)
-		err = cpa_xino_read(xi, fc, path, &ld);
+	if (!err) {
+		err = cpa_xino_read(xi, fc, path, &ld, &end);
+		/* A torn last record: the next append replaces it. */
+		xi->pos = end;
+	}
 	if (!err)
 		err = cpa_xino_add_branches(xi, &ld);
 	if (!err) {
@@ -777,6 +805,47 @@ static int cpa_xino_load(struct cpa_xino *xi, struct fs_context *fc,
 	}
 	xa_destroy(&ld.slots);
 	kvfree(ld.keys);
+	return err;
+}
+
+/*
+ * A branch joins a mounted union (brops.c): find its slot and its numbers
+ * in the file, or give it a slot.  The branch is not in the table yet, so
+ * nothing appended meanwhile is about it, and branch records are written
+ * under the branch lock only: the file is read as far as it goes, without
+ * the queue's lock.
+ */
+int cpa_xino_add_branch(struct fs_context *fc, struct cpa_sb_info *sbi,
+			struct cpa_branch *br)
+{
+	struct cpa_xino *xi = sbi->xino;
+	struct cpa_xino_load ld = {};
+	struct cpa_brtable *one;
+	loff_t end;
+	int err;
+
+	br->xino_slot = CPA_XINO_NO_SLOT;
+	if (!xi || !xi->file)
+		return 0;
+	one = cpa_brtable_alloc(1);
+	ld.keys = kvcalloc(1, sizeof(*ld.keys), GFP_KERNEL);
+	if (!one || !ld.keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	one->br[0] = br;
+	ld.brt = one;
+	xa_init(&ld.slots);
+	cpa_xino_brkey(br, &ld.keys[0]);
+	err = cpa_xino_read(xi, fc, sbi->xino_path, &ld, &end);
+	if (!err)
+		err = cpa_xino_add_branches(xi, &ld);
+	xa_destroy(&ld.slots);
+	if (err)
+		xa_destroy(&br->xino);
+out:
+	kvfree(ld.keys);
+	kfree(one);
 	return err;
 }
 
@@ -897,7 +966,6 @@ static void cpa_xino_free(struct cpa_xino *xi)
 		fput(xi->file);
 	}
 	kvfree(xi->pend);
-	kfree(xi->slot);
 	kfree(xi);
 }
 
@@ -909,6 +977,7 @@ static void cpa_xino_free(struct cpa_xino *xi)
 int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
+	struct cpa_brtable *brt = cpa_brt(sbi);
 	struct cpa_xino *xi;
 	char *dflt = NULL;
 	const char *path;
@@ -922,17 +991,12 @@ int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 	INIT_LIST_HEAD(&xi->in_use);
 	INIT_DELAYED_WORK(&xi->work, cpa_xino_work);
 	xi->sbi = sbi;
-	xi->slot = kcalloc(sbi->nbranch, sizeof(*xi->slot), GFP_KERNEL);
-	if (!xi->slot) {
-		err = -ENOMEM;
-		goto out_free;
-	}
-	for (i = 0; i < sbi->nbranch; i++)
-		xi->slot[i] = CPA_XINO_NO_SLOT;
+	for (i = 0; i < brt->nbranch; i++)
+		brt->br[i]->xino_slot = CPA_XINO_NO_SLOT;
 
 	path = ctx->xino_path;
-	if (!path && !ctx->noxino && sbi->rw_index >= 0) {
-		struct cpa_branch *rw = &sbi->branches[sbi->rw_index];
+	if (!path && !ctx->noxino && brt->rw_index >= 0) {
+		struct cpa_branch *rw = brt->br[brt->rw_index];
 
 		dflt = kasprintf(GFP_KERNEL, "%s%s%s", rw->name,
 				 strcmp(rw->name, "/") ? "/" : "",

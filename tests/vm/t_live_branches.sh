@@ -1,0 +1,177 @@
+#!/bin/bash
+# vm-kernels: every
+# vm-args: --timeout 600
+# Branches added to a mounted union and their permissions changed, through
+# mount(8) (legacy mount(2) options) and through fspick(2) + fsconfig(2):
+# add:<index>:, ins:, append:, mod:; a shell working in a merged directory
+# sees the new branch's files there; negative lookups cached before a
+# change see names a new branch brings; union inode numbers of kept
+# objects do not change, and a new branch's objects keep theirs across a
+# remount with the same xino file; sysfs and /proc/mounts follow; a
+# remount that fails at any step leaves the union as it was, with a
+# message naming the step; copy-up from an added branch leaves it intact.
+. "$(dirname "$0")/lib.sh"
+require_module
+
+T=/tmp/live
+mkfs_loop tmpfs "$T"
+cd "$T"
+mkdir -p u base/d mod1/d mod2/d mod3 m
+echo base >base/file
+echo base-x >base/d/x
+echo one >mod1/mod1
+echo one-y >mod1/d/y
+echo one-x >mod1/d/x
+echo two >mod2/mod2
+echo two-x >mod2/d/x
+echo three >mod3/later
+cpa_mount m "$T/u:$T/base" "xino=$T/xino"
+
+si=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/m " /proc/mounts)")
+sys=/sys/fs/cppaufs/si_$si
+# branches: "path=perm" of every br<N>, one line, in order.
+branches() {
+	local i out=()
+	for ((i = 0; ; i++)); do
+		[ -e "$sys/br$i" ] || break
+		out+=("$(cat "$sys/br$i")")
+	done
+	echo "${out[*]}"
+}
+brids() {
+	local i out=()
+	for ((i = 0; ; i++)); do
+		[ -e "$sys/brid$i" ] || break
+		out+=("$(cat "$sys/brid$i")")
+	done
+	echo "${out[*]}"
+}
+names() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
+# fsconfig KEY VALUE...: one remount through fspick(2) + fsconfig(2);
+# prints the kernel's messages and fails like the remount.
+fsconfig() {
+	python3 - "$T/m" "$@" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_fspick, SYS_fsconfig = 433, 431
+FSCONFIG_SET_STRING, FSCONFIG_CMD_RECONFIGURE = 1, 7
+fd = libc.syscall(SYS_fspick, -100, sys.argv[1].encode(), 1)
+if fd < 0:
+    sys.exit("fspick: " + os.strerror(ctypes.get_errno()))
+def log():
+    out = []
+    while True:
+        try:
+            m = os.read(fd, 4096)
+        except OSError:
+            break
+        if not m:
+            break
+        out.append(m.decode(errors="replace"))
+    return " | ".join(out)
+args = sys.argv[2:]
+for k, v in zip(args[::2], args[1::2]):
+    if libc.syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, k.encode(),
+                    v.encode(), 0) < 0:
+        e = ctypes.get_errno()
+        sys.exit("fsconfig %s: %s: %s" % (k, os.strerror(e), log()))
+if libc.syscall(SYS_fsconfig, fd, FSCONFIG_CMD_RECONFIGURE, None, None, 0) < 0:
+    e = ctypes.get_errno()
+    sys.exit("reconfigure: %s: %s" % (os.strerror(e), log()))
+PY
+}
+
+section "before"
+assert_eq "$T/u=rw $T/base=ro" "$(branches)" "branches"
+assert_eq "0 1" "$(brids)" "brids"
+ino_file=$(stat -c %i m/file)
+ino_d=$(stat -c %i m/d)
+assert_file_content m/d/x base-x
+assert_fails_with "No such file" stat m/later
+assert_fails_with "No such file" stat m/d/y
+# a shell working in a merged directory, and a file held open
+bash -c 'cd m/d && while :; do sleep 0.1; done' &
+shell=$!
+on_exit kill "$shell"
+exec 7<m/file
+
+section "add:1: through mount(8)"
+run mount -o "remount,add:1:$T/mod1=rr" m
+assert_eq "$T/u=rw $T/mod1=rr $T/base=ro" "$(branches)" "branches"
+assert_eq "0 2 1" "$(brids)" "brids: the new branch gets a new one"
+assert_eq "d file mod1" "$(names m)" "listing of the root"
+assert_eq "x y" "$(names m/d)" "listing of the merged directory"
+assert_file_content m/d/x one-x
+assert_file_content m/d/y one-y
+assert_eq "x y" "$(ls -A /proc/$shell/cwd/ | tr '\n' ' ' | sed 's/ $//')" \
+	"listing of the shell's working directory"
+assert_eq "$ino_file" "$(stat -c %i m/file)" "inode number of a kept file"
+assert_eq "$ino_d" "$(stat -c %i m/d)" "inode number of the merged directory"
+assert_file_content /proc/self/fd/7 base
+ok grep -q " $T/m cppaufs .*si=$si" /proc/mounts
+
+section "append: and mod: through fspick + fsconfig"
+run fsconfig append "$T/mod2"
+assert_eq "$T/u=rw $T/mod1=rr $T/base=ro $T/mod2=ro" "$(branches)" "branches"
+assert_eq "0 2 1 3" "$(brids)" "brids"
+assert_eq "d file mod1 mod2" "$(names m)" "listing of the root"
+assert_file_content m/d/x one-x
+run fsconfig mod "$T/mod2=rr" mod "$T/mod1=ro"
+assert_eq "$T/u=rw $T/mod1=ro $T/base=ro $T/mod2=rr" "$(branches)" "branches"
+
+section "a negative lookup cached before the change"
+assert_fails_with "No such file" stat m/later
+run mount -o "remount,ins:2:$T/mod3" m
+assert_file_content m/later three
+assert_eq "$T/u=rw $T/mod1=ro $T/mod3=ro $T/base=ro $T/mod2=rr" \
+	"$(branches)" "branches"
+
+section "copy-up from an added branch"
+run_sh "echo more >>m/mod1"
+assert_file_content m/mod1 "one
+more"
+assert_file_content mod1/mod1 one
+assert_file_content u/mod1 "one
+more"
+ino_later=$(stat -c %i m/later)
+
+section "refused changes leave the union as it was"
+# Each refusal is one line in the fs_context log and in the kernel log.
+expect_dmesg 'cppaufs: (add|ins|append|prepend|del|mod)[:=]'
+before=$(branches)
+# mount(2) has no log to read: mount(8) says EINVAL, the kernel log why.
+assert_fails_with "" mount -o "remount,add:0:$T/mod3" m
+ok grep -q "cppaufs: add:0:$T/mod3: branch 0 cannot be replaced" \
+	<<<"$(dmesg)"
+assert_fails_with "branch 0 cannot be replaced" fsconfig prepend "$T/mod3"
+assert_fails_with "no index 9: the union has 5 branches" \
+	fsconfig add "9:$T/mod3"
+assert_fails_with "already branch 2" fsconfig append "$T/mod3"
+assert_fails_with "overlaps branch $T/base" fsconfig append "$T/base/d"
+assert_fails_with "second writable branch" fsconfig append "$T/mod3=rw"
+mkdir -p extra
+assert_fails_with "not a branch of this union" fsconfig mod "$T/extra=ro"
+assert_fails_with "removing branches is not supported yet" \
+	fsconfig del "$T/mod2"
+assert_fails_with "expected add:<index>:<path>" fsconfig add "$T/mod3"
+assert_fails_with "bad permission 'xx'" fsconfig append "$T/mod3=xx"
+# the first step is fine, the second is not: nothing changes
+assert_fails_with "no index 42" fsconfig append "$T/extra" add "42:$T/mod3"
+assert_eq "$before" "$(branches)" "branches after the refused remounts"
+assert_eq "d file later mod1 mod2" "$(names m)" "listing of the root"
+assert_fails_with "" mount -t cppaufs \
+	-o "dirs=$T/u:$T/base,append:$T/mod2" none "$T/extra"
+ok grep -q "cppaufs: append:$T/mod2: branches are changed on remount only" \
+	<<<"$(dmesg)"
+
+section "the same numbers after a remount with the same xino file"
+exec 7<&-
+kill "$shell"
+wait "$shell" 2>/dev/null || true
+run cpa_umount m
+run cpa_mount m "$T/u:$T/mod1=ro:$T/mod3:$T/base:$T/mod2=rr" "xino=$T/xino"
+assert_eq "$ino_file" "$(stat -c %i m/file)" "inode number of file"
+assert_eq "$ino_later" "$(stat -c %i m/later)" \
+	"inode number of a file of an added branch"
+assert_file_content mod2/mod2 two
+cd /

@@ -166,6 +166,7 @@ static const struct inode_operations cpa_file_iops = {
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
+	CPA_ACL_IOPS,
 };
 
 const struct inode_operations cpa_dir_iops = {
@@ -183,6 +184,7 @@ const struct inode_operations cpa_dir_iops = {
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
+	CPA_ACL_IOPS,
 };
 
 static const struct inode_operations cpa_symlink_iops = {
@@ -197,6 +199,7 @@ static const struct inode_operations cpa_special_iops = {
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
+	CPA_ACL_IOPS,
 };
 
 /* A hard-linked file some name of which was copied up before. */
@@ -236,6 +239,7 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 		cpa_inode_find_plink(inode, bindex);
 	/* Times are the backing inode's: the union never updates them. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
+	cpa_acl_inode_init(inode);
 	cpa_copyattr(inode);
 
 	switch (mode & S_IFMT) {

@@ -28,8 +28,11 @@ void cpa_acl_sb_init(struct super_block *sb)
 		sb->s_flags |= SB_POSIXACL;
 }
 
+/* Not symlinks: they lack the operations an uncached ACL is read with. */
 void cpa_acl_inode_init(struct inode *inode)
 {
+	if (S_ISLNK(inode->i_mode))
+		return;
 #ifdef CONFIG_FS_POSIX_ACL
 	inode->i_acl = ACL_DONT_CACHE;
 	inode->i_default_acl = ACL_DONT_CACHE;

@@ -239,8 +239,8 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 		cpa_inode_find_plink(inode, bindex);
 	/* Times are the backing inode's: the union never updates them. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
-	cpa_acl_inode_init(inode);
 	cpa_copyattr(inode);
+	cpa_acl_inode_init(inode);
 
 	switch (mode & S_IFMT) {
 	case S_IFREG:

@@ -24,6 +24,10 @@
  *                             vfs_mknod() and vfs_symlink()
  *   HAVE_SYSTEM_PERCPU_WQ     system_wq is called system_percpu_wq, and
  *                             the old name warns when work is queued on it
+ *   HAVE_GET_ACL_RCU          ->get_acl() is told when it runs in RCU mode
+ *                             (5.15)
+ *   HAVE_GET_INODE_ACL        ACLs are no extended attributes: they have
+ *                             inode operations of their own (6.2)
  * Macros that came with a change test for it as well (FMODE_CAN_ODIRECT,
  * COPY_FILE_SPLICE, FS_PRE_ACCESS, fs_param_can_be_empty,
  * AT_GETATTR_NOSEC).
@@ -756,39 +760,138 @@ static inline struct timespec64 cpa_inode_ctime(const struct inode *inode)
 }
 
 /*
- * POSIX ACLs: from 6.2 they are read and written with vfs_get_acl() and
- * vfs_set_acl(), not as extended attributes; before, the catch-all xattr
- * handler sees them too.
+ * POSIX ACLs.  Permission checks read the access ACL of a union inode
+ * through ->get_acl(inode, type), called in RCU mode too from 5.15, which
+ * says so in a third argument (probed), and renamed ->get_inode_acl() in
+ * 6.2 (probed).  6.2 also took ACLs out of the extended attributes: they
+ * are read and written with vfs_get_acl(), vfs_set_acl() and
+ * vfs_remove_acl(), through the new ->get_acl(idmap, dentry, type) and
+ * ->set_acl(idmap, dentry, acl, type); the xattr handlers never see them.
+ * Before, the catch-all xattr handler passes them to the branch like any
+ * other extended attribute.  CPA_ACL_IOPS are the ACL operations of the
+ * union's inode_operations.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
+
+/* acl.c: the ACL of a union inode for a permission check. */
+struct posix_acl *cpa_get_inode_acl(struct inode *inode, int type, bool rcu);
+
+#if defined(HAVE_GET_INODE_ACL) || defined(HAVE_GET_ACL_RCU)
+#define cpa_iop_get_inode_acl	cpa_get_inode_acl
+#else
+static inline struct posix_acl *cpa_iop_get_inode_acl(struct inode *inode,
+						      int type)
+{
+	return cpa_get_inode_acl(inode, type, false);
+}
+#endif
+
+#ifdef HAVE_GET_INODE_ACL
+#define CPA_ACL_IOPS					\
+	.get_inode_acl	= cpa_iop_get_inode_acl,	\
+	.get_acl	= cpa_get_acl,			\
+	.set_acl	= cpa_set_acl
 
 static inline bool cpa_xattr_is_acl(const char *name)
 {
 	return is_posix_acl_xattr(name);
 }
 
+/* The ACL of the branch inode @inode, referenced, for a permission check. */
+static inline struct posix_acl *cpa_real_inode_acl(struct inode *inode,
+						   int type)
+{
+	return get_inode_acl(inode, type);
+}
+
+/*
+ * The ACL of the branch object @path, referenced, NULL if it has none.
+ * Through an idmapped branch mount, the entries are mapped as its owner
+ * is: on a copy, the filesystem caches the original.
+ */
+static inline struct posix_acl *cpa_vfs_get_acl(const struct path *path,
+						int type)
+{
+	struct cpa_idmap *idmap = cpa_mnt_idmap(path->mnt);
+	struct user_namespace *fs_ns = i_user_ns(d_inode(path->dentry));
+	struct posix_acl *acl, *copy;
+	struct posix_acl_entry *pe, *end;
+
+	acl = vfs_get_acl(idmap, path->dentry, posix_acl_xattr_name(type));
+	if (IS_ERR(acl) && PTR_ERR(acl) == -ENODATA)
+		return NULL;
+	if (IS_ERR(acl) || !is_idmapped_mnt(path->mnt))
+		return acl;
+	copy = posix_acl_clone(acl, GFP_KERNEL);
+	posix_acl_release(acl);
+	if (!copy)
+		return ERR_PTR(-ENOMEM);
+	FOREACH_ACL_ENTRY(pe, copy, end) {
+		if (pe->e_tag == ACL_USER)
+			pe->e_uid = vfsuid_into_kuid(make_vfsuid(idmap, fs_ns,
+								 pe->e_uid));
+		else if (pe->e_tag == ACL_GROUP)
+			pe->e_gid = vfsgid_into_kgid(make_vfsgid(idmap, fs_ns,
+								 pe->e_gid));
+	}
+	return copy;
+}
+
+/* Set the ACL of the branch object @path, or remove it if @acl is NULL. */
+static inline int cpa_vfs_set_acl(const struct path *path, int type,
+				  struct posix_acl *acl)
+{
+	struct cpa_idmap *idmap = cpa_mnt_idmap(path->mnt);
+	const char *name = posix_acl_xattr_name(type);
+
+	if (!acl)
+		return vfs_remove_acl(idmap, path->dentry, name);
+	return vfs_set_acl(idmap, path->dentry, name, acl);
+}
+
 static inline int cpa_copy_acl(const struct path *from, const struct path *to,
 			       const char *name)
 {
+	int type = posix_acl_type(name);
 	struct posix_acl *acl;
 	int err;
 
-	acl = vfs_get_acl(cpa_mnt_idmap(from->mnt), from->dentry, name);
+	acl = cpa_vfs_get_acl(from, type);
 	if (IS_ERR(acl))
-		return PTR_ERR(acl) == -ENODATA ||
-		       PTR_ERR(acl) == -EOPNOTSUPP ? 0 : PTR_ERR(acl);
+		return PTR_ERR(acl) == -EOPNOTSUPP ? 0 : PTR_ERR(acl);
 	if (!acl)
 		return 0;
-	err = vfs_set_acl(cpa_mnt_idmap(to->mnt), to->dentry, name, acl);
+	err = cpa_vfs_set_acl(to, type, acl);
 	posix_acl_release(acl);
 	return err == -EOPNOTSUPP ? 0 : err;
 }
 #else
+#define CPA_ACL_IOPS					\
+	.get_acl	= cpa_iop_get_inode_acl
+
 static inline bool cpa_xattr_is_acl(const char *name)
 {
 	return false;
+}
+
+static inline struct posix_acl *cpa_real_inode_acl(struct inode *inode,
+						   int type)
+{
+	return get_acl(inode, type);
+}
+
+/* Not called: ACLs are extended attributes, passed on by xattr.c. */
+static inline struct posix_acl *cpa_vfs_get_acl(const struct path *path,
+						int type)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline int cpa_vfs_set_acl(const struct path *path, int type,
+				  struct posix_acl *acl)
+{
+	return -EOPNOTSUPP;
 }
 
 static inline int cpa_copy_acl(const struct path *from, const struct path *to,

@@ -111,6 +111,25 @@ static inline int cpa_do_removexattr(const struct path *path,
 	return err;
 }
 
+static inline struct posix_acl *cpa_do_get_acl(const struct path *path,
+					       int type)
+{
+	struct posix_acl *acl = cpa_vfs_get_acl(path, type);
+
+	pr_debug("get_acl(%pd2, %d) = %pe\n", path->dentry, type, acl);
+	return acl;
+}
+
+/* Removes the ACL if @acl is NULL. */
+static inline int cpa_do_set_acl(const struct path *path, int type,
+				 struct posix_acl *acl)
+{
+	int err = cpa_vfs_set_acl(path, type, acl);
+
+	pr_debug("set_acl(%pd2, %d) = %i\n", path->dentry, type, err);
+	return err;
+}
+
 /* Caller holds the inode lock of path->dentry. */
 static inline int cpa_do_notify_change(const struct path *path,
 				       struct iattr *attr)
@@ -403,6 +422,16 @@ int cpa_xino_fsync(struct super_block *sb);
 /* xattr.c */
 extern const struct xattr_handler *cpa_xattr_handlers[];
 ssize_t cpa_listxattr(struct dentry *dentry, char *list, size_t size);
+
+/* acl.c (and cpa_get_inode_acl(), declared in compat.h) */
+void cpa_acl_sb_init(struct super_block *sb);
+void cpa_acl_inode_init(struct inode *inode);
+umode_t cpa_acl_create_mode(struct inode *h_dir, umode_t mode);
+int cpa_acl_xattr_perm(struct inode *inode, const char *name);
+struct posix_acl *cpa_get_acl(CPA_IDMAP_PARAM struct dentry *dentry,
+			      int type);
+int cpa_set_acl(CPA_IDMAP_PARAM struct dentry *dentry, struct posix_acl *acl,
+		int type);
 
 /* sysfs.c */
 int cpa_sysfs_init(void);

@@ -72,21 +72,22 @@ static struct dentry *cpa_parent_begin(struct dentry *dentry)
 static int cpa_h_make(struct inode *h_dir, struct dentry **hp,
 		      const struct cpa_cattr *ca)
 {
+	umode_t mode = cpa_acl_create_mode(h_dir, ca->mode);
 	struct dentry *d;
 
 	if (ca->hardlink)
 		return cpa_do_link(ca->hardlink, h_dir, *hp);
 	switch (ca->mode & S_IFMT) {
 	case S_IFREG:
-		return cpa_do_create(h_dir, *hp, ca->mode);
+		return cpa_do_create(h_dir, *hp, mode);
 	case S_IFDIR:
-		d = cpa_do_mkdir(h_dir, *hp, ca->mode);
+		d = cpa_do_mkdir(h_dir, *hp, mode);
 		*hp = IS_ERR(d) ? NULL : d;
 		return PTR_ERR_OR_ZERO(d);
 	case S_IFLNK:
 		return cpa_do_symlink(h_dir, *hp, ca->link);
 	default:
-		return cpa_do_mknod(h_dir, *hp, ca->mode, ca->rdev);
+		return cpa_do_mknod(h_dir, *hp, mode, ca->rdev);
 	}
 }
 

@@ -166,6 +166,7 @@ static const struct inode_operations cpa_file_iops = {
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
+	CPA_ACL_IOPS,
 };
 
 const struct inode_operations cpa_dir_iops = {
@@ -183,6 +184,7 @@ const struct inode_operations cpa_dir_iops = {
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
+	CPA_ACL_IOPS,
 };
 
 static const struct inode_operations cpa_symlink_iops = {
@@ -197,6 +199,7 @@ static const struct inode_operations cpa_special_iops = {
 	.permission	= cpa_permission,
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
+	CPA_ACL_IOPS,
 };
 
 /*
@@ -242,6 +245,7 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 	/* Times are the backing inode's: the union never updates them. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
 	cpa_copyattr(inode);
+	cpa_acl_inode_init(inode);
 
 	switch (mode & S_IFMT) {
 	case S_IFREG:

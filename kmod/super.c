@@ -228,6 +228,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_op = &cpa_super_ops;
 	cpa_set_d_op(sb, &cpa_dentry_ops);
 	sb->s_xattr = cpa_xattr_handlers;
+	cpa_acl_sb_init(sb);
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;
 	sb->s_flags |= SB_NOATIME;

@@ -33,6 +33,9 @@ static int cpa_xattr_set(const struct xattr_handler *handler,
 
 	if (cpa_xattr_is_private(name))
 		return -EPERM;
+	err = cpa_acl_xattr_perm(inode, name);
+	if (err)
+		return err;
 	if (cpa_sb_writable(dentry->d_sb))
 		err = cpa_copy_up_meta(dentry);
 	else if (!cpa_branch_writable(cpa_dentry_br(dentry)))

@@ -12,7 +12,7 @@ libmount-dev libsmartcols-dev libboost-program-options-dev catch2
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 busybox-static kmod cpio gzip dkms
-e2fsprogs xfsprogs btrfs-progs util-linux sparse linux-source-6.1
+e2fsprogs xfsprogs btrfs-progs util-linux acl sparse linux-source-6.1
 xz-utils zstd shellcheck openssl python3 libcap2-bin patchelf stress-ng fio
 debhelper dh-dkms lintian fakeroot rpm groff mandoc bash-completion"
 

@@ -244,6 +244,9 @@ static long cpa_ioctl_set(struct file *file, unsigned int cmd,
 
 	if (!cpa_inode_owner_or_capable(inode))
 		return -EPERM;
+	/* A branch without ioctls (tmpfs) gets no copy-up either. */
+	if (!d_inode(cpa_dentry_real(dentry))->i_fop->unlocked_ioctl)
+		return -ENOTTY;
 	ret = cpa_ioctl_prot_flags(cmd, arg, &flags);
 	if (ret)
 		return ret;

@@ -242,11 +242,11 @@ static long cpa_ioctl_set(struct file *file, unsigned int cmd,
 	unsigned int flags;
 	long ret;
 
-	if (!cpa_inode_owner_or_capable(inode))
-		return -EPERM;
-	/* A branch without ioctls (tmpfs) gets no copy-up either. */
+	/* A branch without ioctls (tmpfs) answers so, and gets no copy-up. */
 	if (!d_inode(cpa_dentry_real(dentry))->i_fop->unlocked_ioctl)
 		return -ENOTTY;
+	if (!cpa_inode_owner_or_capable(inode))
+		return -EPERM;
 	ret = cpa_ioctl_prot_flags(cmd, arg, &flags);
 	if (ret)
 		return ret;

@@ -28,6 +28,10 @@
  *                             (5.15)
  *   HAVE_GET_INODE_ACL        ACLs are no extended attributes: they have
  *                             inode operations of their own (6.2)
+ *   HAVE_FILEATTR             inodes have ->fileattr_get/set (5.13)
+ *   HAVE_FILE_KATTR           their struct fileattr is called file_kattr
+ *   HAVE_D_REVALIDATE_DIR     ->d_revalidate() gets the parent and the name
+ *                             (6.14)
  * Macros that came with a change test for it as well (FMODE_CAN_ODIRECT,
  * COPY_FILE_SPLICE, FS_PRE_ACCESS, fs_param_can_be_empty,
  * AT_GETATTR_NOSEC).
@@ -900,6 +904,71 @@ static inline int cpa_copy_acl(const struct path *from, const struct path *to,
 	return 0;
 }
 #endif
+
+/* -- inode flags (chattr, project ids) ----------------------------------- */
+
+/*
+ * 5.13 gave inodes ->fileattr_get() and ->fileattr_set(): the VFS serves
+ * FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC_FSGETXATTR and FS_IOC_FSSETXATTR
+ * through them (probed), checking the caller against the union inode, and
+ * the union passes the request on with vfs_fileattr_get/set().  6.17
+ * renamed their struct fileattr file_kattr (probed).  Before 5.13 every
+ * filesystem decoded those ioctls in its ->unlocked_ioctl: the union
+ * forwards them to the branch file (ioctl.c).  CPA_FILEATTR_IOPS and
+ * CPA_ATTR_IOCTL_FOPS put whichever the kernel calls into the operation
+ * tables; the other one is built and not used.
+ */
+#if defined(HAVE_FILE_KATTR)
+#define cpa_fileattr			file_kattr
+#elif defined(HAVE_FILEATTR)
+#define cpa_fileattr			fileattr
+#endif
+
+#ifdef cpa_fileattr
+#include <linux/fileattr.h>
+
+#define CPA_FILEATTR_IOPS \
+	.fileattr_get	= cpa_fileattr_get, \
+	.fileattr_set	= cpa_fileattr_set,
+#define CPA_ATTR_IOCTL_FOPS
+
+static inline int cpa_vfs_fileattr_get(const struct path *path,
+				       struct cpa_fileattr *fa)
+{
+	return vfs_fileattr_get(path->dentry, fa);
+}
+
+static inline int cpa_vfs_fileattr_set(const struct path *path,
+				       struct cpa_fileattr *fa)
+{
+	return vfs_fileattr_set(CPA_PATH_IDMAP_ARG(path) path->dentry, fa);
+}
+#else
+struct cpa_fileattr;
+
+#define CPA_FILEATTR_IOPS
+#define CPA_ATTR_IOCTL_FOPS \
+	.unlocked_ioctl	= cpa_ioctl, \
+	.compat_ioctl	= cpa_compat_ioctl,
+
+static inline int cpa_vfs_fileattr_get(const struct path *path,
+				       struct cpa_fileattr *fa)
+{
+	return -ENOTTY;
+}
+
+static inline int cpa_vfs_fileattr_set(const struct path *path,
+				       struct cpa_fileattr *fa)
+{
+	return -ENOTTY;
+}
+#endif
+
+/* 5.12 checks the owner through the idmap of the mount. */
+static inline bool cpa_inode_owner_or_capable(const struct inode *inode)
+{
+	return inode_owner_or_capable(CPA_IDMAP_ARG inode);
+}
 
 /* -- mount options and memory -------------------------------------------- */
 

@@ -369,6 +369,16 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 /* file.c */
 extern const struct file_operations cpa_file_fops;
 
+/* ioctl.c */
+void cpa_copyflags(struct inode *inode, const struct inode *real);
+int cpa_fileattr_get(struct dentry *dentry, struct cpa_fileattr *fa);
+int cpa_fileattr_set(CPA_IDMAP_PARAM struct dentry *dentry,
+		     struct cpa_fileattr *fa);
+int cpa_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
+	       u64 start, u64 len);
+long cpa_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long cpa_compat_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
 /* readdir.c */
 extern const struct file_operations cpa_dir_fops;
 void cpa_dir_cache_put(struct cpa_dir_cache *cache);

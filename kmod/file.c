@@ -232,4 +232,5 @@ const struct file_operations cpa_file_fops = {
 	.fallocate	= cpa_fallocate,
 	.splice_read	= cpa_splice_read,
 	.splice_write	= iter_file_splice_write,
+	CPA_ATTR_IOCTL_FOPS
 };

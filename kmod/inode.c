@@ -31,6 +31,7 @@ void cpa_copyattr(struct inode *inode)
 		  cpa_plink_nlink(inode) : real->i_nlink);
 	i_size_write(inode, i_size_read(real));
 	cpa_copy_times(inode, real);
+	cpa_copyflags(inode, real);
 }
 
 static int cpa_getattr(CPA_IDMAP_PARAM const struct path *path,
@@ -167,6 +168,8 @@ static const struct inode_operations cpa_file_iops = {
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
 	CPA_ACL_IOPS,
+	.fiemap		= cpa_fiemap,
+	CPA_FILEATTR_IOPS
 };
 
 const struct inode_operations cpa_dir_iops = {
@@ -185,6 +188,7 @@ const struct inode_operations cpa_dir_iops = {
 	.setattr	= cpa_setattr,
 	.listxattr	= cpa_listxattr,
 	CPA_ACL_IOPS,
+	CPA_FILEATTR_IOPS
 };
 
 static const struct inode_operations cpa_symlink_iops = {

@@ -532,4 +532,5 @@ const struct file_operations cpa_dir_fops = {
 	.read		= generic_read_dir,
 	.iterate_shared	= cpa_iterate,
 	.fsync		= cpa_dir_fsync,
+	CPA_ATTR_IOCTL_FOPS
 };

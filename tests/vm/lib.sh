@@ -27,7 +27,8 @@
 # Kernel log:   expect_dmesg ERE      declare an expected kernel message (else
 #                                     run.sh fails the run on any line naming
 #                                     cppaufs, any WARNING, oops...)
-# Set-up:       mkfs_loop FSTYPE DIR [SIZE]  make and mount a scratch branch
+# Set-up:       mkfs_loop FSTYPE DIR [SIZE [MKFS-OPTION...]]
+#                                     make and mount a scratch branch
 #                                     file system: tmpfs|ext4|xfs|btrfs
 #                                     (default size 320M, xfs's minimum is 300M)
 #               cpa_mount TARGET DIRS [OPTS]  mount -t cppaufs -o dirs=DIRS[,OPTS]
@@ -169,6 +170,7 @@ on_exit() { _cpa_atexit+=("$(_cpa_cmdline "$@")"); }
 
 mkfs_loop() {
 	local fstype=$1 dir=$2 size=${3:-320M} img
+	shift $(($# < 3 ? $# : 3))
 	mkdir -p -- "$dir"
 	case $fstype in
 	tmpfs)
@@ -180,9 +182,9 @@ mkfs_loop() {
 		img=$(mktemp "/tmp/cpa-branch.XXXXXX.$fstype")
 		truncate -s "$size" "$img"
 		case $fstype in
-		ext4) mkfs.ext4 -q -F "$img" ;;
-		xfs) mkfs.xfs -q -f "$img" ;;
-		btrfs) mkfs.btrfs -q -f "$img" >/dev/null ;;
+		ext4) mkfs.ext4 -q -F "$@" "$img" ;;
+		xfs) mkfs.xfs -q -f "$@" "$img" ;;
+		btrfs) mkfs.btrfs -q -f "$@" "$img" >/dev/null ;;
 		esac
 		mount -o loop -t "$fstype" "$img" "$dir"
 		_cpa_loops+=("$img")

@@ -26,7 +26,9 @@ complete_words() {
 
 lines() { printf '%s\n' "$@" | sort; }
 
-check_eq "auctl <TAB>" "$(lines list show)" "$(complete_words '')"
+check_eq "auctl <TAB>" "$(lines list show add append prepend del mod apply busy)" \
+	"$(complete_words '')"
+check_eq "auctl a<TAB>" "$(lines add append apply)" "$(complete_words a)"
 check_eq "auctl s<TAB>" "show" "$(complete_words s)"
 opts=$("$AUCTL" --help | grep -oE -- '--?[A-Za-z]+' | grep -v '^--$' | sort -u)
 check_eq "auctl -<TAB> offers the options of auctl --help" "$opts" \
@@ -39,6 +41,16 @@ check_eq "auctl show -o <TAB>" "$(lines INDEX PATH PERM BRID XINO)" \
 check_eq "auctl show -o INDEX,P<TAB>" "$(lines INDEX,PATH INDEX,PERM)" \
 	"$(complete_words show -o INDEX,P)"
 check_eq "auctl -r show -o B<TAB>" "BRID" "$(complete_words -r show -o B)"
+check_eq "auctl busy -o <TAB>" "$(lines PID COMMAND WHAT PATH)" \
+	"$(complete_words busy -o '')"
+check_eq "auctl apply /m <TAB>" "$(lines add: ins: append: prepend: del: mod:)" \
+	"$(complete_words apply /m '')"
+mkdir -p "$WORK/dirs/branch1" "$WORK/dirs/branch2"
+check_eq "auctl append /m <dir><TAB>" "$(lines "$WORK/dirs/branch1" "$WORK/dirs/branch2")" \
+	"$(complete_words append /m "$WORK/dirs/br")"
+check_eq "auctl apply /m del:<dir><TAB>" "del:$WORK/dirs/branch1" \
+	"$(complete_words apply /m "del:$WORK/dirs/branch1")"
+check_eq "auctl del /m /a <TAB> (no operand)" "" "$(complete_words del /m /a '')"
 check_eq "auctl list <TAB> (no operand)" "" "$(complete_words list '')"
 check_eq "auctl list --output <TAB>" "$(lines TARGET SI BRANCHES SOURCE)" \
 	"$(complete_words list --output '')"
@@ -47,4 +59,4 @@ check_eq "auctl show --output=P<TAB>" "$(lines PATH PERM)" \
 # The columns the completion knows are those of auctl --help.
 cols=$("$AUCTL" --help | sed -n '/^Columns/,$s/^  \([A-Z]\+\) .*/\1/p' | sort -u)
 check_eq "columns of auctl --help" "$cols" \
-	"$( { complete_words list -o ''; complete_words show -o ''; } | sort -u)"
+	"$( { complete_words list -o ''; complete_words show -o ''; complete_words busy -o ''; } | sort -u)"

@@ -4,8 +4,11 @@
 #include <sstream>
 
 #include "auctl.h"
+#include "test_util.h"
 
 using cppaufs::AuctlOptions;
+using cppaufs_test::FakeProbe;
+using cppaufs_test::FakeSystem;
 
 namespace {
 
@@ -15,7 +18,8 @@ struct Result {
 };
 
 // Parses like main() does, with the fixtures as sysfs and mount table.
-Result auctl(std::vector<const char*> args)
+Result auctl(std::vector<const char*> args, FakeSystem* sys = nullptr,
+	     FakeProbe* probe = nullptr)
 {
 	std::vector<const char*> argv = {"auctl", "--sysfs-root", CPPAUFS_FIXTURES "/sysfs",
 					 "--mountinfo", CPPAUFS_FIXTURES "/mountinfo",
@@ -26,7 +30,7 @@ Result auctl(std::vector<const char*> args)
 	int rc = cppaufs::parse_auctl_args(static_cast<int>(argv.size()), argv.data(),
 					   &opts, out, err);
 	if (rc < 0)
-		rc = cppaufs::run_auctl(opts, nullptr, out, err);
+		rc = cppaufs::run_auctl(opts, nullptr, out, err, sys, probe);
 	return {rc, out.str(), err.str()};
 }
 
@@ -151,8 +155,17 @@ TEST_CASE("auctl usage errors", "[auctl][args]")
 {
 	using Case = std::pair<std::vector<const char*>, std::string>;
 	auto c = GENERATE(
-		Case({}, "no command given (list or show)"),
-		Case({"lst"}, "unknown command 'lst' (list or show)"),
+		Case({}, "no command given (list, show, add, append, prepend, del, mod, "
+			 "apply or busy)"),
+		Case({"lst"}, "unknown command 'lst' (list, show, add, append, prepend, del, "
+			      "mod, apply or busy)"),
+		Case({"add", "/m", "/a"}, "add takes three operands: <mount> <index> "
+					  "<path>[=rw|ro|rr]"),
+		Case({"append", "/m"}, "append takes two operands: <mount> <path>[=rw|ro|rr]"),
+		Case({"del", "/m", "/a", "/b"}, "del takes two operands: <mount> <path>"),
+		Case({"mod", "/m"}, "mod takes two operands: <mount> <path>=rw|ro|rr"),
+		Case({"apply", "/m"}, "apply takes a mount and at least one operation"),
+		Case({"busy", "/m"}, "busy takes two operands: <mount> <branch path | index>"),
 		Case({"show"}, "show takes one operand: si_<id>, <id> or a mount point"),
 		Case({"show", "a", "b"}, "show takes one operand: si_<id>, <id> or a mount point"),
 		Case({"list", "x"}, "list takes no operand"),
@@ -171,4 +184,66 @@ TEST_CASE("auctl --help lists commands and columns", "[auctl][args]")
 	CHECK(r.out.rfind("Usage:\n  auctl [options] list\n", 0) == 0);
 	CHECK(r.out.find("  BRANCHES  number of branches\n") != std::string::npos);
 	CHECK(r.out.find("sysfs-root") == std::string::npos);	// hidden
+}
+
+TEST_CASE("auctl changes branches with the helper's fsconfig sequence", "[auctl][change]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	using Case = std::pair<std::vector<const char*>, std::vector<std::string>>;
+	auto c = GENERATE(
+		Case({"add", "/home/vagrant/aufs/merged", "1", "/srv/new=rr"},
+		     {"string add=1:/srv/new=rr"}),
+		Case({"append", "si_5d2a9c0e1f3b4a67", "new"}, {"string append=/u/new"}),
+		Case({"prepend", "/home/vagrant/aufs/merged/", "/srv/new=rw"},
+		     {"string prepend=/srv/new=rw"}),
+		Case({"del", "/home/vagrant/aufs/merged", "/home/vagrant/aufs/l3"},
+		     {"string del=/home/vagrant/aufs/l3"}),
+		Case({"mod", "/home/vagrant/aufs/merged", "/home/vagrant/aufs/l2=rr"},
+		     {"string mod=/home/vagrant/aufs/l2=rr"}),
+		Case({"apply", "/home/vagrant/aufs/merged", "del:/home/vagrant/aufs/l3",
+		      "ins:0:/srv/new"},
+		     {"string del=/home/vagrant/aufs/l3", "string add=0:/srv/new"}));
+	Result r = auctl(c.first, &sys, &probe);
+	CHECK(r.rc == 0);
+	CHECK(r.out.empty());
+	CHECK(r.err.empty());
+	std::vector<std::string> want = {"fspick /home/vagrant/aufs/merged"};
+	want.insert(want.end(), c.second.begin(), c.second.end());
+	want.push_back("reconfigure");
+	want.push_back("close 5");
+	CHECK(sys.calls == want);
+}
+
+TEST_CASE("auctl -v traces the calls; the kernel's errors are auctl's", "[auctl][change]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	Result r = auctl({"-v", "append", "/srv/union", "/srv/new=ro"}, &sys, &probe);
+	CHECK(r.rc == 0);
+	CHECK(r.out == "auctl: fspick /srv/union\n"
+		       "auctl: fsconfig append=/srv/new=ro\n"
+		       "auctl: fsconfig reconfigure\n");
+
+	sys.calls.clear();
+	sys.fail["reconfigure"] = EBUSY;
+	sys.log = {"w cppaufs: something to know",
+		   "e cppaufs: del:/srv/image: branch busy: 2 open files"};
+	r = auctl({"del", "/srv/union", "/srv/image"}, &sys, &probe);
+	CHECK(r.rc == 1);
+	CHECK(r.err == "auctl: warning: something to know\n"
+		       "auctl: error: del:/srv/image: branch busy: 2 open files\n");
+
+	sys.calls.clear();
+	probe.missing = {"/u/nope"};
+	r = auctl({"apply", "/srv/union", "del:/srv/image", "append:nope"}, &sys, &probe);
+	CHECK(r.rc == 1);
+	CHECK(r.err == "auctl: error: append:nope: no such file or directory\n");
+	CHECK(sys.calls.empty());
+
+	r = auctl({"append", "/tmp", "/srv/x"}, &sys, &probe);
+	CHECK(r.err == "auctl: error: /tmp: not a cppaufs mount point (it is tmpfs)\n");
+	r = auctl({"apply", "/srv/union", "remove:/srv/image"}, &sys, &probe);
+	CHECK(r.err == "auctl: error: remove:/srv/image: not a branch operation "
+		       "(add, ins, append, prepend, del or mod)\n");
 }

@@ -14,74 +14,9 @@
 
 using cppaufs::MountHelperOptions;
 using cppaufs_test::FakeProbe;
+using cppaufs_test::FakeSystem;
 
 namespace {
-
-// Records every call as one line; calls named in |fail| return that errno
-// and leave |log| to be read back.
-class FakeSystem : public cppaufs::MountSystem {
-public:
-	std::vector<std::string> calls;
-	std::map<std::string, int> fail;	// call name -> errno
-	std::vector<std::string> log;
-
-	int fs_open(const std::string& fstype) override
-	{
-		return record("fsopen", "fsopen " + fstype, 3);
-	}
-	int fs_set_string(int, const std::string& key, const std::string& value) override
-	{
-		return record("string " + key, "string " + key + "=" + value, 0);
-	}
-	int fs_set_flag(int, const std::string& key) override
-	{
-		return record("flag " + key, "flag " + key, 0);
-	}
-	int fs_create(int) override { return record("create", "create", 0); }
-	int fs_mount(int, unsigned int attrs) override
-	{
-		std::ostringstream s;
-		s << "fsmount 0x" << std::hex << attrs;
-		return record("fsmount", s.str(), 4);
-	}
-	int move_mount(int, const std::string& target) override
-	{
-		return record("move_mount", "move_mount " + target, 0);
-	}
-	std::vector<std::string> read_log(int) override
-	{
-		std::vector<std::string> out;
-		out.swap(log);
-		return out;
-	}
-	void close(int fd) override { calls.push_back("close " + std::to_string(fd)); }
-	int mount_legacy(const std::string& source, const std::string& target,
-			 const std::string& fstype, unsigned long flags,
-			 const std::string& data) override
-	{
-		std::ostringstream s;
-		s << "mount " << source << " " << target << " " << fstype << " 0x"
-		  << std::hex << flags << " " << data;
-		return record("mount", s.str(), 0);
-	}
-	int enter_mount_ns(const std::string& ns) override
-	{
-		return record("setns", "setns " + ns, 0);
-	}
-	int update_utab(const std::string& source, const std::string& target,
-			const std::string& user, unsigned long) override
-	{
-		return record("utab", "utab " + source + " " + target + " " + user, 0);
-	}
-
-private:
-	int record(const std::string& name, const std::string& line, int ok)
-	{
-		calls.push_back(line);
-		auto it = fail.find(name);
-		return it == fail.end() ? ok : -it->second;
-	}
-};
 
 struct Run {
 	int rc;
@@ -345,21 +280,176 @@ TEST_CASE("fake mounts check everything and call nothing", "[helper]")
 		       "mount.cppaufs: fsmount attrs 0x0, move_mount to /mnt\n");
 }
 
-TEST_CASE("remount goes through mount(2), branches and all", "[helper]")
+std::string hexflags(unsigned long flags)
+{
+	std::ostringstream s;
+	s << "0x" << std::hex << flags;
+	return s.str();
+}
+
+TEST_CASE("remount goes through fspick and fsconfig, then sets the mount's flags", "[helper][remount]")
 {
 	FakeSystem sys;
 	FakeProbe probe;
-	Run r = run(options("remount,ro"), &sys, &probe);
+	Run r = run(options("remount,ro,nosuid"), &sys, &probe);
 	CHECK(r.rc == 0);
-	std::ostringstream want;
-	want << "mount none /mnt cppaufs 0x" << std::hex << (MS_REMOUNT | MS_RDONLY) << " ";
-	CHECK(sys.calls == std::vector<std::string>{want.str()});
+	CHECK(r.err.empty());
+	CHECK(sys.calls == std::vector<std::string>{
+		"fspick /mnt",
+		"flag ro",
+		"reconfigure",
+		"close 5",
+		"mount  /mnt  " + hexflags(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID) + " ",
+	});
 
-	// The options mount(8) repeats from /etc/fstab: the kernel judges them.
+	// What mount(8) repeats from /etc/fstab: branches resolved as on a
+	// first mount, for the kernel to compare with the union's.
 	sys.calls.clear();
-	r = run(options("remount,ro,dirs=/u/a:/u/b=ro"), &sys, &probe);
+	r = run(options("remount,dirs=./a:/u/b=ro,xino=/x/y,si=5d2a9c0e1f3b4a67"), &sys, &probe);
 	CHECK(r.rc == 0);
-	CHECK(sys.calls == std::vector<std::string>{want.str() + "dirs=/u/a:/u/b=ro"});
+	CHECK(sys.calls == std::vector<std::string>{
+		"fspick /mnt",
+		"string br=/u/a=rw:/u/b=ro",
+		"string xino=/x/y",
+		"string si=5d2a9c0e1f3b4a67",
+		"flag rw",
+		"reconfigure",
+		"close 5",
+		"mount  /mnt  " + hexflags(MS_REMOUNT | MS_BIND) + " ",
+	});
+}
+
+TEST_CASE("branch operations on remount: one fsconfig each, in order, paths absolute", "[helper][remount]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	Run r = run(options("remount,del:/mnt/b,add:1:y=rr,ins:0:./z,append:/u/x=ro,"
+			    "prepend:w=rw,mod:/u/x=rr,nometacopy"), &sys, &probe);
+	CHECK(r.rc == 0);
+	CHECK(r.err.empty());
+	CHECK(sys.calls == std::vector<std::string>{
+		"fspick /mnt",
+		"string del=/mnt/b",
+		"string add=1:/u/y=rr",
+		"string add=0:/u/z",
+		"string append=/u/x=ro",
+		"string prepend=/u/w=rw",
+		"string mod=/u/x=rr",
+		"flag nometacopy",
+		"flag rw",
+		"reconfigure",
+		"close 5",
+		"mount  /mnt  " + hexflags(MS_REMOUNT | MS_BIND) + " ",
+	});
+}
+
+TEST_CASE("remount -v traces each call; -f makes none", "[helper][remount]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	MountHelperOptions opts = options("remount,ro,append:./x=ro,del:/u/b");
+	opts.verbose = true;
+	opts.fake = true;
+	Run r = run(opts, &sys, &probe);
+	CHECK(r.rc == 0);
+	CHECK(sys.calls.empty());
+	CHECK(r.out == "mount.cppaufs: fspick /mnt\n"
+		       "mount.cppaufs: fsconfig append=/u/x=ro\n"
+		       "mount.cppaufs: fsconfig del=/u/b\n"
+		       "mount.cppaufs: fsconfig ro\n"
+		       "mount.cppaufs: fsconfig reconfigure\n"
+		       "mount.cppaufs: mount(2) /mnt flags bind,remount,ro (mount attributes)\n");
+}
+
+TEST_CASE("the kernel's refusal of a branch operation is relayed", "[helper][remount]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	SECTION("at reconfigure: all or nothing, the kernel names the step") {
+		sys.fail["reconfigure"] = EBUSY;
+		sys.log = {"e cppaufs: del:/u/b: branch busy: 2 open files"};
+		Run r = run(options("remount,del:b,append:c"), &sys, &probe);
+		CHECK(r.rc == MNT_EX_FAIL);
+		CHECK(r.err == "mount.cppaufs: del:/u/b: branch busy: 2 open files\n");
+		CHECK(sys.calls.back() == "close 5");
+		for (const std::string& c : sys.calls)
+			CHECK(c.rfind("mount ", 0) != 0);
+	}
+	SECTION("at fsconfig, without a message: the step and errno") {
+		sys.fail["string append"] = EINVAL;
+		Run r = run(options("remount,append:c=ro"), &sys, &probe);
+		CHECK(r.rc == MNT_EX_FAIL);
+		CHECK(r.err == "mount.cppaufs: append:/u/c=ro failed: Invalid argument\n");
+	}
+	SECTION("not allowed") {
+		sys.fail["fspick"] = EPERM;
+		Run r = run(options("remount,append:c"), &sys, &probe);
+		CHECK(r.rc == MNT_EX_USAGE);
+		CHECK(r.err == "mount.cppaufs: cannot remount /mnt: Operation not permitted\n");
+	}
+	SECTION("warnings of a good remount") {
+		sys.log = {"w cppaufs: append:/u/c: xino not on this branch"};
+		Run r = run(options("remount,append:c"), &sys, &probe);
+		CHECK(r.rc == 0);
+		CHECK(r.err == "mount.cppaufs: warning: append:/u/c: xino not on this branch\n");
+	}
+}
+
+TEST_CASE("without fspick(2), remount falls back to mount(2)", "[helper][remount]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	sys.fail["fspick"] = ENOSYS;
+	Run r = run(options("remount,ro,dirs=/u/a:/u/b=ro"), &sys, &probe);
+	CHECK(r.rc == 0);
+	CHECK(sys.calls == std::vector<std::string>{
+		"fspick /mnt",
+		"mount none /mnt cppaufs " + hexflags(MS_REMOUNT | MS_RDONLY) + " dirs=/u/a:/u/b=ro",
+	});
+
+	sys.calls.clear();
+	r = run(options("remount,append:/u/c"), &sys, &probe);
+	CHECK(r.rc == MNT_EX_FAIL);
+	CHECK(r.err == "mount.cppaufs: append:/u/c: branch operations need fspick(2), "
+		       "which this kernel lacks\n");
+	CHECK(sys.calls == std::vector<std::string>{"fspick /mnt"});
+}
+
+TEST_CASE("branch operations are checked before the kernel is asked", "[helper][remount]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	probe.missing = {"/u/nope"};
+	probe.files = {"/u/file"};
+	probe.unions = {"/u/union"};
+	using Case = std::pair<std::string, std::string>;
+	auto c = GENERATE(
+		Case("append:nope", "append:nope: no such file or directory"),
+		Case("prepend:file=ro", "prepend:file=ro: not a directory"),
+		Case("append:union", "append:union: is a cppaufs mount"),
+		Case("append:a=rx", "append:a=rx: bad permission 'rx' (expected rw, ro or rr)"),
+		Case("append:=ro", "append:=ro: empty branch path"),
+		Case("del:", "del:: empty branch path"),
+		Case("mod:/u/a", "mod:/u/a: no permission (expected mod:<path>=rw|ro|rr)"),
+		Case("add:/u/a", "add:/u/a: expected add:<index>:<path>[=rw|ro|rr]"),
+		Case("add:x:/u/a", "add:x:/u/a: bad index 'x' (expected 0 to 1022)"),
+		Case("ins:1023:/u/a", "ins:1023:/u/a: bad index '1023' (expected 0 to 1022)"),
+		Case("add:1:", "add:1:: empty branch path"));
+	Run r = run(options("remount,del:/u/b," + c.first), &sys, &probe);
+	CHECK(r.rc == MNT_EX_FAIL);
+	CHECK(r.err == "mount.cppaufs: " + c.second + "\n");
+	CHECK(sys.calls.empty());
+}
+
+TEST_CASE("branch operations on a first mount are refused, naming the option", "[helper]")
+{
+	FakeSystem sys;
+	FakeProbe probe;
+	Run r = run(options("dirs=a,append:/u/b=ro"), &sys, &probe);
+	CHECK(r.rc == MNT_EX_FAIL);
+	CHECK(r.err == "mount.cppaufs: append:/u/b=ro: changes the branches of a mounted "
+		       "union: use -o remount,append:/u/b=ro\n");
+	CHECK(sys.calls.empty());
 }
 
 TEST_CASE("option -N enters the namespace before anything else", "[helper]")

@@ -7,9 +7,15 @@
 #include <sstream>
 
 #include <boost/program_options.hpp>
+#include <unistd.h>
 
+#include "branch_ops.h"
+#include "busy.h"
 #include "cppaufs.h"
+#include "kernel.h"
 #include "mountinfo.h"
+#include "path_probe.h"
+#include "reconfigure.h"
 #include "sysfs.h"
 #include "table.h"
 
@@ -36,14 +42,59 @@ const std::vector<ColumnDef> kShowColumns = {
 };
 enum { kShowIndex, kShowPath, kShowPerm, kShowBrid, kShowXino };
 
+const std::vector<ColumnDef> kBusyColumns = {
+	{"PID", 0.1, true, true, "process id"},
+	{"COMMAND", 0.2, false, true, "command name"},
+	{"WHAT", 0.1, false, true, "cwd, root, exe, fd <N> or map"},
+	{"PATH", 0.6, false, true, "the path the process uses"},
+};
+enum { kBusyPid, kBusyCommand, kBusyWhat, kBusyPath };
+
 const char kUsage[] =
 	"Usage:\n"
 	"  auctl [options] list\n"
 	"  auctl [options] show <si_<id> | <id> | mountpoint>\n"
+	"  auctl [options] add <mount> <index> <path>[=rw|ro|rr]\n"
+	"  auctl [options] append <mount> <path>[=rw|ro|rr]\n"
+	"  auctl [options] prepend <mount> <path>[=rw|ro|rr]\n"
+	"  auctl [options] del <mount> <path>\n"
+	"  auctl [options] mod <mount> <path>=rw|ro|rr\n"
+	"  auctl [options] apply <mount> <operation>...\n"
+	"  auctl [options] busy <mount> <branch path | index>\n"
+	"\n"
+	"<mount> is a mount point or si_<id>. An operation of apply is written as\n"
+	"in a remount: add:<index>:<branch>, append:<branch>, prepend:<branch>,\n"
+	"del:<path> or mod:<path>=<perm>; they are applied left to right, all or\n"
+	"nothing.\n"
 	"\n"
 	"Commands:\n"
 	"  list    every cppaufs mount\n"
-	"  show    the branches of one cppaufs mount\n";
+	"  show    the branches of one cppaufs mount\n"
+	"  add     insert a branch at an index\n"
+	"  append  add a branch below the others\n"
+	"  prepend add a branch above the others\n"
+	"  del     remove a branch\n"
+	"  mod     change the permission of a branch\n"
+	"  apply   several branch changes at once\n"
+	"  busy    the processes that use a branch\n";
+
+// Commands that change branches: their operands after <mount>, and the
+// operation they make of them.
+bool change_ops(const std::string& cmd, const std::vector<std::string>& args,
+		std::vector<std::string>* ops)
+{
+	ops->clear();
+	if (cmd == "add" && args.size() == 3)
+		ops->push_back("add:" + args[1] + ":" + args[2]);
+	else if ((cmd == "append" || cmd == "prepend" || cmd == "del" || cmd == "mod") &&
+		 args.size() == 2)
+		ops->push_back(cmd + ":" + args[1]);
+	else if (cmd == "apply" && args.size() >= 2)
+		ops->assign(args.begin() + 1, args.end());
+	else
+		return false;
+	return true;
+}
 
 std::string column_help()
 {
@@ -55,27 +106,41 @@ std::string column_help()
 	for (const ColumnDef& c : kShowColumns)
 		s += std::string("  ") + c.name + std::string(10 - std::strlen(c.name), ' ') +
 		     c.help + "\n";
+	s += "\nColumns for busy:\n";
+	for (const ColumnDef& c : kBusyColumns)
+		s += std::string("  ") + c.name + std::string(10 - std::strlen(c.name), ' ') +
+		     c.help + "\n";
 	return s;
 }
 
 // Errors are returned as text and printed in one place, by run_auctl().
 class Auctl {
 public:
-	Auctl(const AuctlOptions& opts, SysfsSource* src, std::ostream& out)
-		: opts_(opts), sysfs_(src), out_(out) {}
+	Auctl(const AuctlOptions& opts, SysfsSource* src, MountSystem* sys,
+	      PathProbe* probe, std::ostream& out, std::ostream& err)
+		: opts_(opts), sysfs_(src), sys_(sys), probe_(probe), out_(out),
+		  err_(err) {}
 
+	// An empty *err after a failure: the messages are printed already.
 	bool run(std::string* err);
 
 private:
 	bool module_loaded();
 	bool list(std::string* err);
 	bool show(const std::string& what, std::string* err);
-	bool resolve_instance(const std::string& what, std::string* id, std::string* err);
+	bool change(const std::string& what, const std::vector<std::string>& ops,
+		    std::string* err);
+	bool busy(const std::string& what, const std::string& branch, std::string* err);
+	bool resolve_instance(const std::string& what, std::string* id, std::string* err,
+			      std::string* target = nullptr);
 	RenderOptions render_options(const char* json_name) const;
 
 	const AuctlOptions& opts_;
 	CppaufsSysfs sysfs_;
+	MountSystem* sys_;
+	PathProbe* probe_;
 	std::ostream& out_;
+	std::ostream& err_;
 };
 
 bool Auctl::module_loaded()
@@ -114,7 +179,13 @@ bool Auctl::run(std::string* err)
 	}
 	if (opts_.command == "list")
 		return list(err);
-	return show(opts_.args[0], err);
+	if (opts_.command == "show")
+		return show(opts_.args[0], err);
+	if (opts_.command == "busy")
+		return busy(opts_.args[0], opts_.args[1], err);
+	std::vector<std::string> ops;
+	change_ops(opts_.command, opts_.args, &ops);
+	return change(opts_.args[0], ops, err);
 }
 
 bool Auctl::list(std::string* err)
@@ -149,13 +220,29 @@ bool Auctl::list(std::string* err)
 	return true;
 }
 
+// The instance id of a mount point, si_<id> or <id>; with |target|, also
+// the mount point of the instance, from the mount table.
 bool Auctl::resolve_instance(const std::string& what, std::string* id,
-			     std::string* err)
+			     std::string* err, std::string* target)
 {
 	if (CppaufsSysfs::parse_si_id(what, id)) {
-		if (sysfs_.has_instance(*id))
+		if (!sysfs_.has_instance(*id)) {
+			*err = CPPAUFS_SYSFS_SI_PREFIX + *id +
+			       ": no such " CPPAUFS_NAME " instance";
+			return false;
+		}
+		if (!target)
 			return true;
-		*err = CPPAUFS_SYSFS_SI_PREFIX + *id + ": no such " CPPAUFS_NAME " instance";
+		std::vector<MountEntry> mounts;
+		if (!read_mounts(opts_.mountinfo, &mounts, err))
+			return false;
+		for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
+			if (it->fstype == CPPAUFS_NAME && it->si_id == *id) {
+				*target = it->target;
+				return true;
+			}
+		}
+		*err = CPPAUFS_SYSFS_SI_PREFIX + *id + ": not in " + opts_.mountinfo;
 		return false;
 	}
 	std::vector<MountEntry> mounts;
@@ -171,6 +258,105 @@ bool Auctl::resolve_instance(const std::string& what, std::string* id,
 		*err = what + ": no " CPPAUFS_OPT_SI "= option in " + opts_.mountinfo;
 		return false;
 	}
+	if (target)
+		*target = m->target;
+	return true;
+}
+
+// The branch operations go to the kernel as mount.cppaufs sends those of a
+// remount: one fsconfig call each, then the reconfiguration; nothing else
+// of the mount (ro/rw, flags) is touched.
+bool Auctl::change(const std::string& what, const std::vector<std::string>& texts,
+		   std::string* err)
+{
+	std::string id, target;
+	if (!resolve_instance(what, &id, err, &target))
+		return false;
+	std::vector<FsParam> params;
+	for (const std::string& text : texts) {
+		BranchOp op;
+		if (!parse_branch_op(text, probe_, &op, err))
+			return false;
+		params.push_back(branch_op_param(op));
+	}
+	ReconfigureOptions ropts;
+	if (opts_.verbose)
+		ropts.trace = [this](const std::string& line) {
+			out_ << "auctl: " << line << "\n";
+		};
+	ReconfigureResult res = reconfigure(sys_, target, params, ropts);
+	if (res.no_fspick) {
+		*err = "branch changes need fspick(2), which this kernel lacks";
+		return false;
+	}
+	print_kernel_messages(res, {"auctl: error: ", "auctl: warning: ", "auctl: "},
+			      opts_.verbose, err_);
+	err->clear();
+	return res.rc == 0;
+}
+
+bool Auctl::busy(const std::string& what, const std::string& branch,
+		 std::string* err)
+{
+	std::string id;
+	BusyScan scan;
+	if (!resolve_instance(what, &id, err, &scan.mount_point))
+		return false;
+	SiInfo info;
+	if (!sysfs_.read_instance(id, &info, err))
+		return false;
+	for (const SiBranch& br : info.branches)
+		scan.branches.push_back(br.path);
+	// A branch path (as auctl show prints it, or resolving to it), else an index.
+	std::string resolved;
+	bool found = false;
+	if (probe_->resolve(branch, &resolved) != 0)
+		resolved.clear();
+	std::string trimmed = branch;
+	while (trimmed.size() > 1 && trimmed.back() == '/')
+		trimmed.pop_back();
+	for (std::size_t i = 0; i < scan.branches.size() && !found; i++) {
+		if (scan.branches[i] == trimmed || scan.branches[i] == resolved) {
+			scan.branch = i;
+			found = true;
+		}
+	}
+	if (!found && !branch.empty() && branch.size() < 5 &&
+	    branch.find_first_not_of("0123456789") == std::string::npos &&
+	    std::stoul(branch) < scan.branches.size()) {
+		scan.branch = std::stoul(branch);
+		found = true;
+	}
+	if (!found) {
+		*err = branch + ": not a branch of " + what;
+		return false;
+	}
+	scan.proc_root = opts_.proc_root;
+	scan.self = static_cast<int>(::getpid());
+
+	Rows rows;
+	for (const BusyUse& use : scan_busy(scan)) {
+		std::vector<std::string> row(kBusyColumns.size());
+		row[kBusyPid] = std::to_string(use.pid);
+		row[kBusyCommand] = use.command;
+		row[kBusyWhat] = use.what;
+		row[kBusyPath] = use.path;
+		rows.push_back(std::move(row));
+	}
+	// Nothing busy: nothing printed, like fuser(1); JSON has an empty array.
+	if (rows.empty() && !opts_.json)
+		return true;
+	std::string text;
+	if (!render_table(kBusyColumns, rows, render_options("processes"), &text, err))
+		return false;
+	if (opts_.json) {
+		json_add_members(&text, {
+			{"si", json_quote(CPPAUFS_SYSFS_SI_PREFIX + id)},
+			{"branch", json_quote(scan.branches[scan.branch])},
+			{"index", std::to_string(scan.branch)},
+		});
+	}
+	out_ << text;
 	return true;
 }
 
@@ -216,6 +402,8 @@ int parse_auctl_args(int argc, const char* const* argv, AuctlOptions* opts,
 	po::options_description visible("Options");
 	visible.add_options()
 		("help,h", "show this help")
+		("verbose,v", po::bool_switch(&opts->verbose),
+		 "trace the system calls of a branch change")
 		("json,J", po::bool_switch(&opts->json), "JSON output")
 		("raw,r", po::bool_switch(&opts->raw), "raw output: no alignment")
 		("noheadings,n", po::bool_switch(&opts->noheadings), "no header line")
@@ -226,6 +414,7 @@ int parse_auctl_args(int argc, const char* const* argv, AuctlOptions* opts,
 		("sysfs-root", po::value<std::string>(&opts->sysfs_root), "")
 		("mountinfo", po::value<std::string>(&opts->mountinfo), "")
 		("filesystems", po::value<std::string>(&opts->filesystems), "")
+		("proc-root", po::value<std::string>(&opts->proc_root), "")
 		("command", po::value<std::string>(&opts->command), "")
 		("args", po::value<std::vector<std::string>>(&opts->args), "");
 	po::options_description all;
@@ -255,16 +444,39 @@ int parse_auctl_args(int argc, const char* const* argv, AuctlOptions* opts,
 		out << kUsage << "\n" << visible << column_help();
 		return 0;
 	}
-	if (opts->command.empty())
-		return usage_error("no command given (list or show)");
-	if (opts->command == "list") {
+	static const char kCommands[] =
+		"list, show, add, append, prepend, del, mod, apply or busy";
+	std::vector<std::string> ops;
+	const std::string& cmd = opts->command;
+	if (cmd.empty())
+		return usage_error(std::string("no command given (") + kCommands + ")");
+	if (cmd == "list") {
 		if (!opts->args.empty())
 			return usage_error("list takes no operand");
-	} else if (opts->command == "show") {
+	} else if (cmd == "show") {
 		if (opts->args.size() != 1)
 			return usage_error("show takes one operand: si_<id>, <id> or a mount point");
+	} else if (cmd == "busy") {
+		if (opts->args.size() != 2)
+			return usage_error("busy takes two operands: <mount> <branch path | index>");
+	} else if (cmd == "add") {
+		if (!change_ops(cmd, opts->args, &ops))
+			return usage_error("add takes three operands: <mount> <index> "
+					   "<path>[=rw|ro|rr]");
+	} else if (cmd == "append" || cmd == "prepend") {
+		if (!change_ops(cmd, opts->args, &ops))
+			return usage_error(cmd + " takes two operands: <mount> <path>[=rw|ro|rr]");
+	} else if (cmd == "del") {
+		if (!change_ops(cmd, opts->args, &ops))
+			return usage_error("del takes two operands: <mount> <path>");
+	} else if (cmd == "mod") {
+		if (!change_ops(cmd, opts->args, &ops))
+			return usage_error("mod takes two operands: <mount> <path>=rw|ro|rr");
+	} else if (cmd == "apply") {
+		if (!change_ops(cmd, opts->args, &ops))
+			return usage_error("apply takes a mount and at least one operation");
 	} else {
-		return usage_error("unknown command '" + opts->command + "' (list or show)");
+		return usage_error("unknown command '" + cmd + "' (" + kCommands + ")");
 	}
 	if (opts->json && opts->raw)
 		return usage_error("--json and --raw are mutually exclusive");
@@ -272,17 +484,21 @@ int parse_auctl_args(int argc, const char* const* argv, AuctlOptions* opts,
 }
 
 int run_auctl(const AuctlOptions& opts, SysfsSource* sysfs, std::ostream& out,
-	      std::ostream& err)
+	      std::ostream& err, MountSystem* sys, PathProbe* probe)
 {
 	std::unique_ptr<DiskSysfs> disk;
 	if (!sysfs) {
 		disk = std::make_unique<DiskSysfs>(opts.sysfs_root);
 		sysfs = disk.get();
 	}
-	Auctl auctl(opts, sysfs, out);
+	LinuxMountSystem linux_sys;
+	DiskPathProbe disk_probe;
+	Auctl auctl(opts, sysfs, sys ? sys : &linux_sys, probe ? probe : &disk_probe,
+		    out, err);
 	std::string msg;
 	if (!auctl.run(&msg)) {
-		err << "auctl: error: " << msg << "\n";
+		if (!msg.empty())
+			err << "auctl: error: " << msg << "\n";
 		return kAuctlFailure;
 	}
 	return 0;

@@ -1,7 +1,17 @@
-// auctl: list cppaufs mounts and show a mount's branches.
+// auctl: list cppaufs mounts, show and change a mount's branches, and say
+// who keeps a branch busy.
 //
 //   auctl [options] list
 //   auctl [options] show <si_<id> | <id> | mount point>
+//   auctl [options] add <mount> <index> <branch>
+//   auctl [options] append|prepend <mount> <branch>
+//   auctl [options] del <mount> <path>
+//   auctl [options] mod <mount> <path>=<perm>
+//   auctl [options] apply <mount> <operation>...
+//   auctl [options] busy <mount> <branch path | index>
+//
+// <mount> is the mount point or si_<id>; the changes are those of
+// branch_ops.h, made through reconfigure.h as mount.cppaufs makes them.
 #ifndef CPPAUFS_TOOLS_AUCTL_H_
 #define CPPAUFS_TOOLS_AUCTL_H_
 
@@ -11,11 +21,14 @@
 
 namespace cppaufs {
 
+class MountSystem;
+class PathProbe;
 class SysfsSource;
 
 struct AuctlOptions {
-	std::string command;		// "list" or "show"
+	std::string command;		// "list", "show", "add", ..., "busy"
 	std::vector<std::string> args;	// the command's operands
+	bool verbose = false;		// -v: trace the system calls of a change
 	bool json = false;
 	bool raw = false;
 	bool noheadings = false;
@@ -25,6 +38,7 @@ struct AuctlOptions {
 	std::string sysfs_root = "/sys";
 	std::string mountinfo = "/proc/self/mountinfo";
 	std::string filesystems = "/proc/filesystems";
+	std::string proc_root = "/proc";	// busy: where processes are read
 	bool terminal = false;		// stdout is a terminal
 };
 
@@ -36,9 +50,11 @@ int parse_auctl_args(int argc, const char* const* argv, AuctlOptions* opts,
 		     std::ostream& out, std::ostream& err);
 
 // Runs the command; errors are printed as "auctl: error: ...". |sysfs| may
-// be null, meaning the files below opts.sysfs_root.
+// be null, meaning the files below opts.sysfs_root; |sys| and |probe| may
+// be null, meaning the real system calls and file system.
 int run_auctl(const AuctlOptions& opts, SysfsSource* sysfs, std::ostream& out,
-	      std::ostream& err);
+	      std::ostream& err, MountSystem* sys = nullptr,
+	      PathProbe* probe = nullptr);
 
 } // namespace cppaufs
 

@@ -53,6 +53,16 @@ int LinuxMountSystem::fs_create(int fd)
 	return ret(::fsconfig(fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0));
 }
 
+int LinuxMountSystem::fs_pick(const std::string& target)
+{
+	return ret(::fspick(AT_FDCWD, target.c_str(), FSPICK_CLOEXEC));
+}
+
+int LinuxMountSystem::fs_reconfigure(int fd)
+{
+	return ret(::fsconfig(fd, FSCONFIG_CMD_RECONFIGURE, nullptr, nullptr, 0));
+}
+
 int LinuxMountSystem::fs_mount(int fd, unsigned int attrs)
 {
 	return ret(::fsmount(fd, FSMOUNT_CLOEXEC, attrs));

@@ -20,6 +20,11 @@ public:
 	virtual int fs_set_flag(int fd, const std::string& key) = 0;
 	// FSCONFIG_CMD_CREATE.
 	virtual int fs_create(int fd) = 0;
+	// fspick(2) of the mount on |target|: returns the fs context fd of
+	// its superblock, for a reconfiguration (-ENOSYS before Linux 5.2).
+	virtual int fs_pick(const std::string& target) = 0;
+	// FSCONFIG_CMD_RECONFIGURE.
+	virtual int fs_reconfigure(int fd) = 0;
 	// fsmount(2): returns the mount fd.
 	virtual int fs_mount(int fd, unsigned int attrs) = 0;
 	// move_mount(2) of a detached mount fd onto |target|.
@@ -48,6 +53,8 @@ public:
 			  const std::string& value) override;
 	int fs_set_flag(int fd, const std::string& key) override;
 	int fs_create(int fd) override;
+	int fs_pick(const std::string& target) override;
+	int fs_reconfigure(int fd) override;
 	int fs_mount(int fd, unsigned int attrs) override;
 	int move_mount(int mount_fd, const std::string& target) override;
 	std::vector<std::string> read_log(int fd) override;

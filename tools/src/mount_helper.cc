@@ -10,10 +10,12 @@
 #include <sys/mount.h>
 
 #include "branch.h"
+#include "branch_ops.h"
 #include "cppaufs.h"
 #include "kernel.h"
 #include "mount_options.h"
 #include "path_probe.h"
+#include "reconfigure.h"
 
 namespace po = boost::program_options;
 
@@ -25,7 +27,10 @@ const char kUsage[] =
 	"Usage: mount.cppaufs <spec> <dir> [-sfnv] [-N <ns>] [-o <options>] [-t <type>]\n"
 	"\n"
 	"Mount a cppaufs union of the branches in dirs=<dir>[=rw|ro|rr][:...]\n"
-	"(br= is an alias; repeat it to append) on <dir>. Normally run by mount(8).\n";
+	"(br= is an alias; repeat it to append) on <dir>. Normally run by mount(8).\n"
+	"On remount, change the branches of the mounted union, left to right:\n"
+	"  add:<index>:<branch> (or ins:), append:<branch>, prepend:<branch>,\n"
+	"  del:<path>, mod:<path>=<perm>; <branch> is <path>[=rw|ro|rr].\n";
 
 bool is_branch_key(const std::string& key)
 {
@@ -36,6 +41,18 @@ std::string errno_text(int err)
 {
 	return std::strerror(err < 0 ? -err : err);
 }
+
+// A filesystem option as written, "key" or "key=value".
+std::string option_text(const FsOption& opt)
+{
+	return opt.key + (opt.has_value ? "=" + opt.value : "");
+}
+
+// Per-mount flags that a remount through mount(2) sets (and clears when
+// not given) on the mount itself, besides the superblock's.
+constexpr unsigned long kPerMountFlags = MS_RDONLY | MS_NOSUID | MS_NODEV |
+	MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME |
+	MS_NOSYMFOLLOW;
 
 // One helper run: the options, the system, and where messages go.
 class Helper {
@@ -61,6 +78,7 @@ private:
 			out_ << kMountHelperName << ": " << msg << "\n";
 	}
 	int run_legacy(const SplitOptions& split);
+	int run_remount(const SplitOptions& split);
 	int check_target();
 	// Prints the kernel's messages for a failed |step|; returns MNT_EX_FAIL.
 	int kernel_failure(const std::string& step, int rc);
@@ -80,13 +98,11 @@ int Helper::relay_log(bool quiet)
 {
 	if (fs_fd_ < 0)
 		return 0;
-	static const std::string prefix = std::string(CPPAUFS_NAME) + ": ";
 	int errors = 0;
 	for (const std::string& line : sys_->read_log(fs_fd_)) {
-		char kind = line.size() >= 2 && line[1] == ' ' ? line[0] : 'e';
-		std::string msg = line.size() >= 2 && line[1] == ' ' ? line.substr(2) : line;
-		if (msg.compare(0, prefix.size(), prefix) == 0)
-			msg.erase(0, prefix.size());
+		KernelMessage m = parse_log_line(line);
+		char kind = m.kind;
+		const std::string& msg = m.text;
 		if (kind == 'e')
 			errors++;
 		if (quiet || (kind == 'i' && !opts_.verbose))
@@ -125,9 +141,10 @@ int Helper::check_target()
 	return 0;
 }
 
-// remount and propagation changes go through mount(2): they do not create a
-// superblock.  On remount, mount(8) repeats the options of /etc/fstab, dirs=
-// included: the kernel accepts the union's own branches and refuses others.
+// Bind, move and propagation changes go through mount(2): they do not create
+// a superblock; so does a remount on a kernel without fspick(2).  On
+// remount, mount(8) repeats the options of /etc/fstab, dirs= included: the
+// kernel accepts the union's own branches and refuses others.
 int Helper::run_legacy(const SplitOptions& split)
 {
 	std::string data;
@@ -145,6 +162,101 @@ int Helper::run_legacy(const SplitOptions& split)
 	if (rc < 0) {
 		error() << "cannot " << ((flags & MS_REMOUNT) ? "remount " : "change ")
 			<< opts_.dir << ": " << errno_text(rc) << "\n";
+		return rc == -EPERM ? MNT_EX_USAGE : MNT_EX_FAIL;
+	}
+	return MNT_EX_SUCCESS;
+}
+
+// A remount goes through fspick(2) and fsconfig(2) (see reconfigure.h for
+// the kernel interface): the branch operations (add:, ins:, append:,
+// prepend:, del:, mod:) become one fsconfig call each, made absolute here;
+// the dirs=/br= that mount(8) repeats from /etc/fstab are resolved as on a
+// first mount and sent in br= pieces of at most 255 bytes, which the
+// kernel compares with the union's branches; other options go as they
+// come, all in the order written; then ro or rw, as mount(2) would. A
+// remount through mount(2) also sets the flags of the mount itself
+// (nosuid, noatime, ro, ...): a bind remount with the same flags keeps
+// that. Without fspick(2) (ENOSYS) the remount falls back to mount(2),
+// which knows no branch operation.
+int Helper::run_remount(const SplitOptions& split)
+{
+	std::string msg;
+	std::vector<FsParam> params;
+	std::vector<std::string> ops;	// as written, for the fallback
+	BranchList branches(probe_);
+	std::size_t br_at = std::string::npos;	// where the br= pieces go
+	for (const FsOption& opt : split.fs) {
+		std::string text = option_text(opt);
+		if (is_branch_op(text)) {
+			BranchOp op;
+			if (!parse_branch_op(text, probe_, &op, &msg)) {
+				error() << msg << "\n";
+				return MNT_EX_FAIL;
+			}
+			ops.push_back(text);
+			params.push_back(branch_op_param(op));
+		} else if (is_branch_key(opt.key)) {
+			if (!branches.add_option(opt.key, opt.value, &msg)) {
+				error() << msg << "\n";
+				return MNT_EX_FAIL;
+			}
+			if (br_at == std::string::npos)
+				br_at = params.size();
+		} else {
+			FsParam p = opt.has_value
+				? string_param(opt.key, opt.value, "option " + opt.key)
+				: flag_param(opt.key, "option " + opt.key);
+			p.sloppy = true;
+			params.push_back(std::move(p));
+		}
+	}
+	if (br_at != std::string::npos) {
+		std::vector<std::string> pieces;
+		if (!chunk_branches(branches.branches(), kFsconfigStringMax, &pieces,
+				    &msg)) {
+			error() << msg << "\n";
+			return MNT_EX_FAIL;
+		}
+		std::vector<FsParam> br;
+		for (const std::string& piece : pieces)
+			br.push_back(string_param(CPPAUFS_OPT_BR, piece,
+						  "fsconfig " CPPAUFS_OPT_BR));
+		params.insert(params.begin() + static_cast<long>(br_at), br.begin(),
+			      br.end());
+	}
+	params.push_back(flag_param((split.ms_flags & MS_RDONLY) ? "ro" : "rw",
+				    "option ro/rw"));
+	for (const std::string& key : sb_flag_keys(split.ms_flags & ~MS_RDONLY))
+		params.push_back(flag_param(key, "option " + key));
+
+	ReconfigureOptions ropts;
+	ropts.sloppy = opts_.sloppy;
+	ropts.fake = opts_.fake;
+	ropts.trace = [this](const std::string& line) { verbose(line); };
+	ReconfigureResult res = reconfigure(sys_, opts_.dir, params, ropts);
+	if (res.no_fspick) {
+		if (!ops.empty()) {
+			error() << ops.front() << ": branch operations need fspick(2), "
+				   "which this kernel lacks\n";
+			return MNT_EX_FAIL;
+		}
+		verbose("no fspick(2): remount through mount(2)");
+		return run_legacy(split);
+	}
+	const std::string me = std::string(kMountHelperName) + ": ";
+	print_kernel_messages(res, {me, me + "warning: ", me}, opts_.verbose, err_);
+	if (res.rc < 0)
+		return res.rc == -EPERM ? MNT_EX_USAGE : MNT_EX_FAIL;
+
+	unsigned long flags = MS_REMOUNT | MS_BIND | (split.ms_flags & kPerMountFlags);
+	verbose("mount(2) " + opts_.dir + " flags bind," + split.vfs +
+		" (mount attributes)");
+	if (opts_.fake)
+		return MNT_EX_SUCCESS;
+	int rc = sys_->mount_legacy("", opts_.dir, "", flags, "");
+	if (rc < 0) {
+		error() << "cannot set the mount attributes of " << opts_.dir << ": "
+			<< errno_text(rc) << "\n";
 		return rc == -EPERM ? MNT_EX_USAGE : MNT_EX_FAIL;
 	}
 	return MNT_EX_SUCCESS;
@@ -168,6 +280,16 @@ int Helper::run()
 		}
 	}
 
+	if ((split.ms_flags & MS_REMOUNT) && !(split.ms_flags & MS_BIND))
+		return run_remount(split);
+	for (const FsOption& opt : split.fs) {
+		std::string text = option_text(opt);
+		if (is_branch_op(text)) {
+			error() << text << ": changes the branches of a mounted union: "
+				   "use -o remount," << text << "\n";
+			return MNT_EX_FAIL;
+		}
+	}
 	if (legacy_only_flags(split.ms_flags))
 		return run_legacy(split);
 

@@ -3,11 +3,11 @@
 run "$AUCTL"
 expect_rc 1
 expect_no_out
-expect_err "auctl: error: no command given (list or show)
+expect_err "auctl: error: no command given (list, show, add, append, prepend, del, mod, apply or busy)
 Try 'auctl --help' for more information."
 run "$AUCTL" lsit
 expect_rc 1
-expect_err "auctl: error: unknown command 'lsit' (list or show)
+expect_err "auctl: error: unknown command 'lsit' (list, show, add, append, prepend, del, mod, apply or busy)
 Try 'auctl --help' for more information."
 run "$AUCTL" list --nope
 expect_rc 1

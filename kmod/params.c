@@ -538,7 +538,9 @@ static int cpa_reconfigure(struct fs_context *fc)
 		err = cpa_brops_apply(fc);
 	if (err)
 		return err;
-	if (!(fc->sb_flags & SB_RDONLY) && cpa_brt(CPA_SB(sb))->rw_index < 0)
+	/* fspick(2) leaves the flags alone unless asked: sb_flags_mask. */
+	if ((fc->sb_flags_mask & SB_RDONLY) && !(fc->sb_flags & SB_RDONLY) &&
+	    cpa_brt(CPA_SB(sb))->rw_index < 0)
 		return cpa_invalf(fc, "no writable branch: cannot remount rw");
 	sync_filesystem(sb);
 	if (ctx->metacopy >= 0)

@@ -1,5 +1,4 @@
 #!/bin/bash
-# vm-kernels: every
 # vm-args: --timeout 600
 # Names of 252 to 255 bytes, too long for an aufs whiteout ".wh.<name>":
 # every operation takes them through a merged directory, as on the raw

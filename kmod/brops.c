@@ -147,6 +147,11 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 	/* Cached lookups are stale from here on (namei.c). */
 	WRITE_ONCE(sbi->br_gen, sbi->br_gen + 1);
 	cpa_brtable_free(old);
+	/*
+	 * Names are looked up again: unused dentries, negative ones above
+	 * all, go; directories in use refresh when next used as a parent.
+	 */
+	shrink_dcache_sb(sbi->sb);
 	return 0;
 }
 

@@ -30,8 +30,6 @@
  *                             inode operations of their own (6.2)
  *   HAVE_FILEATTR             inodes have ->fileattr_get/set (5.13)
  *   HAVE_FILE_KATTR           their struct fileattr is called file_kattr
- *   HAVE_D_REVALIDATE_DIR     ->d_revalidate() gets the parent and the name
- *                             (6.14)
  * Macros that came with a change test for it as well (FMODE_CAN_ODIRECT,
  * COPY_FILE_SPLICE, FS_PRE_ACCESS, fs_param_can_be_empty,
  * AT_GETATTR_NOSEC).
@@ -529,17 +527,6 @@ static inline void cpa_set_d_op(struct super_block *sb,
 	sb->s_d_op = ops;
 #endif
 }
-
-/*
- * 6.14 gave ->d_revalidate the parent directory and the name (probed);
- * the union uses the dentry alone.
- */
-#ifdef HAVE_D_REVALIDATE_DIR
-#define CPA_D_REVALIDATE_PARAMS	struct inode *dir, const struct qstr *name, \
-				struct dentry *dentry, unsigned int flags
-#else
-#define CPA_D_REVALIDATE_PARAMS	struct dentry *dentry, unsigned int flags
-#endif
 
 /* 6.18 renamed generic_delete_inode() inode_just_drop(). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)

@@ -184,29 +184,12 @@ void cpa_dir_fresh(struct dentry *dentry)
 }
 
 /*
- * After a change of branches a cached name may resolve differently: a
- * new branch may hold it or hide it, a removed one held it.  Directories
- * are refreshed where they stand, so that a working directory in them
- * sees the change; anything else is looked up again.
+ * No ->d_revalidate: overlayfs takes no upper layer whose dentries have
+ * one, and a union whose branches never change needs none.  After a
+ * change of branches, brops.c drops every unused dentry instead, and a
+ * directory still in use is refreshed where it is used as a parent.
  */
-static int cpa_d_revalidate(CPA_D_REVALIDATE_PARAMS)
-{
-	int err;
-
-	if (!cpa_stale(dentry))
-		return 1;
-	if (flags & LOOKUP_RCU)
-		return -ECHILD;
-	if (d_really_is_negative(dentry) || !d_is_dir(dentry))
-		return 0;
-	err = cpa_dir_refresh(dentry);
-	if (err == -ESTALE)
-		return 0;
-	return err ? err : 1;
-}
-
 const struct dentry_operations cpa_dentry_ops = {
-	.d_revalidate	= cpa_d_revalidate,
 	.d_release	= cpa_d_release,
 };
 

@@ -14,7 +14,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 TESTS=("$@")
 [ ${#TESTS[@]} -gt 0 ] ||
-	TESTS=(read_seed cow_seed cow_ops cow_dirs cow_stress xino)
+	TESTS=(read_seed cow_seed cow_ops cow_dirs cow_stress xino rename_whiteout
+	       nlink long_names live_branches)
 slow=${CPPAUFS_DEBUG_SLOWDOWN:-6}
 
 kver=$(scripts/debug-kernel.sh)

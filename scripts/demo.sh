@@ -107,6 +107,20 @@ step 'ls merged/'
 step 'ls -a l1/'
 step 'ls l3/image3.txt'
 
+say "a branch added to the mounted union: l4 appears under merged/ at once"
+step 'mkdir l4'
+step 'echo "l4" > l4/module.txt'
+step "mount -o remount,append:$PWD/l4=rr ./merged"
+step 'ls merged/'
+step 'cat /sys/fs/cppaufs/si_*/br3'
+say "its permission changed; removing branches is not supported yet"
+step "mount -o remount,mod:$PWD/l4=ro ./merged"
+step 'cat /sys/fs/cppaufs/si_*/br3'
+# The kernel logs the refusal too: the rig is told to expect it.
+[ -z "${CPPAUFS_EXPECT_DMESG:-}" ] ||
+	echo 'cppaufs: del:.*: removing branches is not supported yet' >>"$CPPAUFS_EXPECT_DMESG"
+step "mount -o remount,del:$PWD/l4 ./merged"
+
 say "clean-up"
 step 'umount ./merged'
 step 'ls /sys/fs/cppaufs/'

@@ -75,6 +75,7 @@ static int cpa_copy_data(struct file *src, struct file *dst, loff_t len)
 	return 0;
 }
 
+/* Called with write access to @tmp's mount (mnt_want_write). */
 static int cpa_copy_file(const struct path *lower, const struct path *tmp,
 			 loff_t len)
 {
@@ -89,6 +90,14 @@ static int cpa_copy_file(const struct path *lower, const struct path *tmp,
 		err = PTR_ERR(dst);
 		goto out_src;
 	}
+	/*
+	 * The caller holds write access to branch 0, the filesystem's freeze
+	 * protection included, and copying takes that protection again
+	 * (file_start_write): a freeze between the two would wait for the
+	 * first while the second waits for the freeze.  The copy goes without
+	 * the caller's; the open @dst keeps the mount writable.
+	 */
+	sb_end_write(tmp->mnt->mnt_sb);
 	err = cpa_copy_data(src, dst, len);
 	/*
 	 * The data is on disk before the name can be.  Without data there is
@@ -96,6 +105,7 @@ static int cpa_copy_file(const struct path *lower, const struct path *tmp,
 	 */
 	if (!err && len)
 		err = vfs_fsync(dst, 0);
+	sb_start_write(tmp->mnt->mnt_sb);
 	fput(dst);
 out_src:
 	fput(src);

@@ -364,12 +364,15 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	cpa_copyattr(dir);
 	if (upper && !is_dir)
 		cpa_copyattr(d_inode(dentry));
-	else if (is_dir || !cpa_plink_name_gone(dentry))
+	else if (is_dir)
 		clear_nlink(d_inode(dentry));
 out_revert:
 	cpa_revert_creds(old);
 	dput(upper);
 	mnt_drop_write(cpa_top(sb)->path.mnt);
+	/* A lower name gone: other names may be counted (plink.c). */
+	if (!err && !upper && !is_dir && !cpa_plink_name_gone(dentry))
+		clear_nlink(d_inode(dentry));
 	return err;
 }
 
@@ -403,6 +406,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	struct cpa_renaming rn;
 	const struct cred *cred;
 	int err, lower = 0, new_lower = 0, wh = 0;
+	bool new_lower_gone = false;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
@@ -502,12 +506,17 @@ out_end:
 	if (!err && !exchange && d_really_is_positive(new)) {
 		if (cpa_entry_upper(CPA_E(new)) && !d_is_dir(new))
 			cpa_copyattr(d_inode(new));
-		else if (d_is_dir(new) || !cpa_plink_name_gone(new))
+		else if (d_is_dir(new))
 			clear_nlink(d_inode(new));
+		else
+			new_lower_gone = true;
 	}
 out_revert:
 	cpa_revert_creds(cred);
 	mnt_drop_write(cpa_top(sb)->path.mnt);
+	/* A replaced lower name: other names may be counted (plink.c). */
+	if (new_lower_gone && !cpa_plink_name_gone(new))
+		clear_nlink(d_inode(new));
 	if (!err) {
 		cpa_copyattr(olddir);
 		cpa_copyattr(newdir);

@@ -188,24 +188,30 @@ void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink)
  * The name @dentry of a lower object, not copied up, was whited out or
  * replaced.  A regular file keeps count of its other names, if it has
  * any, and a link count of 0 otherwise; false for other objects, whose
- * link count the caller clears.  The caller holds write access to branch
- * 0 and the mounter's credentials.
+ * link count the caller clears.  Takes the copy lock, then write access
+ * to branch 0, as copy-up does: the caller holds neither.
  */
 bool cpa_plink_name_gone(struct dentry *dentry)
 {
 	const struct cpa_entry *e = CPA_E(dentry);
 	struct inode *inode = d_inode(dentry);
 	struct cpa_inode *ci = CPA_I(inode);
+	struct vfsmount *mnt = cpa_top(dentry->d_sb)->path.mnt;
+	const struct cred *old;
 	struct inode *lower;
 
 	if (!S_ISREG(inode->i_mode))
 		return false;
 	lower = d_inode(cpa_entry_dentry(e, cpa_entry_top(e)));
 	mutex_lock(&ci->copy_lock);
-	if (lower->i_nlink < 2 && ci->lower_left < 0)
+	if (lower->i_nlink < 2 && ci->lower_left < 0) {
 		WRITE_ONCE(ci->lower_left, 0);	/* its only name */
-	else
+	} else if (!mnt_want_write(mnt)) {
+		old = cpa_override_creds(dentry->d_sb);
 		cpa_plink_hide(inode, lower->i_nlink);
+		cpa_revert_creds(old);
+		mnt_drop_write(mnt);
+	}
 	mutex_unlock(&ci->copy_lock);
 	cpa_copyattr(inode);
 	return true;

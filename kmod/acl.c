@@ -102,12 +102,7 @@ int cpa_set_acl(CPA_IDMAP_PARAM struct dentry *dentry, struct posix_acl *acl,
 	struct path realpath;
 	int err;
 
-	if (cpa_sb_writable(sb))
-		err = cpa_copy_up_meta(dentry);
-	else if (!cpa_branch_writable(cpa_dentry_br(dentry)))
-		err = -EROFS;
-	else
-		err = 0;
+	err = cpa_copy_up_to_change(dentry, true);
 	if (err)
 		return err;
 

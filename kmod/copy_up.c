@@ -702,10 +702,17 @@ int cpa_copy_up(struct dentry *dentry)
 	return cpa_copy_up_flags(dentry, -1, false);
 }
 
-/* For a change of attributes: a regular file may keep its data below. */
-int cpa_copy_up_meta(struct dentry *dentry)
+/*
+ * Before a change of attributes of @dentry (mode, owner, times, xattrs,
+ * ACLs, inode flags): copy it up when the union is writable, a regular
+ * file without its data if @meta; else its object must be on a writable
+ * branch already.
+ */
+int cpa_copy_up_to_change(struct dentry *dentry, bool meta)
 {
-	return cpa_copy_up_flags(dentry, -1, true);
+	if (cpa_sb_writable(dentry->d_sb))
+		return cpa_copy_up_flags(dentry, -1, meta);
+	return cpa_branch_writable(cpa_dentry_br(dentry)) ? 0 : -EROFS;
 }
 
 /*

@@ -328,7 +328,7 @@ int cpa_plink_sync(struct dentry *dentry);
 /* copy_up.c */
 int cpa_copy_up(struct dentry *dentry);
 int cpa_copy_up_len(struct dentry *dentry, loff_t len);
-int cpa_copy_up_meta(struct dentry *dentry);
+int cpa_copy_up_to_change(struct dentry *dentry, bool meta);
 int cpa_copy_up_tree(struct dentry *dentry);
 
 /* metacopy.c */

@@ -120,10 +120,8 @@ static int cpa_setattr(CPA_IDMAP_PARAM struct dentry *dentry,
 	if (cpa_sb_writable(dentry->d_sb) && (attr->ia_valid & ATTR_SIZE))
 		/* A shrinking file needs no more than what is left of it. */
 		err = cpa_copy_up_len(dentry, attr->ia_size);
-	else if (cpa_sb_writable(dentry->d_sb))
-		err = cpa_copy_up_meta(dentry);
-	else if (!cpa_branch_writable(cpa_dentry_br(dentry)))
-		err = -EROFS;
+	else
+		err = cpa_copy_up_to_change(dentry, true);
 	if (err)
 		return err;
 

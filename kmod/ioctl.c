@@ -50,21 +50,6 @@ static int cpa_attr_path(struct dentry *dentry, struct path *path)
 	return err;
 }
 
-/*
- * Bring the object of @dentry where its flags can change: branch 0 when
- * the union is writable, else it must be on a writable branch already.
- */
-static int cpa_attr_copy_up(struct dentry *dentry)
-{
-	struct super_block *sb = dentry->d_sb;
-
-	if (cpa_sb_writable(sb))
-		return cpa_copy_up(dentry);
-	if (!cpa_branch_writable(cpa_dentry_br(dentry)))
-		return -EROFS;
-	return 0;
-}
-
 /* Calls into branches, traced like those of cppaufs.h. */
 static int cpa_do_fileattr_get(const struct path *path,
 			       struct cpa_fileattr *fa)
@@ -119,7 +104,7 @@ int cpa_fileattr_set(CPA_IDMAP_PARAM struct dentry *dentry,
 	struct path realpath;
 	int err;
 
-	err = cpa_attr_copy_up(dentry);
+	err = cpa_copy_up_to_change(dentry, false);
 	if (err)
 		return err;
 	cpa_path_real(dentry, &realpath);
@@ -257,7 +242,7 @@ static long cpa_ioctl_set(struct file *file, unsigned int cmd,
 	if ((flags ^ cpa_prot_flags(inode)) && !capable(CAP_LINUX_IMMUTABLE))
 		ret = -EPERM;
 	if (!ret)
-		ret = cpa_attr_copy_up(dentry);
+		ret = cpa_copy_up_to_change(dentry, false);
 	if (!ret) {
 		ret = cpa_ioctl_real(dentry, cmd, arg);
 		cpa_copyattr(inode);

@@ -366,15 +366,16 @@ static int cpa_parse_brop(struct fs_context *fc, const char *op, char *arg,
 	err = cpa_resolve(fc, given, path, &b.path);
 	if (err)
 		return err;
-	b.given = kstrdup(given, GFP_KERNEL);
 	ops = cpa_krealloc_array(ctx->brops, ctx->nbrops + 1, sizeof(*ops),
 				 GFP_KERNEL);
+	if (ops)
+		ctx->brops = ops;	/* the old array is gone */
+	b.given = kstrdup(given, GFP_KERNEL);
 	if (!b.given || !ops) {
 		kfree(b.given);
 		path_put(&b.path);
 		return -ENOMEM;
 	}
-	ctx->brops = ops;
 	ctx->brops[ctx->nbrops++] = b;
 	return 0;
 }

@@ -36,12 +36,7 @@ static int cpa_xattr_set(const struct xattr_handler *handler,
 	err = cpa_acl_xattr_perm(inode, name);
 	if (err)
 		return err;
-	if (cpa_sb_writable(dentry->d_sb))
-		err = cpa_copy_up_meta(dentry);
-	else if (!cpa_branch_writable(cpa_dentry_br(dentry)))
-		err = -EROFS;
-	else
-		err = 0;
+	err = cpa_copy_up_to_change(dentry, true);
 	if (err)
 		return err;
 

@@ -29,23 +29,17 @@ cpa_mount m "$T/u:$T/base" "xino=$T/xino"
 
 si=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/m " /proc/mounts)")
 sys=/sys/fs/cppaufs/si_$si
-# branches: "path=perm" of every br<N>, one line, in order.
-branches() {
+# sysfs_list br|brid: every br<N> ("path=perm") or brid<N>, in order.
+sysfs_list() {
 	local i out=()
 	for ((i = 0; ; i++)); do
-		[ -e "$sys/br$i" ] || break
-		out+=("$(cat "$sys/br$i")")
+		[ -e "$sys/$1$i" ] || break
+		out+=("$(cat "$sys/$1$i")")
 	done
 	echo "${out[*]}"
 }
-brids() {
-	local i out=()
-	for ((i = 0; ; i++)); do
-		[ -e "$sys/brid$i" ] || break
-		out+=("$(cat "$sys/brid$i")")
-	done
-	echo "${out[*]}"
-}
+branches() { sysfs_list br; }
+brids() { sysfs_list brid; }
 names() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 # fsconfig KEY VALUE...: one remount through fspick(2) + fsconfig(2);
 # prints the kernel's messages and fails like the remount.

@@ -8,19 +8,13 @@
 . "$(dirname "$0")/lib.sh"
 require_module
 
-# counts NAME...: the link count of each name through the union.
+# counts DIR NAME...: the link count of each name in DIR: m, the union,
+# or raw, the mirror that had the same operations on a plain fs.
 counts() {
-	local n out=()
+	local d=$1 n out=()
+	shift
 	for n in "$@"; do
-		out+=("$(stat -c '%h' "m/$n")")
-	done
-	echo "${out[*]}"
-}
-# The same in the mirror, which had the same operations on a plain fs.
-mcounts() {
-	local n out=()
-	for n in "$@"; do
-		out+=("$(stat -c '%h' "raw/$n")")
+		out+=("$(stat -c '%h' "$d/$n")")
 	done
 	echo "${out[*]}"
 }
@@ -40,7 +34,7 @@ both() {
 check() {
 	local what=$1
 	shift
-	assert_eq "$(mcounts "$@")" "$(counts "$@")" "link counts of $* $what"
+	assert_eq "$(counts raw "$@")" "$(counts m "$@")" "link counts of $* $what"
 	ok same_ino "$@"
 }
 drop() { run_sh 'echo 3 >/proc/sys/vm/drop_caches'; }

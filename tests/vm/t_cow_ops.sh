@@ -1,5 +1,4 @@
 #!/bin/bash
-# vm-kernels: every
 # vm-args: --timeout 420
 # Every namespace operation through the union against each place an object
 # can live: only on the writable branch (up), only on a lower branch (lo),

@@ -10,9 +10,15 @@
  * that every cached lookup is made again, or refreshed in place for
  * directories (namei.c).
  *
+ * A branch is removed only when nothing uses it (cpa_brnew_busy()): no
+ * union file open on it, no object in use that exists only there.
+ * Directories merged from other branches too are refreshed from those,
+ * and whatever still references a removed branch (a stale entry, the
+ * lower object of a copied-up file) keeps it alive until it goes.
+ *
  * What this version does not change yet, and refuses with a message:
  * branch 0 (the writable top branch: prepend, add at 0, or mod and del
- * of it), a second writable branch, and removal of branches.
+ * of it), and a second writable branch.
  */
 #include <linux/slab.h>
 #include "cppaufs.h"
@@ -23,6 +29,10 @@ struct cpa_brnew {
 	struct cpa_branch **br;		/* [n] */
 	enum cpa_perm *perm;		/* [n]: permissions to set */
 	bool *created;			/* [n]: made by this remount */
+	/* branches of the current table that the remount removes */
+	int ngone;
+	struct cpa_branch **gone;
+	const char **gone_op;		/* the del: that removes each */
 };
 
 static int cpa_brnew_find(struct cpa_brnew *t, const struct path *path)
@@ -100,6 +110,31 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 	return 0;
 }
 
+static int cpa_brop_del(struct fs_context *fc, struct cpa_brnew *t,
+			const struct cpa_brop *op)
+{
+	int i = cpa_brnew_find(t, &op->path);
+
+	if (i < 0)
+		return cpa_invalf(fc, "%s: not a branch of this union",
+				  op->given);
+	if (i == 0)
+		return cpa_invalf(fc, "%s: branch 0 cannot be removed from a mounted union",
+				  op->given);
+	if (t->created[i]) {
+		cpa_branch_put(t->br[i]);
+	} else {
+		t->gone[t->ngone] = t->br[i];
+		t->gone_op[t->ngone++] = op->given;
+	}
+	t->n--;
+	memmove(&t->br[i], &t->br[i + 1], (t->n - i) * sizeof(t->br[0]));
+	memmove(&t->perm[i], &t->perm[i + 1], (t->n - i) * sizeof(t->perm[0]));
+	memmove(&t->created[i], &t->created[i + 1],
+		(t->n - i) * sizeof(t->created[0]));
+	return 0;
+}
+
 static int cpa_brop_one(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_brnew *t, const struct cpa_brop *op)
 {
@@ -109,10 +144,130 @@ static int cpa_brop_one(struct fs_context *fc, struct cpa_sb_info *sbi,
 	case CPA_BROP_MOD:
 		return cpa_brop_mod(fc, t, op);
 	case CPA_BROP_DEL:
-		break;
+		return cpa_brop_del(fc, t, op);
 	}
-	return cpa_invalf(fc, "%s: removing branches is not supported yet",
-			  op->given);
+	return -EINVAL;
+}
+
+/* The index in @t->gone of @br, or -1 if the remount keeps it. */
+static int cpa_brnew_gone(const struct cpa_brnew *t,
+			  const struct cpa_branch *br)
+{
+	int i;
+
+	for (i = 0; i < t->ngone; i++)
+		if (t->gone[i] == br)
+			return i;
+	return -1;
+}
+
+/*
+ * Does the union inode @inode, in use, exist only on removed branches: a
+ * file whose data is on one, a directory whose merge holds nothing else?
+ * The index in @t->gone of such a branch, or -1.  Under @inode's i_lock,
+ * which keeps its dentries and their entries.
+ */
+static int cpa_brnew_inode_busy(const struct cpa_brnew *t,
+				struct inode *inode)
+{
+	struct super_block *sb = inode->i_sb;
+	struct cpa_inode *ci = CPA_I(inode);
+	bool dir = S_ISDIR(inode->i_mode);
+	struct dentry *alias;
+	int i, g, found = -1;
+
+	if (!dir) {
+		if (!READ_ONCE(ci->upper))
+			return cpa_brnew_gone(t, READ_ONCE(ci->br));
+		if (!READ_ONCE(ci->metacopy))
+			return -1;
+	}
+	cpa_for_each_alias(alias, inode) {
+		const struct cpa_entry *e = READ_ONCE(alias->d_fsdata);
+
+		if (!e)
+			continue;
+		if (!dir)	/* metadata-only copy: the data is below */
+			return cpa_brnew_gone(t, cpa_entry_br(sb, e,
+							      e->count - 1));
+		for (i = 0; i < e->count; i++) {
+			if (!cpa_entry_dentry(e, i))
+				continue;
+			g = cpa_brnew_gone(t, cpa_entry_br(sb, e, i));
+			if (g < 0)
+				return -1;
+			found = g;
+		}
+	}
+	return found;
+}
+
+/*
+ * The first union inode in use that a removed branch alone backs,
+ * referenced, with that branch's index in @t->gone in @gi; or NULL.
+ */
+static struct inode *cpa_brnew_busy_inode(struct super_block *sb,
+					  const struct cpa_brnew *t, int *gi)
+{
+	struct inode *inode, *found = NULL;
+
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		spin_lock(&inode->i_lock);
+		if (atomic_read(&inode->i_count) && !cpa_inode_is_new(inode) &&
+		    READ_ONCE(CPA_I(inode)->real)) {
+			*gi = cpa_brnew_inode_busy(t, inode);
+			if (*gi >= 0) {
+				/* Only iput() takes i_count to 0, under i_lock. */
+				ihold(inode);
+				found = inode;
+			}
+		}
+		spin_unlock(&inode->i_lock);
+		if (found)
+			break;
+	}
+	spin_unlock(&sb->s_inode_list_lock);
+	return found;
+}
+
+/*
+ * Refuse with EBUSY to remove a branch that is in use: a union file open
+ * on it, or an object in use (a cwd, an open directory, a file of a
+ * running command) that exists on removed branches only.  Unused dentries
+ * are dropped first, and with them the union inodes they held.
+ */
+static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
+			  const struct cpa_brnew *t)
+{
+	struct inode *inode;
+	struct dentry *alias;
+	char *buf, *p;
+	int i, n, err;
+
+	if (!t->ngone)
+		return 0;
+	shrink_dcache_sb(sbi->sb);
+	for (i = 0; i < t->ngone; i++) {
+		n = atomic_read(&t->gone[i]->nfiles);
+		if (n)
+			return cpa_failf(fc, -EBUSY, "%s: branch busy: %d open file%s",
+					 t->gone_op[i], n, n == 1 ? "" : "s");
+	}
+	inode = cpa_brnew_busy_inode(sbi->sb, t, &i);
+	if (!inode)
+		return 0;
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	alias = d_find_alias(inode);
+	p = buf && alias ? dentry_path_raw(alias, buf, PATH_MAX) : NULL;
+	err = cpa_failf(fc, -EBUSY, "%s: branch busy: %s %s is in use and exists only there",
+			t->gone_op[i],
+			S_ISDIR(inode->i_mode) ? "directory" : "file",
+			IS_ERR_OR_NULL(p) ? "?" : p);
+	dput(alias);
+	kfree(buf);
+	iput(inode);
+	return err;
 }
 
 /* Publish @t: the union uses its branches from now on. */
@@ -122,6 +277,9 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 	struct cpa_brtable *old = cpa_brt(sbi), *brt;
 	int i, err;
 
+	err = cpa_brnew_busy(fc, sbi, t);
+	if (err)
+		return err;
 	brt = cpa_brtable_alloc(t->n);
 	if (!brt)
 		return -ENOMEM;
@@ -165,7 +323,7 @@ int cpa_brops_apply(struct fs_context *fc)
 	struct cpa_sb_info *sbi = CPA_SB(fc->root->d_sb);
 	struct cpa_brnew t = {};
 	struct cpa_brtable *cur;
-	int i, max, err = 0;
+	int i, max, brid, err = 0;
 
 	if (!ctx->nbrops)
 		return 0;
@@ -175,7 +333,9 @@ int cpa_brops_apply(struct fs_context *fc)
 	t.br = kcalloc(max, sizeof(*t.br), GFP_KERNEL);
 	t.perm = kcalloc(max, sizeof(*t.perm), GFP_KERNEL);
 	t.created = kcalloc(max, sizeof(*t.created), GFP_KERNEL);
-	if (!t.br || !t.perm || !t.created) {
+	t.gone = kcalloc(cur->nbranch, sizeof(*t.gone), GFP_KERNEL);
+	t.gone_op = kcalloc(cur->nbranch, sizeof(*t.gone_op), GFP_KERNEL);
+	if (!t.br || !t.perm || !t.created || !t.gone || !t.gone_op) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -184,12 +344,15 @@ int cpa_brops_apply(struct fs_context *fc)
 		t.perm[i] = READ_ONCE(cur->br[i]->perm);
 	}
 	t.n = cur->nbranch;
+	brid = sbi->next_brid;
 	for (i = 0; i < ctx->nbrops && !err; i++)
 		err = cpa_brop_one(fc, sbi, &t, &ctx->brops[i]);
 	if (!err)
 		err = cpa_brnew_publish(fc, sbi, &t);
 	if (!err)
 		cpa_sysfs_update(sbi);
+	else
+		sbi->next_brid = brid;	/* nothing happened */
 out:
 	for (i = 0; t.created && i < t.n; i++)
 		if (t.created[i])
@@ -197,6 +360,8 @@ out:
 	kfree(t.br);
 	kfree(t.perm);
 	kfree(t.created);
+	kfree(t.gone);
+	kfree(t.gone_op);
 	mutex_unlock(&sbi->br_lock);
 	return err;
 }

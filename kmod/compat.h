@@ -535,6 +535,14 @@ static inline void cpa_set_d_op(struct super_block *sb,
 #define cpa_drop_inode		generic_delete_inode
 #endif
 
+/* The dentries of an inode: 7.x dropped the d_u union around d_alias. */
+#ifdef for_each_alias
+#define cpa_for_each_alias(dentry, inode)	for_each_alias(dentry, inode)
+#else
+#define cpa_for_each_alias(dentry, inode) \
+	hlist_for_each_entry(dentry, &(inode)->i_dentry, d_u.d_alias)
+#endif
+
 /* 6.19 hid i_state behind accessors. */
 static inline bool cpa_inode_is_new(struct inode *inode)
 {

@@ -283,6 +283,8 @@ struct cpa_fs_context {
 
 int cpa_init_fs_context(struct fs_context *fc);
 __printf(2, 3) int cpa_invalf(struct fs_context *fc, const char *fmt, ...);
+__printf(3, 4) int cpa_failf(struct fs_context *fc, int err,
+			     const char *fmt, ...);
 
 /* brops.c */
 int cpa_brops_apply(struct fs_context *fc);
@@ -336,7 +338,8 @@ bool cpa_xattr_is_private(const char *name);
 int cpa_metacopy_test(struct cpa_branch *br, struct dentry *h);
 int cpa_metacopy_mark(const struct path *tmp);
 int cpa_metacopy_unmark(const struct path *upper);
-void cpa_path_data(const struct dentry *dentry, struct path *path);
+struct cpa_branch *cpa_path_data(const struct dentry *dentry,
+				 struct path *path);
 
 /* plink.c */
 struct dentry *cpa_plink_find(struct super_block *sb, unsigned long ino);

@@ -48,6 +48,8 @@ struct cpa_branch {
 	/* xino: branch inode number -> union inode number (xino.c) */
 	struct xarray xino;
 	u32 xino_slot;		/* the branch's number in the xino file */
+	/* union files open whose data is on this branch (file.c) */
+	atomic_t nfiles;
 	struct rcu_head rcu;
 };
 
@@ -70,6 +72,7 @@ struct cpa_sysfs {
 	struct attribute **attrs;	/* NULL-terminated, for group */
 	struct cpa_sysfs_attr *items;	/* backing storage for attrs */
 	int shown;			/* branches with br<N> files */
+	int ninit;			/* of them, made at mount (items) */
 	/* files of branches added since the mount, a pair each */
 	struct cpa_sysfs_attr **more;
 	int nmore;
@@ -161,6 +164,13 @@ struct cpa_entry {
 	 * reading it, and freed with this one.
 	 */
 	struct cpa_entry *stale;
+	/*
+	 * Of a stale entry: the union inode's backing object and its branch
+	 * when the refresh that replaced this entry gave them up (their
+	 * branch was removed), referenced until this entry goes.
+	 */
+	struct inode *real;
+	struct cpa_branch *real_br;
 	struct cpa_hdentry h[];
 };
 
@@ -170,7 +180,12 @@ struct cpa_dir_cache;
 /* Per union inode. */
 struct cpa_inode {
 	struct inode vfs_inode;
-	/* backing inode found by lookup; referenced, never NULL */
+	/*
+	 * Backing inode found by lookup; referenced, never NULL.  Of a
+	 * directory whose branch was removed, replaced by the next object of
+	 * the merge under copy_lock (namei.c); the old one stays referenced
+	 * by the dentry's stale entry.
+	 */
 	struct inode *real;
 	struct cpa_branch *br;	/* branch of real, referenced */
 	/*
@@ -216,8 +231,8 @@ static inline struct cpa_entry *CPA_E(const struct dentry *dentry)
 }
 
 /*
- * The branch table, for a caller that may sleep: it does not change under
- * the mount's set-up, nor while sbi->top exists in this version.
+ * The branch table, for a caller that holds br_lock or s_umount (a change
+ * of branches holds both), or sets the mount up.  Others use RCU.
  */
 static inline struct cpa_brtable *cpa_brt(const struct cpa_sb_info *sbi)
 {
@@ -291,7 +306,7 @@ static inline struct inode *cpa_inode_real(const struct inode *inode)
 	struct cpa_inode *ci = CPA_I(inode);
 
 	/* Pairs with the release in copy-up: the copy is complete. */
-	return smp_load_acquire(&ci->upper) ?: ci->real;
+	return smp_load_acquire(&ci->upper) ?: READ_ONCE(ci->real);
 }
 
 static inline bool cpa_branch_writable(const struct cpa_branch *br)

@@ -16,9 +16,18 @@
  */
 #define CPA_IOCB_PASSED	(IOCB_HIPRI | IOCB_DSYNC | IOCB_SYNC)
 
+/*
+ * An open union file: the branch file it forwards to, and the branch,
+ * whose count of open files keeps it from being removed (brops.c).
+ */
+struct cpa_file {
+	struct file *real;
+	struct cpa_branch *br;	/* referenced */
+};
+
 static struct file *cpa_file_real(const struct file *file)
 {
-	return file->private_data;
+	return ((struct cpa_file *)file->private_data)->real;
 }
 
 static int cpa_open(struct inode *inode, struct file *file)
@@ -26,7 +35,9 @@ static int cpa_open(struct inode *inode, struct file *file)
 	struct super_block *sb = inode->i_sb;
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	const struct cred *old;
+	struct cpa_branch *br;
 	struct path realpath;
+	struct cpa_file *cf;
 	struct file *real;
 
 	if (!(file->f_mode & FMODE_WRITE)) {
@@ -48,23 +59,36 @@ static int cpa_open(struct inode *inode, struct file *file)
 		if (err)
 			return err;
 	}
+	cf = kmalloc(sizeof(*cf), GFP_KERNEL);
+	if (!cf)
+		return -ENOMEM;
 	/* A metadata-only copy is read from below; writers copied its data. */
-	cpa_path_data(file_dentry(file), &realpath);
+	br = cpa_path_data(file_dentry(file), &realpath);
 
 	old = cpa_override_creds(sb);
 	real = cpa_do_open(&realpath, flags, current_cred());
 	cpa_revert_creds(old);
-	if (IS_ERR(real))
+	if (IS_ERR(real)) {
+		kfree(cf);
 		return PTR_ERR(real);
+	}
 
-	file->private_data = real;
+	cf->real = real;
+	cf->br = cpa_branch_get(br);
+	atomic_inc(&br->nfiles);
+	file->private_data = cf;
 	cpa_file_odirect(file, real);
 	return 0;
 }
 
 static int cpa_release(struct inode *inode, struct file *file)
 {
-	fput(cpa_file_real(file));
+	struct cpa_file *cf = file->private_data;
+
+	atomic_dec(&cf->br->nfiles);
+	cpa_branch_put(cf->br);
+	fput(cf->real);
+	kfree(cf);
 	return 0;
 }
 

@@ -58,29 +58,32 @@ int cpa_metacopy_unmark(const struct path *upper)
 }
 
 /* Slot @i of @dentry's entry, slot 0 being @upper when it is used. */
-static void cpa_path_slot(const struct dentry *dentry, int i,
-			  struct dentry *upper, struct path *path)
+static struct cpa_branch *cpa_path_slot(const struct dentry *dentry, int i,
+					 struct dentry *upper,
+					 struct path *path)
 {
 	const struct cpa_entry *e = CPA_E(dentry);
+	struct cpa_branch *br = cpa_entry_br(dentry->d_sb, e, i);
 
-	path->mnt = cpa_entry_br(dentry->d_sb, e, i)->path.mnt;
+	path->mnt = br->path.mnt;
 	path->dentry = i ? e->h[i].dentry : upper;
+	return br;
 }
 
 /*
  * Where the data of @dentry is: its topmost object, or, when that holds
  * metadata only, the last slot of its entry.  Only one load of slot 0 is
  * trusted: a copy-up may publish it meanwhile, and the mark of a new copy
- * is set before the copy is published.
+ * is set before the copy is published.  Returns the branch of @path.
  */
-void cpa_path_data(const struct dentry *dentry, struct path *path)
+struct cpa_branch *cpa_path_data(const struct dentry *dentry,
+				 struct path *path)
 {
 	const struct cpa_entry *e = CPA_E(dentry);
 	struct dentry *upper = cpa_entry_upper(e);
 	int i = e->count - 1;	/* the data below a marked object */
 
 	if (upper && (!i || !READ_ONCE(CPA_I(d_inode(dentry))->metacopy)))
-		cpa_path_slot(dentry, 0, upper, path);
-	else
-		cpa_path_slot(dentry, upper || e->metacopy ? i : 1, upper, path);
+		return cpa_path_slot(dentry, 0, upper, path);
+	return cpa_path_slot(dentry, upper || e->metacopy ? i : 1, upper, path);
 }

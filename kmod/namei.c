@@ -70,6 +70,8 @@ void cpa_entry_free(struct cpa_entry *e)
 			if (i)
 				cpa_branch_put(e->h[i].br);
 		}
+		iput(e->real);
+		cpa_branch_put(e->real_br);
 		cpa_wh_hints_free(e);
 		kfree(e);
 		cpa_objects_dec();
@@ -97,21 +99,59 @@ static bool cpa_stale(const struct dentry *dentry)
 	return cpa_gen(dentry) != READ_ONCE(CPA_SB(dentry->d_sb)->br_gen);
 }
 
+/* Is @br still in the branch table of @sb?  Under br_lock or copy_lock. */
+static bool cpa_branch_listed(struct super_block *sb,
+			      const struct cpa_branch *br)
+{
+	struct cpa_brtable *brt;
+	bool found = false;
+	int i;
+
+	rcu_read_lock();
+	brt = rcu_dereference(CPA_SB(sb)->brt);
+	for (i = 0; i < brt->nbranch && !found; i++)
+		found = brt->br[i] == br;
+	rcu_read_unlock();
+	return found;
+}
+
 /*
  * Is the directory entry @e still the directory @old was?  Its top may be
  * a new branch's now; the object the union inode stands for must still be
- * part of the merge.
+ * part of the merge, or its branch was removed and the merge still holds
+ * a directory.  1 when the union inode keeps its backing object, 2 when
+ * it must take @e's top instead, 0 when @e is something else.
  */
-static bool cpa_entry_same(const struct cpa_entry *e,
-			   const struct cpa_entry *old)
+static int cpa_entry_same(struct super_block *sb, const struct cpa_entry *e,
+			  const struct cpa_entry *old)
 {
-	struct dentry *top = cpa_entry_dentry(old, cpa_entry_top(old));
+	int top = cpa_entry_top(old);
+	struct dentry *h = cpa_entry_dentry(old, top);
 	int i;
 
+	if (!d_is_dir(cpa_entry_dentry(e, cpa_entry_top(e))))
+		return 0;
 	for (i = 0; i < e->count; i++)
-		if (cpa_entry_dentry(e, i) == top)
-			return d_is_dir(cpa_entry_dentry(e, cpa_entry_top(e)));
-	return false;
+		if (cpa_entry_dentry(e, i) == h)
+			return 1;
+	return cpa_branch_listed(sb, cpa_entry_br(sb, old, top)) ? 0 : 2;
+}
+
+/*
+ * The union inode of a directory takes the top object of its new entry
+ * @e; the old one and its branch stay with the replaced entry @old.
+ */
+static void cpa_dir_rebase(struct inode *inode, struct cpa_entry *e,
+			   struct cpa_entry *old)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+	int top = cpa_entry_top(e);
+
+	old->real = ci->real;
+	old->real_br = ci->br;
+	WRITE_ONCE(ci->br, cpa_branch_get(cpa_entry_br(inode->i_sb, e, top)));
+	WRITE_ONCE(ci->real, igrab(d_inode(cpa_entry_dentry(e, top))));
+	cpa_copyattr(inode);
 }
 
 /*
@@ -131,7 +171,7 @@ int cpa_dir_refresh(struct dentry *dentry)
 	struct cpa_entry *old, *e;
 	const struct cred *cred;
 	unsigned long gen;
-	int err = 0;
+	int same, err = 0;
 
 	if (!IS_ROOT(dentry)) {
 		parent = dget_parent(dentry);
@@ -159,11 +199,14 @@ int cpa_dir_refresh(struct dentry *dentry)
 		err = e ? PTR_ERR(e) : -ESTALE;
 		goto out_unlock;
 	}
-	if (!cpa_entry_same(e, old)) {
+	same = cpa_entry_same(sb, e, old);
+	if (!same) {
 		cpa_entry_free(e);
 		err = -ESTALE;
 		goto out_unlock;
 	}
+	if (same == 2)
+		cpa_dir_rebase(d_inode(dentry), e, old);
 	e->stale = old;
 	WRITE_ONCE(dentry->d_fsdata, e);
 	/* The entry first: whoever sees the generation sees the entry. */

@@ -98,14 +98,12 @@ static char *cpa_msg_escape(const char *msg)
  * the mount helper read) and in the kernel log.  Without a log buffer
  * (classic mount(2)) errorfc() itself prints to the kernel log.
  */
-int cpa_invalf(struct fs_context *fc, const char *fmt, ...)
+static __printf(3, 0) int cpa_vfailf(struct fs_context *fc, int err,
+				     const char *fmt, va_list args)
 {
-	va_list args;
 	char *msg, *line;
 
-	va_start(args, fmt);
 	msg = kvasprintf(GFP_KERNEL, fmt, args);
-	va_end(args);
 	line = msg ? cpa_msg_escape(msg) : NULL;
 	kfree(msg);
 	if (!line)
@@ -114,7 +112,29 @@ int cpa_invalf(struct fs_context *fc, const char *fmt, ...)
 	if (fc->log.log)
 		pr_err("%s\n", line);
 	kfree(line);
-	return -EINVAL;
+	return err;
+}
+
+int cpa_invalf(struct fs_context *fc, const char *fmt, ...)
+{
+	va_list args;
+	int err;
+
+	va_start(args, fmt);
+	err = cpa_vfailf(fc, -EINVAL, fmt, args);
+	va_end(args);
+	return err;
+}
+
+/* The same, failing with @err. */
+int cpa_failf(struct fs_context *fc, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	err = cpa_vfailf(fc, err, fmt, args);
+	va_end(args);
+	return err;
 }
 
 static int cpa_ctx_grow(struct cpa_fs_context *ctx)

@@ -50,14 +50,13 @@ static void cpa_evict_inode(struct inode *inode)
 	ci->br = NULL;
 }
 
-/* Space is what the writable branch has, or the top branch if none is. */
+/* Space is what branch 0 has: the writable branch, when there is one. */
 static int cpa_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
-	struct cpa_brtable *brt = cpa_brt(CPA_SB(dentry->d_sb));
-	int bindex = brt->rw_index >= 0 ? brt->rw_index : 0;
 	int err;
 
-	err = cpa_do_statfs(&brt->br[bindex]->path, buf);
+	/* Branch 0, writable or not, is fixed: no need for the table. */
+	err = cpa_do_statfs(&cpa_top(dentry->d_sb)->path, buf);
 	if (!err)
 		buf->f_type = CPPAUFS_SUPER_MAGIC;
 	return err;

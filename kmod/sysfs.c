@@ -110,6 +110,7 @@ static int cpa_sysfs_make_attrs(struct cpa_sb_info *sbi)
 		return -ENOMEM;
 
 	s->shown = nbranch;
+	s->ninit = nbranch;
 	for (i = 0; i < nbranch; i++) {
 		cpa_sysfs_attr_init(&s->items[2 * i], CPA_SYSFS_BR, i);
 		cpa_sysfs_attr_init(&s->items[2 * i + 1], CPA_SYSFS_BRID, i);
@@ -137,9 +138,23 @@ static void cpa_sysfs_free_attrs(struct cpa_sysfs *s)
 }
 
 /*
- * The branches changed: add br<N> and brid<N> for new indices.  Files of
- * every index show the current table, so they need no change; they are
- * added once the table is published.
+ * The br<N> and brid<N> pair of index @i: made at mount for the first
+ * branches (s->items), later in s->more, or NULL if never made.
+ */
+static struct cpa_sysfs_attr *cpa_sysfs_pair(struct cpa_sysfs *s, int i)
+{
+	int first = s->ninit;
+
+	if (i < first)
+		return &s->items[2 * i];
+	return i - first < s->nmore ? s->more[i - first] : NULL;
+}
+
+/*
+ * The branches changed: add br<N> and brid<N> for new indices, remove
+ * those past the last branch.  Files of every index show the current
+ * table, so the others need no change; files are added once the table is
+ * published, and a reader of a file about to go gets ENOENT.
  */
 void cpa_sysfs_update(struct cpa_sb_info *sbi)
 {
@@ -148,23 +163,36 @@ void cpa_sysfs_update(struct cpa_sb_info *sbi)
 	struct cpa_sysfs_attr **more, *pair;
 	int err = 0;
 
+	while (s->shown > nbranch) {
+		pair = cpa_sysfs_pair(s, --s->shown);
+		sysfs_remove_file(&s->kobj, &pair[0].attr);
+		sysfs_remove_file(&s->kobj, &pair[1].attr);
+	}
 	while (!err && s->shown < nbranch) {
-		more = krealloc(s->more, (s->nmore + 1) * sizeof(*more),
-				GFP_KERNEL);
-		pair = kcalloc(2, sizeof(*pair), GFP_KERNEL);
-		if (more)
-			s->more = more;
-		if (!more || !pair) {
-			kfree(pair);
-			err = -ENOMEM;
-			break;
+		pair = cpa_sysfs_pair(s, s->shown);
+		if (!pair) {
+			more = krealloc(s->more,
+					(s->nmore + 1) * sizeof(*more),
+					GFP_KERNEL);
+			pair = kcalloc(2, sizeof(*pair), GFP_KERNEL);
+			if (more)
+				s->more = more;
+			if (!more || !pair) {
+				kfree(pair);
+				err = -ENOMEM;
+				break;
+			}
+			s->more[s->nmore++] = pair;
+			cpa_sysfs_attr_init(&pair[0], CPA_SYSFS_BR, s->shown);
+			cpa_sysfs_attr_init(&pair[1], CPA_SYSFS_BRID,
+					    s->shown);
 		}
-		s->more[s->nmore++] = pair;
-		cpa_sysfs_attr_init(&pair[0], CPA_SYSFS_BR, s->shown);
-		cpa_sysfs_attr_init(&pair[1], CPA_SYSFS_BRID, s->shown);
 		err = sysfs_create_file(&s->kobj, &pair[0].attr);
-		if (!err)
+		if (!err) {
 			err = sysfs_create_file(&s->kobj, &pair[1].attr);
+			if (err)
+				sysfs_remove_file(&s->kobj, &pair[0].attr);
+		}
 		if (!err)
 			s->shown++;
 	}

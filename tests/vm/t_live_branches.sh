@@ -1,10 +1,13 @@
 #!/bin/bash
 # vm-kernels: every
 # vm-args: --timeout 600
-# Branches added to a mounted union and their permissions changed, through
-# mount(8) (legacy mount(2) options) and through fspick(2) + fsconfig(2):
-# add:<index>:, ins:, append:, mod:; a shell working in a merged directory
-# sees the new branch's files there; negative lookups cached before a
+# Branches added to a mounted union, removed and their permissions
+# changed, through mount(8) (legacy mount(2) options) and through
+# fspick(2) + fsconfig(2): add:<index>:, ins:, append:, mod:, del:; a
+# shell working in a merged directory sees the new branch's files there,
+# and keeps working when the branch of its directory is removed; del:
+# refuses a branch with an open file or a directory in use that exists
+# only there; negative lookups cached before a
 # change see names a new branch brings; union inode numbers of kept
 # objects do not change, and a new branch's objects keep theirs across a
 # remount with the same xino file; sysfs and /proc/mounts follow; a
@@ -25,6 +28,8 @@ echo one-x >mod1/d/x
 echo two >mod2/mod2
 echo two-x >mod2/d/x
 echo three >mod3/later
+mkdir mod3/only
+echo only >mod3/only/f
 cpa_mount m "$T/u:$T/base" "xino=$T/xino"
 
 si=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/m " /proc/mounts)")
@@ -145,18 +150,73 @@ assert_fails_with "overlaps branch $T/base" fsconfig append "$T/base/d"
 assert_fails_with "second writable branch" fsconfig append "$T/mod3=rw"
 mkdir -p extra
 assert_fails_with "not a branch of this union" fsconfig mod "$T/extra=ro"
-assert_fails_with "removing branches is not supported yet" \
-	fsconfig del "$T/mod2"
 assert_fails_with "expected add:<index>:<path>" fsconfig add "$T/mod3"
 assert_fails_with "bad permission 'xx'" fsconfig append "$T/mod3=xx"
 # the first step is fine, the second is not: nothing changes
 assert_fails_with "no index 42" fsconfig append "$T/extra" add "42:$T/mod3"
 assert_eq "$before" "$(branches)" "branches after the refused remounts"
-assert_eq "d file later mod1 mod2" "$(names m)" "listing of the root"
+assert_eq "d file later mod1 mod2 only" "$(names m)" "listing of the root"
 assert_fails_with "" mount -t cppaufs \
 	-o "dirs=$T/u:$T/base,append:$T/mod2" none "$T/extra"
 ok grep -q "cppaufs: append:$T/mod2: branches are changed on remount only" \
 	<<<"$(dmesg)"
+
+section "del: refused while the branch is in use"
+assert_eq "0 2 4 1 3" "$(brids)" "brids"
+exec 8<m/mod2
+assert_fails_with "del:$T/mod2: branch busy: 1 open file" fsconfig del "$T/mod2"
+exec 8<&-
+bash -c 'cd m/only && while :; do sleep 0.1; done' &
+shell2=$!
+on_exit kill "$shell2"
+for _ in $(seq 50); do
+	[ "$(readlink "/proc/$shell2/cwd")" = "$T/m/only" ] && break
+	sleep 0.1
+done
+assert_fails_with "del:$T/mod3: branch busy: directory /only is in use and exists only there" \
+	fsconfig del "$T/mod3"
+assert_fails_with "" mount -o "remount,del:$T/mod3" m
+ok grep -q "cppaufs: del:$T/mod3: branch busy: directory /only" <<<"$(dmesg)"
+kill "$shell2"
+wait "$shell2" 2>/dev/null || true
+assert_fails_with "branch 0 cannot be removed" fsconfig del "$T/u"
+assert_fails_with "del:$T/extra: not a branch of this union" \
+	fsconfig del "$T/extra"
+# the first step is fine, the second is not: nothing changes
+assert_fails_with "not a branch" fsconfig del "$T/mod2" del "$T/extra"
+assert_eq "$before" "$(branches)" "branches after the refused removals"
+assert_eq "0 2 4 1 3" "$(brids)" "brids after the refused removals"
+assert_file_content m/mod2 two
+
+section "del: of a branch that a shell's merged directory uses"
+# The shell's working directory m/d has its top object on mod1.
+run mount -o "remount,del:$T/mod1" m
+assert_eq "$T/u=rw $T/mod3=ro $T/base=ro $T/mod2=rr" "$(branches)" "branches"
+assert_eq "0 4 1 3" "$(brids)" "brids: kept branches keep theirs"
+ok test ! -e "$sys/br4"
+assert_eq "x" "$(ls -A /proc/$shell/cwd/ | tr '\n' ' ' | sed 's/ $//')" \
+	"listing of the shell's working directory"
+assert_file_content m/d/x base-x
+assert_fails_with "No such file" stat m/d/y
+assert_eq "$ino_d" "$(stat -c %i m/d)" "inode number of the merged directory"
+assert_eq "$ino_file" "$(stat -c %i m/file)" "inode number of a kept file"
+assert_file_content m/mod1 "one
+more"
+assert_eq "d file later mod1 mod2 only" "$(names m)" "listing of the root"
+
+section "del: and append: in one remount; a branch removed and added back"
+run fsconfig del "$T/mod3" append "$T/extra" del "$T/extra"
+assert_eq "$T/u=rw $T/base=ro $T/mod2=rr" "$(branches)" "branches"
+ok test ! -e "$sys/br3"
+assert_fails_with "No such file" stat m/later
+assert_eq "d file mod1 mod2" "$(names m)" "listing of the root"
+run mount -o "remount,append:$T/mod3" m
+assert_eq "$T/u=rw $T/base=ro $T/mod2=rr $T/mod3=ro" "$(branches)" "branches"
+assert_eq "0 1 3 6" "$(brids)" "brids: a branch added back gets a new one"
+assert_file_content m/later three
+assert_eq "$ino_later" "$(stat -c %i m/later)" \
+	"inode number of a file of a branch added back"
+assert_file_content m/only/f only
 
 section "the same numbers after a remount with the same xino file"
 exec 7<&-

@@ -120,3 +120,15 @@ TEST_CASE("scan_busy reads cwd, root, exe, fds and maps of a proc tree", "[busy]
 	tr.scan.branch = 2;
 	CHECK(cppaufs::scan_busy(tr.scan).empty());
 }
+
+TEST_CASE("busy_summary names each process once, the first few", "[busy]")
+{
+	std::vector<BusyUse> uses = {
+		{4711, "less", "fd 3", "/u/a"},
+		{4711, "less", "cwd", "/u"},
+		{12, "bash", "cwd", "/u/d"},
+	};
+	CHECK(cppaufs::busy_summary(uses) == "pid 4711 less, pid 12 bash");
+	CHECK(cppaufs::busy_summary(uses, 1) == "pid 4711 less, ...");
+	CHECK(cppaufs::busy_summary({}).empty());
+}

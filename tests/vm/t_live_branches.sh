@@ -165,6 +165,13 @@ section "del: refused while the branch is in use"
 assert_eq "0 2 4 1 3" "$(brids)" "brids"
 exec 8<m/mod2
 assert_fails_with "del:$T/mod2: branch busy: 1 open file" fsconfig del "$T/mod2"
+if cpa_install_tools; then
+	# auctl names who keeps the branch busy
+	assert_fails_with "auctl: error: del:$T/mod2: branch busy: 1 open file (pid $$ " \
+		auctl del "$T/m" "$T/mod2"
+else
+	fail "tools not built in ${CPPAUFS_BUILD:-?}"
+fi
 exec 8<&-
 bash -c 'cd m/only && while :; do sleep 0.1; done' &
 shell2=$!

@@ -1,5 +1,6 @@
 #include "auctl.h"
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -131,6 +132,8 @@ private:
 	bool change(const std::string& what, const std::vector<std::string>& ops,
 		    std::string* err);
 	bool busy(const std::string& what, const std::string& branch, std::string* err);
+	void name_busy_processes(const std::string& id, const std::string& target,
+				 ReconfigureResult* res);
 	bool resolve_instance(const std::string& what, std::string* id, std::string* err,
 			      std::string* target = nullptr);
 	RenderOptions render_options(const char* json_name) const;
@@ -289,10 +292,45 @@ bool Auctl::change(const std::string& what, const std::vector<std::string>& text
 		*err = "branch changes need fspick(2), which this kernel lacks";
 		return false;
 	}
+	if (res.rc == -EBUSY)
+		name_busy_processes(id, target, &res);
 	print_kernel_messages(res, {"auctl: error: ", "auctl: warning: ", "auctl: "},
 			      opts_.verbose, err_);
 	err->clear();
 	return res.rc == 0;
+}
+
+// The kernel refuses "del:<branch>: branch busy: ..."; add who keeps the
+// branch busy, as `auctl busy` finds them: "... (pid 4711 less)".
+void Auctl::name_busy_processes(const std::string& id, const std::string& target,
+				ReconfigureResult* res)
+{
+	static const std::string del = "del:", busy = ": branch busy: ";
+	SiInfo info;
+	std::string ignored;
+	if (!sysfs_.read_instance(id, &info, &ignored))
+		return;
+	for (KernelMessage& msg : res->messages) {
+		std::size_t at = msg.text.find(busy);
+		if (msg.kind != 'e' || msg.text.compare(0, del.size(), del) != 0 ||
+		    at == std::string::npos)
+			continue;
+		const std::string branch = msg.text.substr(del.size(), at - del.size());
+		BusyScan scan;
+		scan.mount_point = target;
+		scan.proc_root = opts_.proc_root;
+		scan.self = static_cast<int>(::getpid());
+		for (const SiBranch& br : info.branches) {
+			if (br.path == branch)
+				scan.branch = scan.branches.size();
+			scan.branches.push_back(br.path);
+		}
+		if (scan.branch >= scan.branches.size() || scan.branches[scan.branch] != branch)
+			continue;
+		std::string who = busy_summary(scan_busy(scan));
+		if (!who.empty())
+			msg.text += " (" + who + ")";
+	}
 }
 
 bool Auctl::busy(const std::string& what, const std::string& branch,

@@ -149,4 +149,26 @@ std::vector<BusyUse> scan_busy(const BusyScan& scan)
 	return uses;
 }
 
+std::string busy_summary(const std::vector<BusyUse>& uses, std::size_t max)
+{
+	std::vector<std::string> shown;
+	std::set<int> seen;
+	bool more = false;
+	for (const BusyUse& use : uses) {
+		if (!seen.insert(use.pid).second)
+			continue;
+		if (shown.size() == max) {
+			more = true;
+			break;
+		}
+		shown.push_back("pid " + std::to_string(use.pid) + " " + use.command);
+	}
+	std::string text;
+	for (const std::string& s : shown)
+		text += (text.empty() ? "" : ", ") + s;
+	if (more)
+		text += ", ...";
+	return text;
+}
+
 } // namespace cppaufs

@@ -44,6 +44,10 @@ bool on_branch(const BusyScan& scan, const std::string& path);
 // Every use, by pid, then cwd, root, exe, fds by number, maps by address.
 std::vector<BusyUse> scan_busy(const BusyScan& scan);
 
+// "pid 4711 less, pid 12 bash": each process once, in the order of
+// |uses|, at most |max| of them, then ", ..." if there are more.
+std::string busy_summary(const std::vector<BusyUse>& uses, std::size_t max = 4);
+
 } // namespace cppaufs
 
 #endif // CPPAUFS_TOOLS_BUSY_H_

@@ -113,13 +113,22 @@ step 'echo "l4" > l4/module.txt'
 step "mount -o remount,append:$PWD/l4=rr ./merged"
 step 'ls merged/'
 step 'cat /sys/fs/cppaufs/si_*/br3'
-say "its permission changed; removing branches is not supported yet"
+say "its permission changed"
 step "mount -o remount,mod:$PWD/l4=ro ./merged"
 step 'cat /sys/fs/cppaufs/si_*/br3'
+say "removing it is refused while a file of it is open, and done once it is closed"
 # The kernel logs the refusal too: the rig is told to expect it.
 [ -z "${CPPAUFS_EXPECT_DMESG:-}" ] ||
-	echo 'cppaufs: del:.*: removing branches is not supported yet' >>"$CPPAUFS_EXPECT_DMESG"
+	echo 'cppaufs: del:.*: branch busy: 1 open file' >>"$CPPAUFS_EXPECT_DMESG"
+step 'tail -f merged/module.txt >/dev/null 2>&1 &'
+step 'sleep 1'
 step "mount -o remount,del:$PWD/l4 ./merged"
+[ "$tools" -eq 0 ] || step "auctl del ./merged $PWD/l4"
+step 'pkill -x tail'
+step 'sleep 1'
+step "mount -o remount,del:$PWD/l4 ./merged"
+step 'ls merged/'
+step 'ls /sys/fs/cppaufs/si_*/'
 
 say "clean-up"
 step 'umount ./merged'

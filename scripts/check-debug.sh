@@ -32,7 +32,7 @@ for t in "${TESTS[@]}"; do
 	limit=$(( ${limit:-300} * slow ))
 	echo "check-debug: $t on $kver (limit ${limit}s)"
 	if scripts/vm/run.sh --kernel "$kver" --module "$d/kmod/cppaufs.ko" \
-	    --timeout "$limit" -- "$script"; then
+	    --build "$REPO/build/cmake" --timeout "$limit" -- "$script"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))

@@ -1,0 +1,209 @@
+#!/bin/bash
+# vm-args: --timeout 900
+# Branches added and removed on a busy union, and long runs of changes:
+#   - a live-system scenario: a read-only base and a tmpfs writable branch;
+#     three modules added with add:1:<module>=rr and removed again, in both
+#     orders, while a shell keeps working inside the union; auctl show after
+#     each step;
+#   - readers (find, cat, stat), a writer of the writable branch and a
+#     shell in a merged directory work on the union while modules are added
+#     and removed in a loop: each change succeeds or is refused as busy,
+#     the union always lists what its branches hold, nothing the writer
+#     wrote is lost, and the kernel reports nothing (the rig checks);
+#   - 1000 appends one by one, then 1000 removals one by one, each followed
+#     by sysfs and /proc/mounts, and the union's listing after the runs.
+. "$(dirname "$0")/lib.sh"
+require_module
+cpa_install_tools || fail "tools not built in ${CPPAUFS_BUILD:-?}"
+
+T=/tmp/lstress
+mkfs_loop tmpfs "$T" 900M
+cd "$T"
+mkdir -p rw base/usr/bin base/etc m
+echo base >base/etc/os-release
+for i in 1 2 3; do
+	mkdir -p "mod$i/usr/bin" "mod$i/opt/mod$i"
+	echo "tool $i" >"mod$i/usr/bin/tool$i"
+	echo "data $i" >"mod$i/opt/mod$i/data"
+done
+cpa_mount m "$T/rw:$T/base=rr"
+si=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/m " /proc/mounts)")
+sys=/sys/fs/cppaufs/si_$si
+names() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
+# nbr: the number of br<N> files in sysfs
+nbr() { find "$sys" -maxdepth 1 -name 'br[0-9]*' | wc -l; }
+
+section "live system: modules added and removed under a running shell"
+# The shell lists its working directory again and again, each listing
+# numbered, into a file outside the union.
+bash -c "cd $T/m/usr/bin && n=0 && while :; do
+	n=\$((n + 1)); { echo \$n; ls; } >$T/ls.tmp; mv $T/ls.tmp $T/ls.out
+done" &
+shell=$!
+on_exit kill "$shell"
+# shell_ls: what the shell in m/usr/bin lists, in a listing begun after now
+shell_ls() {
+	local seq now
+	seq=$(head -n1 "$T/ls.out" 2>/dev/null || echo 0)
+	for _ in $(seq 300); do
+		now=$(head -n1 "$T/ls.out" 2>/dev/null || echo 0)
+		[ "$now" -lt $((seq + 2)) ] || break
+		sleep 0.1
+	done
+	tail -n +2 "$T/ls.out" | tr '\n' ' ' | sed 's/ $//'
+}
+assert_eq "" "$(shell_ls)" "the shell's directory before any module"
+want=""
+for i in 1 2 3; do
+	run mount -o "remount,add:1:$T/mod$i=rr" m
+	want="tool$i${want:+ $want}"
+	assert_eq "$(tr ' ' '\n' <<<"$want" | sort | tr '\n' ' ' | sed 's/ $//')" \
+		"$(shell_ls)" "the shell's directory with modules up to $i"
+	assert_file_content "m/opt/mod$i/data" "data $i"
+	run auctl show m
+	assert_eq "$T/mod$i=rr" "$(cat "$sys/br1")" "br1 is the newest module"
+done
+assert_eq "$((3 + 2))" "$(nbr)" "br<N> files"
+for i in 2 1 3; do
+	run mount -o "remount,del:$T/mod$i" m
+	assert_fails_with "No such file" stat "m/usr/bin/tool$i"
+	assert_fails_with "No such file" stat "m/opt/mod$i"
+	run auctl show m
+done
+assert_eq "" "$(shell_ls)" "the shell's directory after the modules went"
+assert_eq "$T/rw=rw $T/base=rr" "$(cat "$sys/br0") $(cat "$sys/br1")" "branches"
+assert_eq 2 "$(nbr)" "br<N> files"
+assert_file_content m/etc/os-release base
+kill "$shell"
+
+section "changes of branches under load"
+mkdir -p m/work
+# writer: files in the writable branch, each with its own content
+(
+	n=0
+	while [ ! -e "$T/stop" ]; do
+		n=$((n + 1))
+		echo "w$n" >"m/work/f$n.tmp" && mv "m/work/f$n.tmp" "m/work/f$n"
+		[ $((n % 7)) -ne 0 ] || rm -f "m/work/f$((n - 3))"
+	done
+	echo "$n" >"$T/written"
+) &
+writer=$!
+# readers: walk, read and stat the union
+(
+	while [ ! -e "$T/stop" ]; do
+		find m -type f -exec cat {} + >/dev/null 2>&1 || true
+		stat m/usr/bin/* m/opt/* >/dev/null 2>&1 || true
+	done
+) &
+reader=$!
+(
+	cd m/usr/bin
+	while [ ! -e "$T/stop" ]; do ls -l >/dev/null 2>&1 || true; done
+) &
+walker=$!
+on_exit touch "$T/stop"
+changes=0 busy=0 bad=0
+for round in $(seq 1 15); do
+	for i in 1 2 3; do
+		mount -o "remount,add:1:$T/mod$i=rr" m 2>/dev/null || bad=$((bad + 1))
+		changes=$((changes + 1))
+	done
+	for i in 3 1 2; do
+		out=$(mount -o "remount,del:$T/mod$i" m 2>&1) && {
+			changes=$((changes + 1))
+			continue
+		}
+		if [[ $out == *"branch busy"* ]]; then
+			busy=$((busy + 1))
+			# a reader has a file of it open: try again until it closes
+			for _ in $(seq 50); do
+				mount -o "remount,del:$T/mod$i" m 2>/dev/null && break
+				sleep 0.1
+			done
+		else
+			bad=$((bad + 1))
+			_cpa_say "del:$T/mod$i: $out"
+		fi
+	done
+	[ "$(nbr)" -eq 2 ] || bad=$((bad + 1))
+done
+touch "$T/stop"
+wait "$writer" "$reader" "$walker"
+assert_eq 0 "$bad" "changes that failed other than busy, or a wrong number of branches"
+pass "$changes changes of branches under load, $busy refused as busy and retried"
+assert_eq "$T/rw=rw $T/base=rr" "$(cat "$sys/br0") $(cat "$sys/br1")" "branches"
+# What the writer left: f<n> for every n not removed, with its content.
+n=$(cat "$T/written")
+lost=0
+for ((k = 1; k <= n; k++)); do
+	if [ $(((k + 3) % 7)) -eq 0 ] && [ $((k + 3)) -le "$n" ]; then
+		[ ! -e "m/work/f$k" ] || lost=$((lost + 1))
+	else
+		[ "$(cat "m/work/f$k" 2>/dev/null)" = "w$k" ] || lost=$((lost + 1))
+	fi
+done
+assert_eq 0 "$lost" "files of the writer ($n written) not as written"
+assert_eq "$(names rw/work | md5sum)" "$(names m/work | md5sum)" \
+	"the writer's directory: union and branch"
+
+section "1000 appends one by one, then 1000 removals"
+mkdir -p many
+for i in $(seq 0 999); do
+	mkdir "many/b$i"
+	echo "$i" >"many/b$i/f$i"
+done
+# steps append|del: one process makes 1000 remounts, each through
+# fspick(2) and fsconfig(2), and reads sysfs and /proc/mounts after each;
+# prints "append N" or "del N" for every step that failed or was not shown.
+steps() {
+	python3 - "$T" "$sys" "$si" "$1" <<'PY'
+import ctypes, os, sys
+T, sysdir, si, what = sys.argv[1:]
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_fspick, SYS_fsconfig = 433, 431
+FSCONFIG_SET_STRING, FSCONFIG_CMD_RECONFIGURE = 1, 7
+def remount(key, value):
+    fd = libc.syscall(SYS_fspick, -100, (T + "/m").encode(), 1)
+    if fd < 0:
+        return False
+    try:
+        return (libc.syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, key.encode(),
+                             value.encode(), 0) == 0 and
+                libc.syscall(SYS_fsconfig, fd, FSCONFIG_CMD_RECONFIGURE,
+                             None, None, 0) == 0)
+    finally:
+        os.close(fd)
+def br(n):
+    try:
+        with open("%s/br%d" % (sysdir, n)) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return None
+def mounted():
+    with open("/proc/mounts") as f:
+        return any(" %s/m cppaufs " % T in l and "si=" + si in l for l in f)
+for i in range(1000 if what == "append" else 0):
+    b = "%s/many/b%d" % (T, i)
+    if not (remount("append", b + "=ro") and br(i + 2) == b + "=ro" and
+            br(i + 3) is None and mounted()):
+        print("append", i)
+for i in range(1000 if what == "del" else 0):
+    ok = remount("del", "%s/many/b%d" % (T, i)) and br(1001 - i) is None
+    if i < 999:
+        ok = ok and br(2) == "%s/many/b%d=ro" % (T, i + 1)
+    if not (ok and mounted()):
+        print("del", i)
+PY
+}
+assert_eq "" "$(steps append)" "appends that failed or that sysfs or /proc/mounts did not show"
+assert_eq 1002 "$(nbr)" "br<N> files"
+assert_file_content m/f0 0
+assert_file_content m/f999 999
+assert_eq 1000 "$(ls m | grep -c '^f[0-9]')" "files of the 1000 branches in the union"
+assert_eq "" "$(steps del)" "removals that failed or that sysfs or /proc/mounts did not show"
+assert_eq 2 "$(nbr)" "br<N> files"
+assert_eq 0 "$(ls m | grep -c '^f[0-9]' || true)" "files of removed branches in the union"
+assert_eq "etc usr work" "$(names m)" "listing of the root"
+cd /
+run cpa_umount "$T/m"

@@ -74,6 +74,7 @@
 /* Mount options: metadata-only copy-up on (default) or off. */
 #define CPPAUFS_OPT_METACOPY		"metacopy"
 #define CPPAUFS_OPT_NOMETACOPY		"nometacopy"
+#define CPPAUFS_OPT_UDBA		"udba"	/* none|reval|notify */
 /* Default xino file name, created in the first writable branch. */
 #define CPPAUFS_XINO_NAME		".aufs.xino"
 

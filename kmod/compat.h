@@ -528,6 +528,24 @@ static inline void cpa_set_d_op(struct super_block *sb,
 #endif
 }
 
+/*
+ * 6.14 gave ->d_revalidate the parent directory and the name, stable even
+ * in RCU-walk; cpa_udba_revalidate() (udba.c) finds both in the dentry.
+ */
+int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+static inline int cpa_d_revalidate(struct inode *dir, const struct qstr *name,
+				   struct dentry *dentry, unsigned int flags)
+{
+	return cpa_udba_revalidate(dentry, flags);
+}
+#else
+static inline int cpa_d_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	return cpa_udba_revalidate(dentry, flags);
+}
+#endif
+
 /* 6.18 renamed generic_delete_inode() inode_just_drop(). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
 #define cpa_drop_inode		inode_just_drop

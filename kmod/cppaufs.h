@@ -277,6 +277,7 @@ struct cpa_fs_context {
 	char *xino_path;		/* xino=, made absolute, or NULL */
 	bool noxino;			/* noxino: numbers in memory only */
 	int metacopy;			/* metacopy/nometacopy: 1/0, or -1 */
+	int udba;			/* udba=: enum cpa_udba, or -1 */
 	struct cpa_brop *brops;		/* [nbrops], in the order given */
 	int nbrops;
 };
@@ -306,6 +307,7 @@ int cpa_perm_parse(const char *s, enum cpa_perm *perm);
 
 /* namei.c */
 extern const struct dentry_operations cpa_dentry_ops;
+extern const struct dentry_operations cpa_dentry_ops_reval;
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
 int cpa_dir_refresh(struct dentry *dentry);
@@ -390,6 +392,13 @@ int cpa_dir_empty(struct dentry *dentry);
 int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
 		     int (*fn)(const char *name, int len, void *arg),
 		     void *arg);
+
+/* udba.c (cpa_udba_revalidate() is declared in compat.h) */
+void cpa_udba_since(struct timespec64 *since);
+u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since);
+bool cpa_udba_dir_stale(struct dentry *dentry);
+struct cpa_entry *cpa_udba_lookup(struct super_block *sb, struct cpa_entry *pe,
+				  const char *name, int len, u64 *pstamp);
 
 /* whhint.c */
 int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,

@@ -111,7 +111,8 @@ static int cpa_instantiate(struct dentry *dentry, struct dentry *h,
 	}
 	/* A negative dentry may still carry the entry of a removed object. */
 	cpa_entry_free(dentry->d_fsdata);
-	dentry->d_fsdata = e;
+	/* Complete before seen: udba=reval reads it in RCU-walk. */
+	smp_store_release(&dentry->d_fsdata, e);
 	d_instantiate(dentry, inode);
 	return 0;
 }

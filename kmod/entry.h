@@ -64,6 +64,17 @@ struct cpa_brtable {
 	struct cpa_branch *br[];	/* [nbranch], referenced */
 };
 
+/*
+ * udba=: how the union notices changes made directly in its branches
+ * (udba.c).  NONE: not at all, dentries are trusted until dropped.  REVAL:
+ * a lookup records the ctimes of the branch directories it read, and a
+ * dentry is looked up again when one of them changed.
+ */
+enum cpa_udba {
+	CPA_UDBA_NONE,
+	CPA_UDBA_REVAL,
+};
+
 /* What sysfs.c shows for one mount. */
 struct cpa_sysfs {
 	struct kobject kobj;		/* /sys/fs/cppaufs/si_<id> */
@@ -105,6 +116,8 @@ struct cpa_sb_info {
 	struct cpa_xino *xino;	/* xino.c: the numbers and their file */
 	/* metadata-only copy-up of regular files (metacopy.c) */
 	bool metacopy;
+	/* udba=, fixed at mount: it chose the dentry operations */
+	enum cpa_udba udba;
 	/* internal objects of branch 0 when it is writable, referenced */
 	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
 	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
@@ -140,9 +153,21 @@ struct cpa_hdentry {
  * most, from NULL to a dentry (smp_store_release/smp_load_acquire), so it
  * may be read without locks; every other slot is fixed at lookup.  A
  * non-directory uses one slot, a directory one per merged branch.
+ *
+ * With udba=reval a negative dentry has an entry too, of one empty slot,
+ * for its stamp; entries are freed after an RCU grace period, since
+ * ->d_revalidate reads them in RCU-walk.
  */
 struct cpa_entry {
 	int count;		/* slots, slot 0 included */
+	/*
+	 * udba=reval (udba.c): the stamp of the parent's branch directories
+	 * when this name was looked up or last checked, and of a
+	 * directory's own; 0 when it could not be trusted.
+	 */
+	u64 pstamp;
+	u64 dstamp;
+	struct rcu_head rcu;
 	/*
 	 * Set once, when a directory was copied up as a whole and made
 	 * opaque: from then on only slot 0 counts.

@@ -73,7 +73,8 @@ void cpa_entry_free(struct cpa_entry *e)
 		iput(e->real);
 		cpa_branch_put(e->real_br);
 		cpa_wh_hints_free(e);
-		kfree(e);
+		/* udba=reval reads entries in RCU-walk (udba.c). */
+		kfree_rcu(e, rcu);
 		cpa_objects_dec();
 	}
 }
@@ -113,6 +114,39 @@ static bool cpa_branch_listed(struct super_block *sb,
 		found = brt->br[i] == br;
 	rcu_read_unlock();
 	return found;
+}
+
+static bool cpa_udba(const struct super_block *sb)
+{
+	return CPA_SB(sb)->udba == CPA_UDBA_REVAL;
+}
+
+/*
+ * Must the directory @dentry be refreshed before use: the branches
+ * changed, or with udba=reval its branch directories or its parent's?
+ */
+static bool cpa_dir_stale(struct dentry *dentry)
+{
+	return cpa_stale(dentry) ||
+	       (cpa_udba(dentry->d_sb) && cpa_udba_dir_stale(dentry));
+}
+
+/* Do @e and @old hold the same objects, slot by slot? */
+static bool cpa_entry_equal(struct super_block *sb, const struct cpa_entry *e,
+			    const struct cpa_entry *old)
+{
+	int i;
+
+	for (i = 0; i < max(e->count, old->count); i++) {
+		struct dentry *a = i < e->count ? cpa_entry_dentry(e, i) : NULL;
+		struct dentry *b = i < old->count ?
+				   cpa_entry_dentry(old, i) : NULL;
+
+		if (a != b || (a && cpa_entry_br(sb, e, i) !=
+				    cpa_entry_br(sb, old, i)))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -155,6 +189,23 @@ static void cpa_dir_rebase(struct inode *inode, struct cpa_entry *e,
 }
 
 /*
+ * The refreshed entry @e of the directory @dentry holds it on branch 0,
+ * made there directly (udba=reval): attributes come from there now, as
+ * after a copy-up.  Under the copy lock.
+ */
+static void cpa_dir_upper(struct dentry *dentry, const struct cpa_entry *e)
+{
+	struct cpa_inode *ci = CPA_I(d_inode(dentry));
+	struct dentry *upper = cpa_entry_upper(e);
+
+	if (!upper || ci->upper || d_inode(upper) == ci->real)
+		return;
+	/* Pairs with the acquire in cpa_inode_real(). */
+	smp_store_release(&ci->upper, igrab(d_inode(upper)));
+	cpa_copyattr(d_inode(dentry));
+}
+
+/*
  * The branches changed since the directory @dentry was looked up: look it
  * up again in its parent, refreshed first, and make the result its entry
  * if it is still the same directory.  The old entry stays until the
@@ -175,21 +226,24 @@ int cpa_dir_refresh(struct dentry *dentry)
 
 	if (!IS_ROOT(dentry)) {
 		parent = dget_parent(dentry);
-		if (cpa_stale(parent))
+		if (cpa_dir_stale(parent))
 			err = cpa_dir_refresh(parent);
 		if (err)
 			goto out;
 	}
 	mutex_lock(&ci->copy_lock);
 	gen = parent ? cpa_gen(parent) : READ_ONCE(CPA_SB(sb)->br_gen);
-	if (cpa_gen(dentry) == gen)
+	if (cpa_gen(dentry) == gen &&
+	    !(cpa_udba(sb) && cpa_udba_dir_stale(dentry)))
 		goto out_unlock;	/* another task did it */
 	old = CPA_E(dentry);
 	cred = cpa_override_creds(sb);
 	if (parent) {
+		u64 pstamp;
+
 		take_dentry_name_snapshot(&name, dentry);
-		e = cpa_lookup_entry(sb, CPA_E(parent), 0, name.name.name,
-				     name.name.len);
+		e = cpa_udba_lookup(sb, CPA_E(parent), name.name.name,
+				    name.name.len, &pstamp);
 		release_dentry_name_snapshot(&name);
 	} else {
 		e = cpa_root_entry(sb);
@@ -205,12 +259,26 @@ int cpa_dir_refresh(struct dentry *dentry)
 		err = -ESTALE;
 		goto out_unlock;
 	}
+	if (cpa_entry_equal(sb, e, old)) {
+		/*
+		 * Nothing moved (udba=reval checks often): keep the entry,
+		 * its whiteout hints too, with the new stamps.
+		 */
+		WRITE_ONCE(old->pstamp, e->pstamp);
+		WRITE_ONCE(old->dstamp, e->dstamp);
+		cpa_entry_free(e);
+		/* Pairs with the acquire in cpa_gen(). */
+		smp_store_release(&dentry->d_time, gen);
+		goto out_unlock;
+	}
 	if (same == 2)
 		cpa_dir_rebase(d_inode(dentry), e, old);
 	e->stale = old;
-	WRITE_ONCE(dentry->d_fsdata, e);
+	/* Complete before published: udba.c reads it in RCU-walk. */
+	smp_store_release(&dentry->d_fsdata, e);
 	/* The entry first: whoever sees the generation sees the entry. */
 	smp_store_release(&dentry->d_time, gen);
+	cpa_dir_upper(dentry, e);
 	cpa_dir_changed(d_inode(dentry));
 out_unlock:
 	mutex_unlock(&ci->copy_lock);
@@ -219,20 +287,29 @@ out:
 	return err;
 }
 
-/* Refresh the directory @dentry if the branches changed since its lookup. */
+/*
+ * Refresh the directory @dentry if the branches changed since its lookup,
+ * or with udba=reval its branch directories.
+ */
 void cpa_dir_fresh(struct dentry *dentry)
 {
-	if (cpa_stale(dentry))
+	if (cpa_dir_stale(dentry))
 		cpa_dir_refresh(dentry);
 }
 
 /*
- * No ->d_revalidate: overlayfs takes no upper layer whose dentries have
- * one, and a union whose branches never change needs none.  After a
- * change of branches, brops.c drops every unused dentry instead, and a
- * directory still in use is refreshed where it is used as a parent.
+ * With udba=none, no ->d_revalidate: overlayfs takes no upper layer whose
+ * dentries have one, and a union whose branches never change needs none.
+ * After a change of branches, brops.c drops every unused dentry instead,
+ * and a directory still in use is refreshed where it is used as a parent.
+ * udba=reval needs it: fill_super picks the operations by the option.
  */
 const struct dentry_operations cpa_dentry_ops = {
+	.d_release	= cpa_d_release,
+};
+
+const struct dentry_operations cpa_dentry_ops_reval = {
+	.d_revalidate	= cpa_d_revalidate,
 	.d_release	= cpa_d_release,
 };
 
@@ -409,11 +486,15 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 	const struct cred *old;
 	struct cpa_entry *e;
 	struct inode *inode;
+	u64 pstamp = 0;
 
 	if (len > NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
-	/* A parent from before a change of branches: refresh it first. */
-	if (cpa_stale(dentry->d_parent))
+	/*
+	 * A parent from before a change of branches, or whose branch
+	 * directories changed (udba=reval): refresh it first.
+	 */
+	if (cpa_dir_stale(dentry->d_parent))
 		cpa_dir_refresh(dentry->d_parent);
 	dentry->d_time = cpa_gen(dentry->d_parent);
 	/* Whiteouts and internal files are never visible. */
@@ -421,8 +502,22 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 		return d_splice_alias(NULL, dentry);
 
 	old = cpa_override_creds(sb);
-	e = cpa_lookup_entry(sb, CPA_E(dentry->d_parent), 0, name, len);
+	if (cpa_udba(sb))
+		e = cpa_udba_lookup(sb, CPA_E(dentry->d_parent), name, len,
+				    &pstamp);
+	else
+		e = cpa_lookup_entry(sb, CPA_E(dentry->d_parent), 0, name,
+				     len);
 	cpa_revert_creds(old);
+	if (!e && cpa_udba(sb)) {
+		/* A negative dentry keeps the stamp it was checked with. */
+		e = cpa_entry_alloc(1);
+		if (!e)
+			return ERR_PTR(-ENOMEM);
+		e->pstamp = pstamp;
+		dentry->d_fsdata = e;
+		return d_splice_alias(NULL, dentry);
+	}
 	if (IS_ERR_OR_NULL(e))
 		return e ? ERR_CAST(e) : d_splice_alias(NULL, dentry);
 

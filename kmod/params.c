@@ -9,6 +9,10 @@
  *   noxino                        ... in memory only, for the mount's life
  *   metacopy, nometacopy          metadata-only copy-up on (the default) or
  *                                 off; may change on remount
+ *   udba=none|reval               changes made directly in branches: not
+ *                                 seen (the default) or seen at the next
+ *                                 lookup (udba.c); notify is refused; fixed
+ *                                 at mount
  *
  * On remount only, changes of branches, applied in order (brops.c):
  *   add:<index>:<branch>          (alias ins:) insert at <index>
@@ -42,6 +46,7 @@ enum cpa_opt {
 	Opt_xino,
 	Opt_noxino,
 	Opt_metacopy,
+	Opt_udba,
 	Opt_brop,
 };
 
@@ -53,6 +58,7 @@ static const struct fs_parameter_spec cpa_param_specs[] = {
 	fsparam_string(CPA_OPT_XINO,		Opt_xino),
 	fsparam_flag(CPA_OPT_NOXINO,		Opt_noxino),
 	fsparam_flag_no(CPPAUFS_OPT_METACOPY,	Opt_metacopy),
+	fsparam_string(CPPAUFS_OPT_UDBA,	Opt_udba),
 	fsparam_string("add",			Opt_brop),
 	fsparam_string("ins",			Opt_brop),
 	fsparam_string("append",		Opt_brop),
@@ -333,6 +339,24 @@ static int cpa_parse_xino(struct fs_context *fc, struct fs_parameter *param)
 	return 0;
 }
 
+/* udba=none|reval; aufs's notify is not there yet. */
+static int cpa_parse_udba(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	const char *v = param->string;
+
+	if (!strcmp(v, "none"))
+		ctx->udba = CPA_UDBA_NONE;
+	else if (!strcmp(v, "reval"))
+		ctx->udba = CPA_UDBA_REVAL;
+	else if (!strcmp(v, "notify"))
+		return cpa_invalf(fc, "%s=notify: not supported yet", param->key);
+	else
+		return cpa_invalf(fc, "%s=%s: bad value (expected none or reval)",
+				  param->key, v);
+	return 0;
+}
+
 /*
  * One change of branches: @op (a name of cpa_brop_names) with @arg, the
  * rest of the option; @given is the option as written.
@@ -480,6 +504,8 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case Opt_metacopy:
 		ctx->metacopy = !result.negated;
 		return 0;
+	case Opt_udba:
+		return cpa_parse_udba(fc, param);
 	case Opt_brop:
 		given = kasprintf(GFP_KERNEL, "%s:%s", param->key,
 				  param->string);
@@ -544,6 +570,10 @@ static int cpa_reconfigure_same(struct fs_context *fc)
 	     !cpa_same_file(ctx->xino_path, sbi->xino_path)) ||
 	    (ctx->noxino && sbi->xino_path))
 		return cpa_invalf(fc, "xino cannot be changed on remount");
+	/* Dentries keep the operations they were made with. */
+	if (ctx->udba >= 0 && ctx->udba != sbi->udba)
+		return cpa_invalf(fc, "%s cannot be changed on remount",
+				  CPPAUFS_OPT_UDBA);
 	return 0;
 }
 
@@ -608,6 +638,7 @@ int cpa_init_fs_context(struct fs_context *fc)
 		return -ENOMEM;
 	ctx->rw_index = -1;
 	ctx->metacopy = -1;
+	ctx->udba = -1;
 	fc->fs_private = ctx;
 	fc->ops = &cpa_context_ops;
 	return 0;

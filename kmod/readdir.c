@@ -39,6 +39,8 @@ struct cpa_arena {
 struct cpa_dir_cache {
 	refcount_t ref;
 	u64 version;
+	/* udba=reval: the stamp of the branch directories read, or 0 */
+	u64 stamp;
 	unsigned int count;		/* listed entries */
 	struct cpa_dirent **ents;	/* [count], in listing order */
 	struct cpa_arena *arena;
@@ -406,22 +408,45 @@ int cpa_dir_empty(struct dentry *dentry)
 	return err;
 }
 
+/*
+ * With udba=reval, was the listing @cache of the directory @dentry read
+ * before its branch directories last changed?
+ */
+static bool cpa_dir_cache_stale(struct dentry *dentry,
+				const struct cpa_dir_cache *cache)
+{
+	if (CPA_SB(dentry->d_sb)->udba != CPA_UDBA_REVAL)
+		return false;
+	return !cache->stamp ||
+	       cache->stamp != cpa_udba_stamp(CPA_E(dentry), NULL);
+}
+
 /* A reference to an up-to-date listing of the directory of @file. */
 static struct cpa_dir_cache *cpa_dir_cache_get(struct file *file)
 {
 	struct dentry *dentry = file->f_path.dentry;
 	struct cpa_inode *ci = CPA_I(d_inode(dentry));
 	struct cpa_dir_cache *cache;
+	struct timespec64 since;
+	u64 stamp;
 
-	/* A working directory from before a change of branches. */
+	/*
+	 * A working directory from before a change of branches, or whose
+	 * branch directories changed (udba=reval).
+	 */
 	cpa_dir_fresh(dentry);
 	mutex_lock(&ci->lock);
 	cache = ci->cache;
-	if (!cache || cache->version != ci->version) {
+	if (!cache || cache->version != ci->version ||
+	    cpa_dir_cache_stale(dentry, cache)) {
+		/* Before reading: a change made meanwhile changes it. */
+		cpa_udba_since(&since);
+		stamp = cpa_udba_stamp(CPA_E(dentry), &since);
 		cache = cpa_dir_cache_build(dentry);
 		if (IS_ERR(cache))
 			goto unlock;
 		cache->version = ci->version;
+		cache->stamp = stamp;
 		cpa_dir_cache_put(ci->cache);
 		ci->cache = cache;
 	}

@@ -70,6 +70,8 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 	seq_printf(m, ",%s=%016llx", CPPAUFS_OPT_SI, sbi->id);
 	if (!READ_ONCE(sbi->metacopy))
 		seq_puts(m, "," CPPAUFS_OPT_NOMETACOPY);
+	if (sbi->udba == CPA_UDBA_REVAL)
+		seq_puts(m, "," CPPAUFS_OPT_UDBA "=reval");
 	return 0;
 }
 
@@ -113,15 +115,18 @@ static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 
 /*
  * The entry of the root: every branch root, down to the first opaque one,
- * from the current table.  Called with the mounter's credentials.
+ * from the current table, with its stamp for udba=reval.  Called with the
+ * mounter's credentials.
  */
 struct cpa_entry *cpa_root_entry(struct super_block *sb)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
+	struct timespec64 since;
 	struct cpa_brtable *brt;
 	struct cpa_entry *e;
 	int i, n, err = 0;
 
+	cpa_udba_since(&since);
 	mutex_lock(&sbi->br_lock);
 	brt = cpa_brt(sbi);
 	for (n = 0; n < brt->nbranch; n++) {
@@ -142,6 +147,7 @@ struct cpa_entry *cpa_root_entry(struct super_block *sb)
 		e->h[i].dentry = dget(brt->br[i]->path.dentry);
 	}
 	mutex_unlock(&sbi->br_lock);
+	e->dstamp = cpa_udba_stamp(e, &since);
 	return e;
 out:
 	mutex_unlock(&sbi->br_lock);
@@ -194,6 +200,8 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->id = get_random_u64();
 	atomic64_set(&sbi->next_ino, CPA_FIRST_INO);
 	sbi->metacopy = ctx->metacopy != 0;
+	sbi->udba = ctx->udba == CPA_UDBA_REVAL ? CPA_UDBA_REVAL :
+		    CPA_UDBA_NONE;
 	sb->s_fs_info = sbi;
 	brt = cpa_brtable_alloc(ctx->nbranch);
 	if (!brt)
@@ -225,7 +233,12 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 
 	sb->s_magic = CPPAUFS_SUPER_MAGIC;
 	sb->s_op = &cpa_super_ops;
-	cpa_set_d_op(sb, &cpa_dentry_ops);
+	/*
+	 * Fixed for the life of the mount: dentries take their operations
+	 * when they are made.
+	 */
+	cpa_set_d_op(sb, sbi->udba == CPA_UDBA_REVAL ? &cpa_dentry_ops_reval :
+			 &cpa_dentry_ops);
 	sb->s_xattr = cpa_xattr_handlers;
 	cpa_acl_sb_init(sb);
 	sb->s_maxbytes = MAX_LFS_FILESIZE;

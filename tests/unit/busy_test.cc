@@ -132,3 +132,27 @@ TEST_CASE("busy_summary names each process once, the first few", "[busy]")
 	CHECK(cppaufs::busy_summary(uses, 1) == "pid 4711 less, ...");
 	CHECK(cppaufs::busy_summary({}).empty());
 }
+
+TEST_CASE("name_busy_processes adds who keeps a removed branch busy", "[busy]")
+{
+	Tree tr;
+	std::string proc = tr.t.mkdir("proc");
+	tr.t.mkdir("proc/40/fd");
+	tr.t.write("proc/40/comm", "less\n");
+	tr.link(tr.p("u/mid"), "proc/40/fd/3");
+	tr.scan.proc_root = proc;
+	const std::string l2 = tr.p("l2"), l3 = tr.p("l3");
+	std::vector<cppaufs::KernelMessage> msgs = {
+		{'e', "del:" + l2 + ": branch busy: 1 open file"},
+		{'e', "del:" + l3 + ": branch busy: 1 open file"},	// nobody there
+		{'e', "del:/elsewhere: branch busy: 1 open file"},	// not a branch
+		{'w', "del:" + l2 + ": branch busy: as a warning"},
+		{'e', "add:1:" + l2 + ": already branch 1"},
+	};
+	cppaufs::name_busy_processes(tr.scan, &msgs);
+	CHECK(msgs[0].text == "del:" + l2 + ": branch busy: 1 open file (pid 40 less)");
+	CHECK(msgs[1].text == "del:" + l3 + ": branch busy: 1 open file");
+	CHECK(msgs[2].text == "del:/elsewhere: branch busy: 1 open file");
+	CHECK(msgs[3].text == "del:" + l2 + ": branch busy: as a warning");
+	CHECK(msgs[4].text == "add:1:" + l2 + ": already branch 1");
+}

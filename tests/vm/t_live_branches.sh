@@ -169,6 +169,9 @@ if cpa_install_tools; then
 	# auctl names who keeps the branch busy
 	assert_fails_with "auctl: error: del:$T/mod2: branch busy: 1 open file (pid $$ " \
 		auctl del "$T/m" "$T/mod2"
+	# so does mount(8), through the helper now installed
+	assert_fails_with "mount.cppaufs: del:$T/mod2: branch busy: 1 open file (pid $$ " \
+		mount -o "remount,del:$T/mod2" m
 else
 	fail "tools not built in ${CPPAUFS_BUILD:-?}"
 fi

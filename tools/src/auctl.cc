@@ -300,37 +300,22 @@ bool Auctl::change(const std::string& what, const std::vector<std::string>& text
 	return res.rc == 0;
 }
 
-// The kernel refuses "del:<branch>: branch busy: ..."; add who keeps the
-// branch busy, as `auctl busy` finds them: "... (pid 4711 less)".
+// The kernel refused "del:<branch>: branch busy: ...": add who keeps the
+// branch busy, as `auctl busy` finds them.
 void Auctl::name_busy_processes(const std::string& id, const std::string& target,
 				ReconfigureResult* res)
 {
-	static const std::string del = "del:", busy = ": branch busy: ";
 	SiInfo info;
 	std::string ignored;
 	if (!sysfs_.read_instance(id, &info, &ignored))
 		return;
-	for (KernelMessage& msg : res->messages) {
-		std::size_t at = msg.text.find(busy);
-		if (msg.kind != 'e' || msg.text.compare(0, del.size(), del) != 0 ||
-		    at == std::string::npos)
-			continue;
-		const std::string branch = msg.text.substr(del.size(), at - del.size());
-		BusyScan scan;
-		scan.mount_point = target;
-		scan.proc_root = opts_.proc_root;
-		scan.self = static_cast<int>(::getpid());
-		for (const SiBranch& br : info.branches) {
-			if (br.path == branch)
-				scan.branch = scan.branches.size();
-			scan.branches.push_back(br.path);
-		}
-		if (scan.branch >= scan.branches.size() || scan.branches[scan.branch] != branch)
-			continue;
-		std::string who = busy_summary(scan_busy(scan));
-		if (!who.empty())
-			msg.text += " (" + who + ")";
-	}
+	BusyScan scan;
+	scan.mount_point = target;
+	scan.proc_root = opts_.proc_root;
+	scan.self = static_cast<int>(::getpid());
+	for (const SiBranch& br : info.branches)
+		scan.branches.push_back(br.path);
+	cppaufs::name_busy_processes(scan, &res->messages);
 }
 
 bool Auctl::busy(const std::string& what, const std::string& branch,

@@ -171,4 +171,24 @@ std::string busy_summary(const std::vector<BusyUse>& uses, std::size_t max)
 	return text;
 }
 
+void name_busy_processes(const BusyScan& base, std::vector<KernelMessage>* messages)
+{
+	static const std::string del = "del:", busy = ": branch busy: ";
+	for (KernelMessage& msg : *messages) {
+		std::size_t at = msg.text.find(busy);
+		if (msg.kind != 'e' || msg.text.compare(0, del.size(), del) != 0 ||
+		    at == std::string::npos)
+			continue;
+		const std::string branch = msg.text.substr(del.size(), at - del.size());
+		auto it = std::find(base.branches.begin(), base.branches.end(), branch);
+		if (it == base.branches.end())
+			continue;
+		BusyScan scan = base;
+		scan.branch = static_cast<std::size_t>(it - base.branches.begin());
+		std::string who = busy_summary(scan_busy(scan));
+		if (!who.empty())
+			msg.text += " (" + who + ")";
+	}
+}
+
 } // namespace cppaufs

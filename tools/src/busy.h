@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "reconfigure.h"
+
 namespace cppaufs {
 
 struct BusyUse {
@@ -47,6 +49,13 @@ std::vector<BusyUse> scan_busy(const BusyScan& scan);
 // "pid 4711 less, pid 12 bash": each process once, in the order of
 // |uses|, at most |max| of them, then ", ..." if there are more.
 std::string busy_summary(const std::vector<BusyUse>& uses, std::size_t max = 4);
+
+// The kernel refuses to remove a busy branch with "del:<branch>: branch
+// busy: ..." (EBUSY). Adds to each such error who keeps the branch busy,
+// as scan_busy() finds them: "... (pid 4711 less)". |base| gives the union
+// (mount point, branches top first, proc root, self); its branch is set
+// from each message.
+void name_busy_processes(const BusyScan& base, std::vector<KernelMessage>* messages);
 
 } // namespace cppaufs
 

@@ -1,5 +1,6 @@
 #include "mount_helper.h"
 
+#include <cerrno>
 #include <cstring>
 #include <ostream>
 #include <sstream>
@@ -8,14 +9,18 @@
 #include <boost/program_options.hpp>
 #include <libmount/libmount.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "branch.h"
 #include "branch_ops.h"
+#include "busy.h"
 #include "cppaufs.h"
 #include "kernel.h"
 #include "mount_options.h"
+#include "mountinfo.h"
 #include "path_probe.h"
 #include "reconfigure.h"
+#include "sysfs.h"
 
 namespace po = boost::program_options;
 
@@ -79,6 +84,7 @@ private:
 	}
 	int run_legacy(const SplitOptions& split);
 	int run_remount(const SplitOptions& split);
+	void name_busy_processes(ReconfigureResult* res);
 	int check_target();
 	// Prints the kernel's messages for a failed |step|; returns MNT_EX_FAIL.
 	int kernel_failure(const std::string& step, int rc);
@@ -93,6 +99,30 @@ private:
 	int fs_fd_ = -1;
 	int mount_fd_ = -1;
 };
+
+// A branch the remount was to remove is busy: name who keeps it so, from
+// the mount table, sysfs and /proc, as `auctl busy` does.
+void Helper::name_busy_processes(ReconfigureResult* res)
+{
+	std::vector<MountEntry> mounts;
+	std::string id, ignored;
+	if (!read_mounts("/proc/self/mountinfo", &mounts, &ignored))
+		return;
+	const MountEntry* m = find_mount(mounts, opts_.dir);
+	if (!m || !CppaufsSysfs::parse_si_id(m->si_id, &id))
+		return;
+	DiskSysfs disk;
+	CppaufsSysfs sysfs(&disk);
+	SiInfo info;
+	if (!sysfs.read_instance(id, &info, &ignored))
+		return;
+	BusyScan scan;
+	scan.mount_point = m->target;
+	scan.self = static_cast<int>(::getpid());
+	for (const SiBranch& br : info.branches)
+		scan.branches.push_back(br.path);
+	cppaufs::name_busy_processes(scan, &res->messages);
+}
 
 int Helper::relay_log(bool quiet)
 {
@@ -244,6 +274,8 @@ int Helper::run_remount(const SplitOptions& split)
 		return run_legacy(split);
 	}
 	const std::string me = std::string(kMountHelperName) + ": ";
+	if (res.rc == -EBUSY)
+		name_busy_processes(&res);
 	print_kernel_messages(res, {me, me + "warning: ", me}, opts_.verbose, err_);
 	if (res.rc < 0)
 		return res.rc == -EPERM ? MNT_EX_USAGE : MNT_EX_FAIL;

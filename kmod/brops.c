@@ -92,8 +92,12 @@ static int cpa_brop_add(struct fs_context *fc, struct cpa_sb_info *sbi,
 	return 0;
 }
 
-static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
-			const struct cpa_brop *op)
+/*
+ * The index in @t of the branch that @op names, other than branch 0; else
+ * a refusal, @what saying what branch 0 cannot do.
+ */
+static int cpa_brop_find(struct fs_context *fc, struct cpa_brnew *t,
+			 const struct cpa_brop *op, const char *what)
 {
 	int i = cpa_brnew_find(t, &op->path);
 
@@ -101,8 +105,18 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 		return cpa_invalf(fc, "%s: not a branch of this union",
 				  op->given);
 	if (i == 0)
-		return cpa_invalf(fc, "%s: branch 0 cannot change on a mounted union",
-				  op->given);
+		return cpa_invalf(fc, "%s: branch 0 cannot %s a mounted union",
+				  op->given, what);
+	return i;
+}
+
+static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
+			const struct cpa_brop *op)
+{
+	int i = cpa_brop_find(fc, t, op, "change on");
+
+	if (i < 0)
+		return i;
 	if (op->perm == CPA_PERM_RW)
 		return cpa_invalf(fc, "%s: second writable branch (only one is supported)",
 				  op->given);
@@ -113,14 +127,10 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 static int cpa_brop_del(struct fs_context *fc, struct cpa_brnew *t,
 			const struct cpa_brop *op)
 {
-	int i = cpa_brnew_find(t, &op->path);
+	int i = cpa_brop_find(fc, t, op, "be removed from");
 
 	if (i < 0)
-		return cpa_invalf(fc, "%s: not a branch of this union",
-				  op->given);
-	if (i == 0)
-		return cpa_invalf(fc, "%s: branch 0 cannot be removed from a mounted union",
-				  op->given);
+		return i;
 	if (t->created[i]) {
 		cpa_branch_put(t->br[i]);
 	} else {

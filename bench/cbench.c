@@ -25,6 +25,15 @@
  *                                              (untimed) in DIR, then unlink
  *   cbench [-r REPS] renamelower FMT COUNT     rename FMT%i to FMT%i.mv
  *                                              (once: the union's lower files)
+ *   cbench [-r REPS] brops MNT DIR COUNT OLD NEW
+ *                                              COUNT times: remount MNT with
+ *                                              append:DIR=ro, stat MNT/OLD
+ *                                              (a name cached before), stat
+ *                                              MNT/NEW (a name in DIR), stat
+ *                                              MNT/OLD again, remount with
+ *                                              del:DIR, stat MNT/OLD; one
+ *                                              line per step, prefixed with
+ *                                              its name (see brops())
  * -c drops the caches (untimed) before every repetition.
  *
  * Population (untimed):
@@ -43,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -415,6 +425,69 @@ static int mkfile(char **argv)
 	return 0;
 }
 
+/*
+ * Live branch operations on the union mounted at MNT: each step of the
+ * cycle is timed on its own, its COUNT times summed into one sample, and
+ * each step gets its own result line, "<step> <median>..." (ops = COUNT):
+ *   append      remount, append:DIR=ro (mount(2) with MS_REMOUNT: the
+ *               kernel's share, no mount(8), no helper)
+ *   stat_append the first stat of OLD after it (looked up before: the
+ *               change made the union's cached dentries stale)
+ *   stat_new    the first stat of NEW, a name in DIR only
+ *   stat_warm   OLD once more: the cached lookup, for reference
+ *   del         remount, del:DIR
+ *   stat_del    the first stat of OLD after it
+ * The union has its own branches plus DIR between append and del.
+ */
+enum { BR_APPEND, BR_STAT_APPEND, BR_STAT_NEW, BR_STAT_WARM, BR_DEL,
+       BR_STAT_DEL, BR_NSTEPS };
+
+static void brops(char **argv)
+{
+	static const char *const names[BR_NSTEPS] = {
+		"append", "stat_append", "stat_new", "stat_warm", "del", "stat_del",
+	};
+	const char *mnt = argv[0], *dir = argv[1];
+	long count = atol(argv[2]), i;
+	char app[4200], del[4200], old[4200], new[4200];
+	uint64_t *t[BR_NSTEPS], t0, t1;
+	struct stat st;
+	int r, s;
+
+	snprintf(app, sizeof(app), "append:%s=ro", dir);
+	snprintf(del, sizeof(del), "del:%s", dir);
+	snprintf(old, sizeof(old), "%s/%s", mnt, argv[3]);
+	snprintf(new, sizeof(new), "%s/%s", mnt, argv[4]);
+	if (stat(old, &st))
+		die(old);
+	for (s = 0; s < BR_NSTEPS; s++)
+		t[s] = calloc(reps, sizeof(*t[s]));
+#define STEP(s, call, what) do {					\
+		t0 = now_ns();						\
+		if (call)						\
+			die(what);					\
+		t1 = now_ns();						\
+		t[s][r] += t1 - t0;					\
+	} while (0)
+	for (r = 0; r < reps; r++) {
+		for (i = 0; i < count; i++) {
+			STEP(BR_APPEND, mount("none", mnt, NULL, MS_REMOUNT, app), app);
+			STEP(BR_STAT_APPEND, stat(old, &st), old);
+			STEP(BR_STAT_NEW, stat(new, &st), new);
+			STEP(BR_STAT_WARM, stat(old, &st), old);
+			STEP(BR_DEL, mount("none", mnt, NULL, MS_REMOUNT, del), del);
+			STEP(BR_STAT_DEL, stat(old, &st), old);
+		}
+	}
+#undef STEP
+	ops = count;
+	for (s = 0; s < BR_NSTEPS; s++) {
+		printf("%s ", names[s]);
+		report(t[s]);
+		free(t[s]);
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: cbench [-r REPS] [-c] CMD ARGS... (see the source)\n");
@@ -463,6 +536,10 @@ int main(int argc, char **argv)
 		if (stat(argv[1], &st))
 			die(argv[1]);
 		printf("%lld\n", (long long)st.st_blocks * 512);
+		return 0;
+	}
+	if (!strcmp(argv[0], "brops") && argc == 6) {
+		brops(argv + 1);
 		return 0;
 	}
 	if (!strcmp(argv[0], "rename") && argc == 3) {

@@ -19,7 +19,7 @@ set -uo pipefail
 
 SCALE=${1:?scale}
 CB=${2:?cbench binary}
-SYSTEMS=${3:-raw,overlay,cppaufs,fuse-overlayfs,unionfs-fuse,mergerfs}
+SYSTEMS=${3:-raw,overlay,cppaufs,cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs}
 FSES_ARG=${4:-}
 
 # REPS: samples of each workload, taken in ROUNDS rounds: every round runs
@@ -33,17 +33,18 @@ case $SCALE in
 smoke)
 	ROUNDS=1 REPS=1 REPS_FUSE=1 NSTAT=50 NRD=60 TREE_D=5 TREE_F=20 SEQ_MIB=2 NRAND=50
 	CU1=1 CU2=2 NCWU=20 NREN=10 NSCALE=20
-	BRANCHES="1 100" MOUNTS="1 100" FSES="tmpfs" FUSE_FSES="tmpfs" ;;
+	BRANCHES="1 100" MOUNTS="1 100" FSES="tmpfs" FUSE_FSES="tmpfs"
+	BROPS="2 100" NBROPS=3 NBROPS_M=2 ;;
 quick)
 	ROUNDS=5 REPS=5 REPS_FUSE=3 NSTAT=1000 NRD=1500 TREE_D=20 TREE_F=100 SEQ_MIB=64
 	NRAND=2000 CU1=8 CU2=64 NCWU=300 NREN=100 NSCALE=500
 	BRANCHES="1 10 100 500 1000" MOUNTS="1 100 1000" FSES="tmpfs ext4"
-	FUSE_FSES="tmpfs" ;;
+	FUSE_FSES="tmpfs" BROPS="2 100" NBROPS=20 NBROPS_M=10 ;;
 full)
 	ROUNDS=5 REPS=5 REPS_FUSE=5 NSTAT=10000 NRD=10000 TREE_D=100 TREE_F=500 SEQ_MIB=512
 	NRAND=20000 CU1=64 CU2=1024 NCWU=10000 NREN=1000 NSCALE=10000
 	BRANCHES="1 10 100 500 1000" MOUNTS="1 100 1000" FSES="tmpfs ext4"
-	FUSE_FSES="tmpfs ext4" ;;
+	FUSE_FSES="tmpfs ext4" BROPS="2 100" NBROPS=50 NBROPS_M=20 ;;
 *) echo "guest.sh: unknown scale $SCALE" >&2; exit 2 ;;
 esac
 [ -n "$FSES_ARG" ] && FSES=${FSES_ARG//,/ }
@@ -72,7 +73,7 @@ meta guest_cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ 
 meta guest_ncpu "$(nproc)"
 meta guest_mem_mib "$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)"
 meta guest_loadavg_before "$(cut -d' ' -f1-3 /proc/loadavg)"
-meta sizes "stat=$NSTAT readdir=$NRD tree=$((TREE_D * TREE_F)) seq_mib=$SEQ_MIB rand=$NRAND copyup_mib=$CU1/$CU2 cwu=$NCWU rename=$NREN scale_stats=$NSCALE"
+meta sizes "stat=$NSTAT readdir=$NRD tree=$((TREE_D * TREE_F)) seq_mib=$SEQ_MIB rand=$NRAND copyup_mib=$CU1/$CU2 cwu=$NCWU rename=$NREN scale_stats=$NSCALE branch_ops=$NBROPS"
 
 modprobe fuse 2>/dev/null || true
 if [ -x "${CPPAUFS_BUILD:-}/tools/mount.cppaufs" ]; then
@@ -214,6 +215,8 @@ mount_sys() { # SYS R
 		mount -t overlay overlay -o "lowerdir=$R/l1:$R/l2,upperdir=$R/u,workdir=$R/w" "$R/m" ;;
 	cppaufs)
 		mount -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro" none "$R/m" ;;
+	cppaufs-reval)
+		mount -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro,udba=reval" none "$R/m" ;;
 	fuse-overlayfs)
 		fuse-overlayfs -o "lowerdir=$R/l1:$R/l2,upperdir=$R/u,workdir=$R/fw" "$R/m" ;;
 	unionfs-fuse)
@@ -338,13 +341,18 @@ bench_system() { # FS SYS R ROUND
 	"$CB" find "$M/tree" >/dev/null
 	run_cb "$fs" "$sys" find "$((TREE_D * TREE_F))" -r "$WREPS" find "$M/tree"
 	# 4. reads (page cache warm: the union's own overhead)
-	"$CB" seqread "$M/big" >/dev/null
-	run_cb "$fs" "$sys" seqread "${SEQ_MIB}MiB" -r "$WREPS" seqread "$M/big"
-	run_cb "$fs" "$sys" randread "$NRAND" -r "$WREPS" randread "$M/big" "$NRAND"
+	if [ "$sys" != cppaufs-reval ]; then
+		"$CB" seqread "$M/big" >/dev/null
+		run_cb "$fs" "$sys" seqread "${SEQ_MIB}MiB" -r "$WREPS" seqread "$M/big"
+		run_cb "$fs" "$sys" randread "$NRAND" -r "$WREPS" randread "$M/big" "$NRAND"
+	fi
 	# 6. create + write 4 KiB + unlink, rename of new files
 	run_cb "$fs" "$sys" cwu "$NCWU" -r "$REPS" cwu "$cw" "$NCWU"
 	run_cb "$fs" "$sys" rename "$NREN" -r "$REPS" rename "$cw" "$NREN"
 	umount_sys "$sys" "$R"
+	# udba=reval changes lookups only: the copy-up workloads, which take
+	# most of a round, are the same code as udba=none's
+	[ "$sys" != cppaufs-reval ] || return 0
 	# 5. copy-up on first write, chmod of a large lower file; rename of
 	#    lower files: a fresh union every repetition
 	"$CB" seqread "$R/l2/c1" >/dev/null
@@ -399,7 +407,7 @@ for fs in $FSES; do
 done
 
 # -- 7, 8: branch-count scaling and mount time (tmpfs) -----------------------
-if has_sys overlay || has_sys cppaufs; then
+if has_sys overlay || has_sys cppaufs || has_sys cppaufs-reval; then
 	say "== branch-count scaling"
 	B=/b MOUNT_I=''
 	mkdir -p $B
@@ -424,13 +432,15 @@ if has_sys overlay || has_sys cppaufs; then
 			mount $MOUNT_I -t overlay overlay -o "lowerdir=$l" $B/m ;;
 		cppaufs)
 			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2")" none $B/m ;;
+		cppaufs-reval)
+			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2"),udba=reval" none $B/m ;;
 		esac >/tmp/mount.err 2>&1 || { MOUNT_ERR=$(head -c 200 /tmp/mount.err); return 1; }
 	}
 	SREPS=$(((REPS + ROUNDS - 1) / ROUNDS))
 	for ((round = 0; round < ROUNDS; round++)); do
 		say "-- round $((round + 1)) of $ROUNDS"
 		for n in $BRANCHES; do
-			for sys in $(rotate "$round" raw overlay cppaufs); do
+			for sys in $(rotate "$round" raw overlay cppaufs cppaufs-reval); do
 				has_sys "$sys" || continue
 				if [ "$sys" = raw ]; then
 					run_cb tmpfs raw scale_top "$n" -r "$SREPS" stat "$B/1/top" "$NSCALE"
@@ -499,6 +509,73 @@ if has_sys overlay || has_sys cppaufs; then
 		done
 	done
 	flush
+
+	# 9. live branch operations (cppaufs): a remount that appends a branch
+	# and one that removes it again, on a union of N branches, and the
+	# first stat through the union after each (see cbench brops).  cbench
+	# times mount(2) itself, NBROPS cycles a sample; mount(8), which runs
+	# mount.cppaufs (fspick + fsconfig), is timed here, one sample per
+	# operation, NBROPS_M of each.
+	if has_sys cppaufs; then
+		say "== live branch operations"
+		mkdir -p $B/x
+		: >$B/x/xnew
+		for ((i = 0; i < REPS; i++)); do
+			for n in $BROPS; do
+				failed "tmpfs,cppaufs,br_append_kernel,$n" && continue
+				MOUNT_I=''
+				if ! mount_n cppaufs "$n"; then
+					for wl in br_append_kernel br_del_kernel br_append br_del; do
+						record_fail "tmpfs,cppaufs,$wl,$n" error "$MOUNT_ERR"
+					done
+					say "  cppaufs $n branches: error $MOUNT_ERR"
+					continue
+				fi
+				out=$(timeout -k 5 "$WTIMEOUT" "$CB" brops $B/m $B/x "$NBROPS" top xnew 2>/tmp/cb.err)
+				rc=$?
+				if [ "$rc" -ne 0 ]; then
+					for wl in append stat_append stat_new stat_warm del stat_del; do
+						record_fail "tmpfs,cppaufs,br_$wl,$n" error "$(head -c 200 /tmp/cb.err)"
+					done
+					say "  cppaufs brops $n: error $(head -c 200 /tmp/cb.err)"
+				else
+					while read -r step med _ _ _ ops samples; do
+						wl=br_$step
+						[ "$step" = append ] || [ "$step" = del ] && wl+=_kernel
+						# shellcheck disable=SC2086 # one argument per sample
+						record_ok "tmpfs,cppaufs,$wl,$n" "$ops" "" $samples
+						say "  cppaufs $wl $n: $(awk -v n="$med" -v o="$ops" 'BEGIN {printf "%.1f us an operation", n / o / 1e3}')"
+					done <<<"$out"
+				fi
+				# mount(8): the first round only (a process each)
+				if [ "$i" -eq 0 ] && ! failed "tmpfs,cppaufs,br_append,$n"; then
+					ta='' td='' st=ok
+					for ((j = 0; j < NBROPS_M; j++)); do
+						t0=$EPOCHREALTIME
+						mount -o "remount,append:$B/x=ro" $B/m >/tmp/mount.err 2>&1 || { st=error; break; }
+						t1=$EPOCHREALTIME
+						mount -o "remount,del:$B/x" $B/m >/tmp/mount.err 2>&1 || { st=error; break; }
+						t2=$EPOCHREALTIME
+						ta+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", (b - a) * 1e9}')"
+						td+=" $(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%d", (b - a) * 1e9}')"
+					done
+					if [ "$st" = ok ]; then
+						# shellcheck disable=SC2086 # one argument per sample
+						record_ok "tmpfs,cppaufs,br_append,$n" 1 "mount(8)" $ta
+						# shellcheck disable=SC2086
+						record_ok "tmpfs,cppaufs,br_del,$n" 1 "mount(8)" $td
+						say "  cppaufs br_append / br_del $n (mount(8)):$ta /$td ns"
+					else
+						record_fail "tmpfs,cppaufs,br_append,$n" error "$(head -c 200 /tmp/mount.err)"
+						record_fail "tmpfs,cppaufs,br_del,$n" error "$(head -c 200 /tmp/mount.err)"
+						say "  cppaufs br_append $n (mount(8)): error $(head -c 200 /tmp/mount.err)"
+					fi
+				fi
+				umount $B/m
+			done
+		done
+		flush
+	fi
 	umount $B
 fi
 

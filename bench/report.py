@@ -37,12 +37,24 @@ WORKLOADS = [
     ("mount", "mount(8), N branches"),
     ("mount_kernel", "mount -i: mount(2) alone, no helper, N branches"),
     ("umount", "umount(8), N branches"),
+    ("br_append_kernel", "remount append:DIR=ro, mount(2) alone, N branches"),
+    ("br_stat_append", "first stat of a cached name after the append"),
+    ("br_stat_new", "first stat of a name in the appended branch"),
+    ("br_stat_warm", "the cached name once more (reference)"),
+    ("br_del_kernel", "remount del:DIR, mount(2) alone, N(+1) branches"),
+    ("br_stat_del", "first stat of a cached name after the del"),
+    ("br_append", "mount -o remount,append:DIR=ro (mount(8)), N branches"),
+    ("br_del", "mount -o remount,del:DIR (mount(8)), N(+1) branches"),
 ]
 ORDER = {w: i for i, (w, _) in enumerate(WORKLOADS)}
-SYSTEMS = ["raw", "overlay", "cppaufs", "fuse-overlayfs", "unionfs-fuse", "mergerfs"]
+SYSTEMS = ["raw", "overlay", "cppaufs", "cppaufs-reval", "fuse-overlayfs", "unionfs-fuse", "mergerfs"]
 FUSE = ["fuse-overlayfs", "unionfs-fuse", "mergerfs"]
 LOOKUP = ["stat_cold", "stat_warm", "neg_lookup", "readdir_cold", "readdir_warm", "find"]
 METADATA = LOOKUP + ["cwu", "rename", "rename_lower", "chmod_large"]
+# udba=reval against udba=none: every workload both ran; the target is on
+# warm stat (the revalidation every cached lookup pays).
+REVAL = "cppaufs-reval"
+REVAL_TARGET = ("stat_warm", 1.10)
 
 
 def load(path):
@@ -137,11 +149,15 @@ def table(meta, rows):
                 per_s = f"{r['ops'] / 2**20 / (r['median_ns'] / 1e9):.0f}MiB/s"
             else:
                 per_s = fmt_ns(round(per)) if per else "-"
+            note = r["note"]
+            if s == REVAL and ratio(r, by.get("cppaufs")) is not None:
+                note = f"{ratio(r, by.get('cppaufs')):.2f}x cppaufs (udba=none) {note}"
             out.append(f"{fs:6} {wl:18} {param:>7} {s:15} {fmt_ns(r['median_ns']):>10} "
                        f"{per_s:>10} {fmt_ratio(ratio(r, by.get('overlay'))):>9} "
-                       f"{fmt_ratio(ratio(r, by.get('raw'))):>8}  {r['note'][:40]}")
+                       f"{fmt_ratio(ratio(r, by.get('raw'))):>8}  {note[:50]}")
     out.append("")
     out.extend(targets(idx))
+    out.extend(reval(idx))
     return "\n".join(out) + "\n"
 
 
@@ -206,6 +222,32 @@ def targets(idx):
     return out
 
 
+def reval(idx):
+    """udba=reval against udba=none (cppaufs), measured in the same boot."""
+    out = []
+    for (fs, wl, param), by in sorted(idx.items(), key=lambda kv: (kv[0][0], ORDER.get(kv[0][1], 99),
+                                                                  param_key(kv[0][2]))):
+        x = ratio(by.get(REVAL), by.get("cppaufs"))
+        if x is None:
+            continue
+        if not out:
+            out = ["", "udba=reval / udba=none (time ratio, cppaufs-reval / cppaufs):"]
+        o = ratio(by.get(REVAL), by.get("overlay"))
+        extra = f", {o:.2f}x overlayfs" if o is not None else ""
+        if wl == REVAL_TARGET[0]:
+            t = REVAL_TARGET[1]
+            mark = "ok  " if x <= t else "MISS"
+            fast = ""
+            a, b = by[REVAL], by["cppaufs"]
+            if a.get("min_ns") and b.get("min_ns"):
+                fast = f", fastest samples {a['min_ns'] / b['min_ns']:.2f}x"
+            out.append(f"  {mark}  {fs:6} {wl:18} {param:>5} {x:.2f}x udba=none "
+                       f"(target <= {t:.2f}x{fast}){extra}")
+        else:
+            out.append(f"        {fs:6} {wl:18} {param:>5} {x:.2f}x udba=none{extra}")
+    return out
+
+
 def plot(meta, rows, prefix):
     import matplotlib
     matplotlib.use("Agg")
@@ -213,15 +255,16 @@ def plot(meta, rows, prefix):
 
     idx = index(rows)
     title = f"cppaufs bench, {meta.get('kernel', '?')}, {meta.get('scale', '?')} (qemu TCG: relative only)"
-    colors = {"raw": "#777777", "overlay": "#1f77b4", "cppaufs": "#d62728",
+    colors = {"raw": "#777777", "overlay": "#1f77b4", "cppaufs": "#d62728", "cppaufs-reval": "#8c564b",
               "fuse-overlayfs": "#2ca02c", "unionfs-fuse": "#9467bd", "mergerfs": "#ff7f0e"}
 
     # Ratio to overlayfs per workload, one panel per branch file system.
-    fses = sorted({r["fs"] for r in rows if not r["workload"].startswith(("scale", "mount", "umount"))})
+    fses = sorted({r["fs"] for r in rows
+                   if not r["workload"].startswith(("scale", "mount", "umount", "br_"))})
     if fses:
         fig, axes = plt.subplots(len(fses), 1, figsize=(12, 4.2 * len(fses)), squeeze=False)
         for ax, fs in zip(axes[:, 0], fses):
-            wls = [w for w, _ in WORKLOADS if any(k[0] == fs and k[1] == w for k in idx)]
+            wls = [w for w, _ in WORKLOADS if not w.startswith("br_") and any(k[0] == fs and k[1] == w for k in idx)]
             systems = [s for s in SYSTEMS if s != "overlay"]
             width = 0.8 / len(systems)
             for i, s in enumerate(systems):
@@ -252,7 +295,7 @@ def plot(meta, rows, prefix):
             (axes[0], ("scale_top", "scale_bottom", "scale_bottom_cold"), "time per stat"),
             (axes[1], ("mount", "umount"), "time")):
         drew = False
-        for s in ("raw", "overlay", "cppaufs"):
+        for s in ("raw", "overlay", "cppaufs", REVAL):
             for k, style in zip(kinds, ("-o", "--s", ":^")):
                 pts = sorted((int(p), r) for (fs, w, p), by in idx.items() if w == k
                              for ss, r in by.items() if ss == s and r["status"] == "ok")

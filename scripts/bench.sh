@@ -18,8 +18,9 @@ usage: ${0##*/} [--smoke|--quick|--full] [options]
                     hours under TCG
   --kernel KVER     kernel to boot (repeatable; default: the newest with a
                     built module)
-  --systems LIST    comma-separated subset of
-                    raw,overlay,cppaufs,fuse-overlayfs,unionfs-fuse,mergerfs
+  --systems LIST    comma-separated subset of raw,overlay,cppaufs,
+                    cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs
+                    (cppaufs-reval: cppaufs with udba=reval)
   --fs LIST         comma-separated subset of tmpfs,ext4
   --out DIR         results directory (default: bench/results)
   --no-plot         do not draw the PNG plots
@@ -117,7 +118,7 @@ for kver in "${kernels[@]}"; do
 	fi
 	set +e
 	"$REPO/scripts/vm/run.sh" "${vmargs[@]}" -- "$REPO/bench/guest.sh" \
-		"$scale" "$rundir/cbench" "${systems:-raw,overlay,cppaufs,fuse-overlayfs,unionfs-fuse,mergerfs}" \
+		"$scale" "$rundir/cbench" "${systems:-raw,overlay,cppaufs,cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs}" \
 		"$fses" 2>&1 | tee "$log" | grep --line-buffered -av '^@'
 	vrc=${PIPESTATUS[0]}
 	set -e

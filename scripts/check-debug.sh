@@ -15,7 +15,7 @@ cd "$REPO"
 TESTS=("$@")
 [ ${#TESTS[@]} -gt 0 ] ||
 	TESTS=(read_seed cow_seed cow_ops cow_dirs cow_stress xino rename_whiteout
-	       nlink long_names live_branches)
+	       nlink long_names live_branches udba)
 slow=${CPPAUFS_DEBUG_SLOWDOWN:-6}
 
 kver=$(scripts/debug-kernel.sh)

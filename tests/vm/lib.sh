@@ -204,10 +204,16 @@ cpa_mount() {
 	_cpa_mounts+=("$(realpath "$target")")
 }
 
+# A process killed just before may still be exiting with its working
+# directory in the union: umount is tried again for up to 5 s, then fails.
 cpa_umount() {
-	local target i
+	local target i n
 	target=$(realpath "$1")
-	umount "$target"
+	for ((n = 1; n < 50; n++)); do
+		umount "$target" 2>/dev/null && break
+		sleep 0.1
+	done
+	[ "$n" -lt 50 ] || umount "$target" || return
 	for i in "${!_cpa_mounts[@]}"; do
 		[ "${_cpa_mounts[i]}" = "$target" ] && unset '_cpa_mounts[i]'
 	done

@@ -8,6 +8,7 @@
 # throw-away root, `modprobe cppaufs` loads the module DKMS built, and
 # mount(8) -t cppaufs mounts a union through the packaged
 # /sbin/mount.cppaufs; the packaged auctl shows it.
+# vm-kernels: newest
 # vm-args: --no-module --timeout 900
 # vm-host-prepare: tests/vm/deb_host.sh
 . "$(dirname "$0")/lib.sh"

@@ -8,6 +8,9 @@
 #include <linux/string.h>
 #include "cppaufs.h"
 
+/* The list of mapped inodes is pruned at this length at least. */
+#define CPA_MAPPED_PRUNE	16U
+
 static const char *const cpa_perm_names[] = {
 	[CPA_PERM_RO] = CPPAUFS_PERM_RO,
 	[CPA_PERM_RR] = CPPAUFS_PERM_RR,
@@ -66,8 +69,92 @@ struct cpa_branch *cpa_branch_new(const struct path *path,
 	path_get(&br->path);
 	br->perm = perm;
 	xa_init(&br->xino);
+	spin_lock_init(&br->mapped_lock);
+	INIT_LIST_HEAD(&br->mapped);
+	br->mapped_prune = CPA_MAPPED_PRUNE;
 	cpa_objects_inc();
 	return br;
+}
+
+/*
+ * Mappings.  A mapping made through the union maps the branch file and
+ * outlives the union file, which alone would count as a use of the branch
+ * (nfiles).  So the branch keeps a list of the inodes mapped through the
+ * union, each referenced, and asks the page cache whether they are still
+ * mapped: entries that are not any more are dropped when the list has
+ * doubled since the last pruning, and when the branch is asked about.
+ */
+struct cpa_mapped {
+	struct list_head list;
+	struct inode *inode;	/* referenced */
+};
+
+/* Move the entries whose inode is no longer mapped to @gone. */
+static void cpa_branch_mapped_prune(struct cpa_branch *br,
+				    struct list_head *gone)
+{
+	struct cpa_mapped *m, *next;
+
+	lockdep_assert_held(&br->mapped_lock);
+	list_for_each_entry_safe(m, next, &br->mapped, list) {
+		if (!mapping_mapped(m->inode->i_mapping)) {
+			list_move(&m->list, gone);
+			br->nmapped--;
+		}
+	}
+	br->mapped_prune = max(CPA_MAPPED_PRUNE, 2 * br->nmapped);
+}
+
+static void cpa_mapped_free(struct list_head *list)
+{
+	struct cpa_mapped *m, *next;
+
+	list_for_each_entry_safe(m, next, list, list) {
+		iput(m->inode);
+		kfree(m);
+	}
+}
+
+/* @inode of branch @br is about to be mapped through the union. */
+int cpa_branch_mapped_add(struct cpa_branch *br, struct inode *inode)
+{
+	struct cpa_mapped *m, *new;
+	LIST_HEAD(gone);
+
+	new = kmalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	spin_lock(&br->mapped_lock);
+	list_for_each_entry(m, &br->mapped, list) {
+		if (m->inode == inode)
+			goto unlock;
+	}
+	new->inode = igrab(inode);
+	if (new->inode) {
+		list_add(&new->list, &br->mapped);
+		new = NULL;
+		if (++br->nmapped >= br->mapped_prune)
+			cpa_branch_mapped_prune(br, &gone);
+	}
+unlock:
+	spin_unlock(&br->mapped_lock);
+	kfree(new);
+	cpa_mapped_free(&gone);
+	return 0;
+}
+
+/* How many inodes of @br mapped through the union are mapped still. */
+int cpa_branch_mapped(struct cpa_branch *br)
+{
+	unsigned int n;
+	LIST_HEAD(gone);
+
+	spin_lock(&br->mapped_lock);
+	cpa_branch_mapped_prune(br, &gone);
+	n = br->nmapped;
+	spin_unlock(&br->mapped_lock);
+	cpa_mapped_free(&gone);
+	return n;
 }
 
 static void cpa_branch_free_rcu(struct rcu_head *head)
@@ -87,6 +174,7 @@ void cpa_branch_put(struct cpa_branch *br)
 	if (!br || !refcount_dec_and_test(&br->ref))
 		return;
 	xa_destroy(&br->xino);
+	cpa_mapped_free(&br->mapped);
 	path_put(&br->path);
 	cpa_objects_dec();
 	call_rcu(&br->rcu, cpa_branch_free_rcu);

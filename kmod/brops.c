@@ -263,6 +263,10 @@ static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
 		if (n)
 			return cpa_failf(fc, -EBUSY, "%s: branch busy: %d open file%s",
 					 t->gone_op[i], n, n == 1 ? "" : "s");
+		n = cpa_branch_mapped(t->gone[i]);
+		if (n)
+			return cpa_failf(fc, -EBUSY, "%s: branch busy: %d mapped file%s",
+					 t->gone_op[i], n, n == 1 ? "" : "s");
 	}
 	inode = cpa_brnew_busy_inode(sbi->sb, t, &i);
 	if (!inode)

@@ -303,6 +303,8 @@ static inline struct cpa_branch *cpa_branch_get(struct cpa_branch *br)
 	return br;
 }
 const char *cpa_perm_str(enum cpa_perm perm);
+int cpa_branch_mapped_add(struct cpa_branch *br, struct inode *inode);
+int cpa_branch_mapped(struct cpa_branch *br);
 int cpa_perm_parse(const char *s, enum cpa_perm *perm);
 
 /* namei.c */

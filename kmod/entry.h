@@ -50,6 +50,14 @@ struct cpa_branch {
 	u32 xino_slot;		/* the branch's number in the xino file */
 	/* union files open whose data is on this branch (file.c) */
 	atomic_t nfiles;
+	/*
+	 * Branch inodes mapped through the union, referenced: a mapping
+	 * outlives the union file that made it (branch.c).
+	 */
+	spinlock_t mapped_lock;
+	struct list_head mapped;
+	unsigned int nmapped;		/* entries on the list */
+	unsigned int mapped_prune;	/* prune the list at this length */
 	struct rcu_head rcu;
 };
 

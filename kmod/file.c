@@ -190,6 +190,11 @@ static int cpa_mmap(struct file *file, struct vm_area_struct *vma)
 	if (WARN_ON(file != vma->vm_file))
 		return -EIO;
 
+	/* The mapping keeps the branch busy after the file is closed. */
+	err = cpa_branch_mapped_add(((struct cpa_file *)file->private_data)->br,
+				    file_inode(real));
+	if (err)
+		return err;
 	/* The mapping belongs to the branch file from now on. */
 	old = cpa_override_creds(file_inode(file)->i_sb);
 	err = cpa_vma_mmap(file, real, vma);

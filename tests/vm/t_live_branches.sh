@@ -6,8 +6,8 @@
 # fspick(2) + fsconfig(2): add:<index>:, ins:, append:, mod:, del:; a
 # shell working in a merged directory sees the new branch's files there,
 # and keeps working when the branch of its directory is removed; del:
-# refuses a branch with an open file or a directory in use that exists
-# only there; negative lookups cached before a
+# refuses a branch with an open file, a mapping (its file closed) or a
+# directory in use that exists only there; negative lookups cached before a
 # change see names a new branch brings; union inode numbers of kept
 # objects do not change, and a new branch's objects keep theirs across a
 # remount with the same xino file; sysfs and /proc/mounts follow; a
@@ -176,6 +176,35 @@ else
 	fail "tools not built in ${CPPAUFS_BUILD:-?}"
 fi
 exec 8<&-
+# a mapping outlives its file descriptor, and keeps the branch busy
+# (with mmap(2) itself: Python's mmap module keeps a duplicate descriptor)
+python3 -c 'import ctypes, mmap, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+		      ctypes.c_int, ctypes.c_int, ctypes.c_long]
+fd = os.open(sys.argv[1], os.O_RDONLY)
+p = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+if p in (None, ctypes.c_void_p(-1).value):
+	sys.exit("mmap: " + os.strerror(ctypes.get_errno()))
+os.close(fd)
+if ctypes.string_at(p, 3) != b"two":
+	sys.exit("mapped content")
+open(sys.argv[2], "w").close()
+time.sleep(120)' m/mod2 "$T/mapped" &
+mapper=$!
+on_exit kill "$mapper"
+for _ in $(seq 100); do
+	[ -e "$T/mapped" ] && break
+	sleep 0.1
+done
+assert_fails_with "del:$T/mod2: branch busy: 1 mapped file" fsconfig del "$T/mod2"
+if cpa_install_tools; then
+	assert_fails_with "auctl: error: del:$T/mod2: branch busy: 1 mapped file (pid $mapper " \
+		auctl del "$T/m" "$T/mod2"
+fi
+kill "$mapper"
+wait "$mapper" 2>/dev/null || true
 bash -c 'cd m/only && while :; do sleep 0.1; done' &
 shell2=$!
 on_exit kill "$shell2"

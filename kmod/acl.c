@@ -69,6 +69,7 @@ int cpa_acl_xattr_perm(struct inode *inode, const char *name)
  */
 struct posix_acl *cpa_get_inode_acl(struct inode *inode, int type, bool rcu)
 {
+	CPA_ENTRIES_GUARD();
 	struct inode *real = cpa_inode_real(inode);
 
 	if (rcu)
@@ -79,6 +80,7 @@ struct posix_acl *cpa_get_inode_acl(struct inode *inode, int type, bool rcu)
 /* For getfacl and the like: the backing object's ACL, as its mount shows it. */
 struct posix_acl *cpa_get_acl(CPA_IDMAP_PARAM struct dentry *dentry, int type)
 {
+	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	struct path realpath;
 	struct posix_acl *acl;
@@ -97,6 +99,7 @@ struct posix_acl *cpa_get_acl(CPA_IDMAP_PARAM struct dentry *dentry, int type)
 int cpa_set_acl(CPA_IDMAP_PARAM struct dentry *dentry, struct posix_acl *acl,
 		int type)
 {
+	CPA_ENTRIES_GUARD();
 	struct super_block *sb = dentry->d_sb;
 	const struct cred *old;
 	struct path realpath;

@@ -250,6 +250,7 @@ static struct inode *cpa_brnew_busy_inode(struct super_block *sb,
 static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
 			  const struct cpa_brnew *t)
 {
+	CPA_ENTRIES_GUARD();
 	struct inode *inode;
 	struct dentry *alias;
 	char *buf, *p;

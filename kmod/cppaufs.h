@@ -321,6 +321,7 @@ struct inode *cpa_entry_inode(struct super_block *sb,
 			      const struct cpa_entry *e);
 struct cpa_entry *cpa_entry_alloc(int count);
 void cpa_entry_free(struct cpa_entry *e);
+void cpa_entries_drain(void);
 
 /* inode.c */
 extern const struct inode_operations cpa_dir_iops;

@@ -186,6 +186,7 @@ out_drop:
 int cpa_create(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 	       umode_t mode, bool excl)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFREG };
 
 	return cpa_create_object(dir, dentry, &ca, NULL);
@@ -195,6 +196,7 @@ int cpa_create(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 CPA_MKDIR_RET cpa_mkdir(CPA_IDMAP_PARAM struct inode *dir,
 			struct dentry *dentry, umode_t mode)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFDIR };
 
 	return cpa_mkdir_ret(cpa_create_object(dir, dentry, &ca, NULL));
@@ -203,6 +205,7 @@ CPA_MKDIR_RET cpa_mkdir(CPA_IDMAP_PARAM struct inode *dir,
 int cpa_mknod(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 	      umode_t mode, dev_t rdev)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = mode, .rdev = rdev };
 
 	return cpa_create_object(dir, dentry, &ca, NULL);
@@ -211,6 +214,7 @@ int cpa_mknod(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 int cpa_symlink(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 		const char *target)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = S_IFLNK | 0777, .link = target };
 
 	return cpa_create_object(dir, dentry, &ca, NULL);
@@ -218,6 +222,7 @@ int cpa_symlink(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 
 int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 {
+	CPA_ENTRIES_GUARD();
 	struct inode *inode = d_inode(old);
 	struct cpa_cattr ca = { .mode = inode->i_mode };
 	int err;
@@ -246,6 +251,7 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 		umode_t mode)
 {
+	CPA_ENTRIES_GUARD();
 	struct dentry *dentry = cpa_tmpfile_dentry(arg);
 	struct super_block *sb = dir->i_sb;
 	struct vfsmount *mnt = cpa_top(sb)->path.mnt;
@@ -379,11 +385,13 @@ out_revert:
 
 int cpa_unlink(struct inode *dir, struct dentry *dentry)
 {
+	CPA_ENTRIES_GUARD();
 	return cpa_remove(dir, dentry, false);
 }
 
 int cpa_rmdir(struct inode *dir, struct dentry *dentry)
 {
+	CPA_ENTRIES_GUARD();
 	return cpa_remove(dir, dentry, true);
 }
 
@@ -401,6 +409,7 @@ static int cpa_rename_prepare_dir(struct dentry *dentry)
 int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	       struct inode *newdir, struct dentry *new, unsigned int flags)
 {
+	CPA_ENTRIES_GUARD();
 	struct super_block *sb = olddir->i_sb;
 	bool exchange = flags & RENAME_EXCHANGE;
 	struct dentry *oldup, *newup, *h_old, *h_new;

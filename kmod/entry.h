@@ -25,6 +25,8 @@
 #include <linux/sysfs.h>
 #include <linux/refcount.h>
 #include <linux/rcupdate.h>
+#include <linux/srcu.h>
+#include <linux/llist.h>
 
 /* What the union may do with a branch. */
 enum cpa_perm {
@@ -192,20 +194,40 @@ struct cpa_entry {
 	 */
 	struct cpa_wh_hint *wh;
 	/*
-	 * The entry this one replaced when its directory was revalidated
-	 * after a change of branches: kept, since a lookup may still be
-	 * reading it, and freed with this one.
-	 */
-	struct cpa_entry *stale;
-	/*
-	 * Of a stale entry: the union inode's backing object and its branch
-	 * when the refresh that replaced this entry gave them up (their
-	 * branch was removed), referenced until this entry goes.
+	 * Of an entry a refresh replaced: the union inode's backing object
+	 * and its branch when the refresh gave them up (their branch was
+	 * removed), referenced until this entry is freed.
 	 */
 	struct inode *real;
 	struct cpa_branch *real_br;
+	/* retired: queued to be freed (namei.c) */
+	struct llist_node retired;
 	struct cpa_hdentry h[];
 };
+
+/*
+ * The entry of a directory is replaced when the directory is refreshed
+ * (namei.c) and the old one freed once no union operation can be reading
+ * it: an SRCU grace period.  So every union operation that may read the
+ * entry of a directory, its own or a parent's, other than under that
+ * directory's copy_lock, runs inside a read side, which
+ * CPA_ENTRIES_GUARD() opens until the end of the enclosing block.
+ */
+extern struct srcu_struct cpa_entry_srcu;
+
+struct cpa_entries_guard {
+	int idx;
+};
+
+static inline void cpa_entries_guard_end(struct cpa_entries_guard *g)
+{
+	srcu_read_unlock(&cpa_entry_srcu, g->idx);
+}
+
+#define CPA_ENTRIES_GUARD()						\
+	struct cpa_entries_guard __cpa_entries_guard			\
+	__attribute__((cleanup(cpa_entries_guard_end))) =		\
+	{ .idx = srcu_read_lock(&cpa_entry_srcu) }
 
 /* Shared, refcounted snapshot of a merged directory listing (readdir.c). */
 struct cpa_dir_cache;
@@ -217,7 +239,7 @@ struct cpa_inode {
 	 * Backing inode found by lookup; referenced, never NULL.  Of a
 	 * directory whose branch was removed, replaced by the next object of
 	 * the merge under copy_lock (namei.c); the old one stays referenced
-	 * by the dentry's stale entry.
+	 * by the entry the refresh retired.
 	 */
 	struct inode *real;
 	struct cpa_branch *br;	/* branch of real, referenced */

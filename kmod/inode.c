@@ -37,6 +37,7 @@ void cpa_copyattr(struct inode *inode)
 static int cpa_getattr(CPA_IDMAP_PARAM const struct path *path,
 		       struct kstat *stat, u32 mask, unsigned int flags)
 {
+	CPA_ENTRIES_GUARD();
 	struct dentry *dentry = path->dentry;
 	struct inode *inode = d_inode(dentry);
 	const struct cred *old;
@@ -91,6 +92,7 @@ int cpa_plink_sync(struct dentry *dentry)
  */
 static int cpa_permission(CPA_IDMAP_PARAM struct inode *inode, int mask)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_inode *ci = CPA_I(inode);
 	int err;
 
@@ -108,6 +110,7 @@ static int cpa_permission(CPA_IDMAP_PARAM struct inode *inode, int mask)
 static int cpa_setattr(CPA_IDMAP_PARAM struct dentry *dentry,
 		       struct iattr *attr)
 {
+	CPA_ENTRIES_GUARD();
 	struct inode *inode = d_inode(dentry);
 	struct inode *h_inode;
 	const struct cred *old;
@@ -149,6 +152,7 @@ static int cpa_setattr(CPA_IDMAP_PARAM struct dentry *dentry,
 static const char *cpa_get_link(struct dentry *dentry, struct inode *inode,
 				struct delayed_call *done)
 {
+	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	const char *link;
 

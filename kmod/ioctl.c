@@ -78,6 +78,7 @@ static int cpa_attr_err(int err)
 /* ->fileattr_get (5.13 and later, compat.h). */
 int cpa_fileattr_get(struct dentry *dentry, struct cpa_fileattr *fa)
 {
+	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	struct path realpath;
 	int err;
@@ -100,6 +101,7 @@ int cpa_fileattr_get(struct dentry *dentry, struct cpa_fileattr *fa)
 int cpa_fileattr_set(CPA_IDMAP_PARAM struct dentry *dentry,
 		     struct cpa_fileattr *fa)
 {
+	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	struct path realpath;
 	int err;
@@ -127,6 +129,7 @@ int cpa_fileattr_set(CPA_IDMAP_PARAM struct dentry *dentry,
 int cpa_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
 	       u64 start, u64 len)
 {
+	CPA_ENTRIES_GUARD();
 	struct dentry *alias = d_find_any_alias(inode);
 	const struct cred *old;
 	struct inode *real;
@@ -255,6 +258,7 @@ static long cpa_ioctl_set(struct file *file, unsigned int cmd,
 /* ->unlocked_ioctl before 5.13. */
 long cpa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	CPA_ENTRIES_GUARD();
 	switch (cmd) {
 	case FS_IOC_GETFLAGS:
 	case FS_IOC_FSGETXATTR:

@@ -57,26 +57,63 @@ static int cpa_entry_put(struct cpa_entry **ep, int n, struct cpa_branch *br,
 	return 0;
 }
 
-/* Free @e and the entries it replaced. */
+/* Free @e. */
 void cpa_entry_free(struct cpa_entry *e)
 {
-	struct cpa_entry *stale;
 	int i;
 
-	for (; e; e = stale) {
-		stale = e->stale;
-		for (i = 0; i < e->count; i++) {
-			dput(e->h[i].dentry);
-			if (i)
-				cpa_branch_put(e->h[i].br);
-		}
-		iput(e->real);
-		cpa_branch_put(e->real_br);
-		cpa_wh_hints_free(e);
-		/* udba=reval reads entries in RCU-walk (udba.c). */
-		kfree_rcu(e, rcu);
-		cpa_objects_dec();
+	if (!e)
+		return;
+	for (i = 0; i < e->count; i++) {
+		dput(e->h[i].dentry);
+		if (i)
+			cpa_branch_put(e->h[i].br);
 	}
+	iput(e->real);
+	cpa_branch_put(e->real_br);
+	cpa_wh_hints_free(e);
+	/* udba=reval reads entries in RCU-walk (udba.c). */
+	kfree_rcu(e, rcu);
+	cpa_objects_dec();
+}
+
+DEFINE_SRCU(cpa_entry_srcu);
+static LLIST_HEAD(cpa_retired);
+
+/* Free the retired entries: dput() and iput() may sleep. */
+static void cpa_retired_free(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&cpa_retired);
+	struct cpa_entry *e, *next;
+
+	llist_for_each_entry_safe(e, next, list, retired)
+		cpa_entry_free(e);
+}
+
+static DECLARE_WORK(cpa_retired_work, cpa_retired_free);
+
+static void cpa_entry_retired(struct rcu_head *head)
+{
+	struct cpa_entry *e = container_of(head, struct cpa_entry, rcu);
+
+	if (llist_add(&e->retired, &cpa_retired))
+		schedule_work(&cpa_retired_work);
+}
+
+/*
+ * @e was replaced: free it once every union operation that may be
+ * reading it has returned (entry.h).
+ */
+static void cpa_entry_retire(struct cpa_entry *e)
+{
+	call_srcu(&cpa_entry_srcu, &e->rcu, cpa_entry_retired);
+}
+
+/* Wait until every entry retired so far is freed: unmount, module exit. */
+void cpa_entries_drain(void)
+{
+	srcu_barrier(&cpa_entry_srcu);
+	flush_work(&cpa_retired_work);
 }
 
 static void cpa_d_release(struct dentry *dentry)
@@ -208,8 +245,8 @@ static void cpa_dir_upper(struct dentry *dentry, const struct cpa_entry *e)
 /*
  * The branches changed since the directory @dentry was looked up: look it
  * up again in its parent, refreshed first, and make the result its entry
- * if it is still the same directory.  The old entry stays until the
- * dentry goes, for lookups that still read it.  0, or -ESTALE when the
+ * if it is still the same directory.  The old entry is retired: freed
+ * once operations that may still read it are done.  0, or -ESTALE when the
  * name resolves to something else now (the caller invalidates the
  * dentry), or another -errno.
  */
@@ -273,9 +310,9 @@ int cpa_dir_refresh(struct dentry *dentry)
 	}
 	if (same == 2)
 		cpa_dir_rebase(d_inode(dentry), e, old);
-	e->stale = old;
 	/* Complete before published: udba.c reads it in RCU-walk. */
 	smp_store_release(&dentry->d_fsdata, e);
+	cpa_entry_retire(old);
 	/* The entry first: whoever sees the generation sees the entry. */
 	smp_store_release(&dentry->d_time, gen);
 	cpa_dir_upper(dentry, e);
@@ -480,6 +517,7 @@ struct inode *cpa_entry_inode(struct super_block *sb,
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags)
 {
+	CPA_ENTRIES_GUARD();
 	struct super_block *sb = dir->i_sb;
 	const char *name = dentry->d_name.name;
 	int len = dentry->d_name.len;

@@ -458,6 +458,7 @@ unlock:
 
 static int cpa_iterate(struct file *file, struct dir_context *ctx)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_dir_file *df = file->private_data;
 	struct cpa_dir_cache *cache;
 	loff_t i;
@@ -487,6 +488,7 @@ static int cpa_iterate(struct file *file, struct dir_context *ctx)
 
 static loff_t cpa_dir_llseek(struct file *file, loff_t offset, int whence)
 {
+	CPA_ENTRIES_GUARD();
 	switch (whence) {
 	case SEEK_CUR:
 		offset += file->f_pos;
@@ -504,6 +506,7 @@ static loff_t cpa_dir_llseek(struct file *file, loff_t offset, int whence)
 
 static int cpa_dir_open(struct inode *inode, struct file *file)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_dir_file *df = kzalloc(sizeof(*df), GFP_KERNEL);
 
 	if (!df)
@@ -515,6 +518,7 @@ static int cpa_dir_open(struct inode *inode, struct file *file)
 
 static int cpa_dir_release(struct inode *inode, struct file *file)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_dir_file *df = file->private_data;
 
 	cpa_dir_cache_put(df->cache);
@@ -527,6 +531,7 @@ static int cpa_dir_release(struct inode *inode, struct file *file)
 static int cpa_dir_fsync(struct file *file, loff_t start, loff_t end,
 			 int datasync)
 {
+	CPA_ENTRIES_GUARD();
 	struct dentry *dentry = file->f_path.dentry;
 	const struct cred *old;
 	struct path realpath;

@@ -262,6 +262,8 @@ static void cpa_kill_sb(struct super_block *sb)
 	if (sbi)
 		cpa_sysfs_del(sbi);
 	kill_anon_super(sb);
+	/* Entries retired by refreshes hold branch objects: let them go. */
+	cpa_entries_drain();
 	if (sbi) {
 		cpa_xino_fini(sbi);
 		cpa_sb_info_free(sbi);
@@ -317,6 +319,7 @@ static void __exit cpa_exit(void)
 	long n;
 
 	unregister_filesystem(&cpa_fs_type);
+	cpa_entries_drain();
 	cpa_sysfs_exit();
 	/* Inodes are freed through RCU: wait before destroying the cache. */
 	rcu_barrier();

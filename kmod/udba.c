@@ -205,6 +205,7 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
  */
 int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags)
 {
+	CPA_ENTRIES_GUARD();
 	struct cpa_entry *e, *pe;
 	struct dentry *parent;
 	int ret;

@@ -8,6 +8,7 @@ static int cpa_xattr_get(const struct xattr_handler *handler,
 			 struct dentry *dentry, struct inode *inode,
 			 const char *name, void *buffer, size_t size)
 {
+	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	struct path realpath;
 	ssize_t ret;
@@ -27,6 +28,7 @@ static int cpa_xattr_set(const struct xattr_handler *handler,
 			 struct inode *inode, const char *name,
 			 const void *value, size_t size, int flags)
 {
+	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	struct path realpath;
 	int err;
@@ -72,6 +74,7 @@ const struct xattr_handler *cpa_xattr_handlers[] = {
  */
 ssize_t cpa_listxattr(struct dentry *dentry, char *list, size_t size)
 {
+	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	ssize_t ret, len;
 	char *p;

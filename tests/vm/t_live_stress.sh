@@ -4,7 +4,7 @@
 #   - a live-system scenario: a read-only base and a tmpfs writable branch;
 #     three modules added with add:1:<module>=rr and removed again, in both
 #     orders, while a shell keeps working inside the union; auctl show after
-#     each step;
+#     each step; a module on a filesystem of its own unmounts once removed;
 #   - readers (find, cat, stat), a writer of the writable branch and a
 #     shell in a merged directory work on the union while modules are added
 #     and removed in a loop: each change succeeds or is refused as busy,
@@ -74,6 +74,28 @@ assert_eq "" "$(shell_ls)" "the shell's directory after the modules went"
 assert_eq "$T/rw=rw $T/base=rr" "$(cat "$sys/br0") $(cat "$sys/br1")" "branches"
 assert_eq 2 "$(nbr)" "br<N> files"
 assert_file_content m/etc/os-release base
+# A module on a filesystem of its own (a squashfs image on a live
+# system): once removed and the shell's directory listed again, nothing
+# holds it, and it unmounts.
+mkfs_loop tmpfs "$T/mod4" 16M
+mkdir -p "$T/mod4/usr/bin"
+echo "tool 4" >"$T/mod4/usr/bin/tool4"
+run mount -o "remount,add:1:$T/mod4=rr" m
+assert_eq "tool4" "$(shell_ls)" "the shell's directory with module 4"
+assert_file_content m/usr/bin/tool4 "tool 4"
+run mount -o "remount,del:$T/mod4" m
+assert_eq "" "$(shell_ls)" "the shell's directory after module 4 went"
+ls m >/dev/null
+gone=0
+for _ in $(seq 100); do
+	if cpa_umount "$T/mod4" 2>/dev/null; then
+		gone=1
+		break
+	fi
+	sleep 0.1
+done
+assert_eq 1 "$gone" "the filesystem of a removed module unmounts"
+assert_fails_with "" mountpoint -q "$T/mod4"
 kill "$shell"
 
 section "changes of branches under load"

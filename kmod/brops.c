@@ -13,8 +13,9 @@
  * A branch is removed only when nothing uses it (cpa_brnew_busy()): no
  * union file open on it, no object in use that exists only there.
  * Directories merged from other branches too are refreshed from those,
- * and whatever still references a removed branch (a stale entry, the
- * lower object of a copied-up file) keeps it alive until it goes.
+ * and whatever still references a removed branch (an entry a refresh
+ * replaced, until a grace period has passed; the lower object of a
+ * copied-up file) keeps it alive until it goes.
  *
  * What this version does not change yet, and refuses with a message:
  * branch 0 (the writable top branch: prepend, add at 0, or mod and del

@@ -115,6 +115,8 @@ struct cpa_sb_info {
 	 */
 	unsigned long br_gen;
 	int next_brid;		/* brid of the next branch added */
+	/* a refresh retired an entry: unmount waits for them (namei.c) */
+	bool retired;
 	/*
 	 * Branch 0, the copy-up target when writable: the first branch of
 	 * the table, fixed for the life of the mount.

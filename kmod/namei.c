@@ -312,6 +312,7 @@ int cpa_dir_refresh(struct dentry *dentry)
 		cpa_dir_rebase(d_inode(dentry), e, old);
 	/* Complete before published: udba.c reads it in RCU-walk. */
 	smp_store_release(&dentry->d_fsdata, e);
+	WRITE_ONCE(CPA_SB(dentry->d_sb)->retired, true);
 	cpa_entry_retire(old);
 	/* The entry first: whoever sees the generation sees the entry. */
 	smp_store_release(&dentry->d_time, gen);

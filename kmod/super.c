@@ -262,8 +262,12 @@ static void cpa_kill_sb(struct super_block *sb)
 	if (sbi)
 		cpa_sysfs_del(sbi);
 	kill_anon_super(sb);
-	/* Entries retired by refreshes hold branch objects: let them go. */
-	cpa_entries_drain();
+	/*
+	 * Entries retired by refreshes hold branch objects: let them go
+	 * (a grace period, for those mounts whose branches changed).
+	 */
+	if (sbi && READ_ONCE(sbi->retired))
+		cpa_entries_drain();
 	if (sbi) {
 		cpa_xino_fini(sbi);
 		cpa_sb_info_free(sbi);

@@ -6,6 +6,7 @@
 # never a hang; the rig judges the kernel (oops, WARN, lockdep, leaks at
 # rmmod).  fuzz_options.py does the work, with a fixed seed so that CI
 # runs the same cases every time (CPPAUFS_FUZZ_SEED picks another).
+# vm-kernels: newest
 # vm-args: --timeout 900
 . "$(dirname "$0")/lib.sh"
 require_module

@@ -1,4 +1,5 @@
 #!/bin/bash
+# vm-kernels: newest
 # vm-args: --timeout 900
 # Branches added and removed on a busy union, and long runs of changes:
 #   - a live-system scenario: a read-only base and a tmpfs writable branch;

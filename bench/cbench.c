@@ -21,6 +21,8 @@
  *   cbench [-r REPS] chmod FILE                chmod (alternating modes)
  *   cbench [-r REPS] cwu DIR COUNT             create + write 4 KiB + close
  *                                              COUNT files, then unlink them
+ *   cbench [-r REPS] churn DIR COUNT           create (empty) COUNT files,
+ *                                              stat each, unlink each
  *   cbench [-r REPS] rename DIR COUNT          rename COUNT files created
  *                                              (untimed) in DIR, then unlink
  *   cbench [-r REPS] renamelower FMT COUNT     rename FMT%i to FMT%i.mv
@@ -293,6 +295,34 @@ static void do_cwu(char **argv)
 	}
 }
 
+static void do_churn(char **argv)
+{
+	long n = atol(argv[1]), i;
+	struct stat st;
+	char p[4096];
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/ch%07ld", argv[0], i);
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			refused("create");
+		if (close(fd))
+			refused("close");
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/ch%07ld", argv[0], i);
+		if (stat(p, &st))
+			refused("stat");
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/ch%07ld", argv[0], i);
+		if (unlink(p))
+			refused("unlink");
+		ops++;
+	}
+}
+
 static void rename_setup(const char *dir, long n)
 {
 	char p[4096];
@@ -506,6 +536,7 @@ int main(int argc, char **argv)
 		{ "seqread", 1, do_seqread },	{ "randread", 2, do_randread },
 		{ "write1", 1, do_write1 },	{ "chmod", 1, do_chmod },
 		{ "cwu", 2, do_cwu },		{ "renamelower", 2, do_renamelower },
+		{ "churn", 2, do_churn },
 	};
 	int opt;
 	size_t i;

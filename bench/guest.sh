@@ -34,17 +34,19 @@ smoke)
 	ROUNDS=1 REPS=1 REPS_FUSE=1 NSTAT=50 NRD=60 TREE_D=5 TREE_F=20 SEQ_MIB=2 NRAND=50
 	CU1=1 CU2=2 NCWU=20 NREN=10 NSCALE=20
 	BRANCHES="1 100" MOUNTS="1 100" FSES="tmpfs" FUSE_FSES="tmpfs"
-	BROPS="2 100" NBROPS=3 NBROPS_M=2 ;;
+	BROPS="2 100" NBROPS=3 NBROPS_M=2 NCHURN=200 RCHURN=2 BIG_D=5 BIG_F=100 ;;
 quick)
 	ROUNDS=5 REPS=5 REPS_FUSE=3 NSTAT=1000 NRD=1500 TREE_D=20 TREE_F=100 SEQ_MIB=64
 	NRAND=2000 CU1=8 CU2=64 NCWU=300 NREN=100 NSCALE=500
 	BRANCHES="1 10 100 500 1000" MOUNTS="1 100 1000" FSES="tmpfs ext4"
-	FUSE_FSES="tmpfs" BROPS="2 100" NBROPS=20 NBROPS_M=10 ;;
+	FUSE_FSES="tmpfs" BROPS="2 100" NBROPS=20 NBROPS_M=10
+	NCHURN=10000 RCHURN=3 BIG_D=20 BIG_F=1000 ;;
 full)
 	ROUNDS=5 REPS=5 REPS_FUSE=5 NSTAT=10000 NRD=10000 TREE_D=100 TREE_F=500 SEQ_MIB=512
 	NRAND=20000 CU1=64 CU2=1024 NCWU=10000 NREN=1000 NSCALE=10000
 	BRANCHES="1 10 100 500 1000" MOUNTS="1 100 1000" FSES="tmpfs ext4"
-	FUSE_FSES="tmpfs ext4" BROPS="2 100" NBROPS=50 NBROPS_M=20 ;;
+	FUSE_FSES="tmpfs ext4" BROPS="2 100" NBROPS=50 NBROPS_M=20
+	NCHURN=100000 RCHURN=10 BIG_D=1000 BIG_F=1000 ;;
 *) echo "guest.sh: unknown scale $SCALE" >&2; exit 2 ;;
 esac
 [ -n "$FSES_ARG" ] && FSES=${FSES_ARG//,/ }
@@ -73,7 +75,7 @@ meta guest_cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ 
 meta guest_ncpu "$(nproc)"
 meta guest_mem_mib "$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)"
 meta guest_loadavg_before "$(cut -d' ' -f1-3 /proc/loadavg)"
-meta sizes "stat=$NSTAT readdir=$NRD tree=$((TREE_D * TREE_F)) seq_mib=$SEQ_MIB rand=$NRAND copyup_mib=$CU1/$CU2 cwu=$NCWU rename=$NREN scale_stats=$NSCALE branch_ops=$NBROPS"
+meta sizes "stat=$NSTAT readdir=$NRD tree=$((TREE_D * TREE_F)) seq_mib=$SEQ_MIB rand=$NRAND copyup_mib=$CU1/$CU2 cwu=$NCWU rename=$NREN scale_stats=$NSCALE branch_ops=$NBROPS churn=${NCHURN}x$RCHURN big_tree=$((BIG_D * BIG_F))"
 
 modprobe fuse 2>/dev/null || true
 if [ -x "${CPPAUFS_BUILD:-}/tools/mount.cppaufs" ]; then
@@ -577,6 +579,107 @@ if has_sys overlay || has_sys cppaufs || has_sys cppaufs-reval; then
 		flush
 	fi
 	umount $B
+fi
+
+# -- 10. xino on a long-lived union (tmpfs) ------------------------------------
+# churn: NCHURN files created, stat-ed and removed through the union,
+# RCHURN rounds on one mount; after each round the slab (dentries and
+# inodes dropped first: what is left is what nobody can reclaim) and
+# cppaufs's xino file.  Big tree: BIG_D x BIG_F files on a lower branch,
+# walked once with find; then, after drop_caches, the slab against before
+# the walk, and mount + the first stat of one file, with the xino file the
+# walk filled.
+slab_kib() {
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	awk '/^Slab:/ {print $2}' /proc/meminfo
+}
+xino_kib() { # R: cppaufs's default xino file, in its writable branch
+	echo $(($(stat -c %s "$1/u/.aufs.xino" 2>/dev/null || echo 0) / 1024))
+}
+set_note() { # KEY NOTE: of a workload that ran
+	[ "$(cat "$SAMP/$1.st" 2>/dev/null)" = ok ] && printf '%s' "$2" >"$SAMP/$1.note"
+	return 0
+}
+if has_sys overlay || has_sys cppaufs; then
+	say "== xino: churn and a big tree (tmpfs)"
+	X=/xb
+	mkdir -p $X
+	mount -t tmpfs -o size=90% tmpfs $X
+	for sys in $(rotate 0 raw overlay cppaufs); do
+		has_sys "$sys" || continue
+		rm -rf "${X:?}"/*
+		mkdir -p $X/u/c $X/l1 $X/l2 $X/w $X/m
+		d=$X/u/c
+		if [ "$sys" != raw ]; then
+			if ! mount_sys "$sys" $X; then
+				record_fail "tmpfs,$sys,churn,$NCHURN" error "mount: $MOUNT_ERR"
+				say "  $sys churn: mount failed: $MOUNT_ERR"
+				continue
+			fi
+			d=$X/m/c
+		fi
+		s0=$(slab_kib) slabs='' sizes=''
+		for ((r = 0; r < RCHURN; r++)); do
+			run_cb tmpfs "$sys" churn "$NCHURN" -r 1 churn "$d" "$NCHURN"
+			# slab_kib syncs: the xino file has its records then
+			slabs+=" $(($(slab_kib) - s0))"
+			[ "$sys" != cppaufs ] || sizes+=" $(xino_kib $X)"
+		done
+		note="slab KiB over the start after each round:$slabs"
+		[ -z "$sizes" ] || note="xino KiB:$sizes; $note"
+		set_note "tmpfs,$sys,churn,$NCHURN" "$note"
+		say "  $sys churn: $note"
+		[ "$sys" = raw ] || umount_sys "$sys" $X
+	done
+	flush
+
+	NBIG=$((BIG_D * BIG_F))
+	for sys in overlay cppaufs; do
+		has_sys "$sys" || continue
+		rm -rf "${X:?}"/*
+		mkdir -p $X/u $X/l1 $X/l2 $X/w $X/m
+		"$CB" mktree $X/l2/tree "$BIG_D" "$BIG_F"
+		m0=$(slab_kib)
+		if ! mount_sys "$sys" $X; then
+			record_fail "tmpfs,$sys,bigtree_find,$NBIG" error "mount: $MOUNT_ERR"
+			record_fail "tmpfs,$sys,bigtree_mount_stat,$NBIG" error "mount: $MOUNT_ERR"
+			say "  $sys big tree: mount failed: $MOUNT_ERR"
+			continue
+		fi
+		run_cb tmpfs "$sys" bigtree_find "$NBIG" -r 1 find $X/m/tree
+		umount_sys "$sys" $X
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		m1=$(slab_kib)
+		note="slab after the walk and drop_caches: $((m1 - m0)) KiB over before ($(awk -v a="$m0" -v b="$m1" 'BEGIN {printf "%+.1f", (b - a) * 100 / a}') %)"
+		[ "$sys" != cppaufs ] || note+="; xino $(xino_kib $X) KiB"
+		samples='' st=ok
+		for ((i = 0; i < REPS; i++)); do
+			sync
+			echo 3 >/proc/sys/vm/drop_caches
+			t0=$EPOCHREALTIME
+			if ! mount_sys "$sys" $X; then
+				st="mount: $MOUNT_ERR"
+				break
+			fi
+			stat $X/m/tree/d000/f00000 >/dev/null || st="stat failed"
+			t1=$EPOCHREALTIME
+			umount_sys "$sys" $X
+			[ "$st" = ok ] || break
+			samples+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", (b - a) * 1e9}')"
+		done
+		if [ "$st" = ok ]; then
+			# shellcheck disable=SC2086 # one argument per sample
+			record_ok "tmpfs,$sys,bigtree_mount_stat,$NBIG" 1 "$note" $samples
+		else
+			record_fail "tmpfs,$sys,bigtree_mount_stat,$NBIG" error "$st"
+		fi
+		set_note "tmpfs,$sys,bigtree_find,$NBIG" "$note"
+		say "  $sys big tree: mount + first stat:$samples ns; $note"
+	done
+	flush
+	umount $X
 fi
 
 meta guest_loadavg_after "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -488,7 +488,6 @@ static int cpa_iterate(struct file *file, struct dir_context *ctx)
 
 static loff_t cpa_dir_llseek(struct file *file, loff_t offset, int whence)
 {
-	CPA_ENTRIES_GUARD();
 	switch (whence) {
 	case SEEK_CUR:
 		offset += file->f_pos;
@@ -506,7 +505,6 @@ static loff_t cpa_dir_llseek(struct file *file, loff_t offset, int whence)
 
 static int cpa_dir_open(struct inode *inode, struct file *file)
 {
-	CPA_ENTRIES_GUARD();
 	struct cpa_dir_file *df = kzalloc(sizeof(*df), GFP_KERNEL);
 
 	if (!df)
@@ -518,7 +516,6 @@ static int cpa_dir_open(struct inode *inode, struct file *file)
 
 static int cpa_dir_release(struct inode *inode, struct file *file)
 {
-	CPA_ENTRIES_GUARD();
 	struct cpa_dir_file *df = file->private_data;
 
 	cpa_dir_cache_put(df->cache);

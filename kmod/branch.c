@@ -203,3 +203,47 @@ void cpa_brtable_free(struct cpa_brtable *t)
 		cpa_branch_put(t->br[i]);
 	kfree_rcu(t, rcu);
 }
+
+/*
+ * Is the branch @a above the branch @b in the current table?  False if
+ * either is not listed (removed meanwhile).
+ */
+bool cpa_br_above(struct super_block *sb, const struct cpa_branch *a,
+		  const struct cpa_branch *b)
+{
+	struct cpa_brtable *brt;
+	int i, ia = -1, ib = -1;
+
+	rcu_read_lock();
+	brt = rcu_dereference(CPA_SB(sb)->brt);
+	for (i = 0; i < brt->nbranch; i++) {
+		if (brt->br[i] == a)
+			ia = i;
+		if (brt->br[i] == b)
+			ib = i;
+	}
+	rcu_read_unlock();
+	return ia >= 0 && ib >= 0 && ia < ib;
+}
+
+/*
+ * The nearest writable branch above @br, or NULL.  Writable branches are
+ * never removed from a mounted union: no reference is needed.
+ */
+struct cpa_branch *cpa_br_writable_above(struct super_block *sb,
+					 const struct cpa_branch *br)
+{
+	struct cpa_branch *found = NULL;
+	struct cpa_brtable *brt;
+	int i;
+
+	rcu_read_lock();
+	brt = rcu_dereference(CPA_SB(sb)->brt);
+	for (i = 0; i < brt->nbranch && brt->br[i] != br; i++)
+		if (cpa_branch_writable(brt->br[i]))
+			found = brt->br[i];
+	if (i == brt->nbranch)
+		found = NULL;
+	rcu_read_unlock();
+	return found;
+}

@@ -18,9 +18,13 @@
  * copied-up file) keeps it alive until it goes.
  *
  * What this version does not change yet, and refuses with a message:
- * branch 0 (the writable top branch: prepend, add at 0, or mod and del
- * of it), and a second writable branch.
+ * branch 0 (prepend, add at 0, or mod and del of it), writable branches
+ * (adding one, making one, changing or removing one), and branches above
+ * a writable branch (adding one there): the upper slot of an entry stays
+ * above its other slots, and writable branches keep their internal
+ * directories for the life of the mount.
  */
+
 #include <linux/slab.h>
 #include "cppaufs.h"
 
@@ -46,6 +50,17 @@ static int cpa_brnew_find(struct cpa_brnew *t, const struct path *path)
 	return -1;
 }
 
+/* The index in @t of its lowest writable branch, or -1. */
+static int cpa_brnew_last_rw(const struct cpa_brnew *t)
+{
+	int i;
+
+	for (i = t->n - 1; i >= 0; i--)
+		if (t->perm[i] == CPA_PERM_RW)
+			return i;
+	return -1;
+}
+
 static int cpa_brop_add(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_brnew *t, const struct cpa_brop *op)
 {
@@ -60,8 +75,11 @@ static int cpa_brop_add(struct fs_context *fc, struct cpa_sb_info *sbi,
 		return cpa_invalf(fc, "%s: branch 0 cannot be replaced on a mounted union",
 				  op->given);
 	if (op->perm == CPA_PERM_RW)
-		return cpa_invalf(fc, "%s: second writable branch (only one is supported)",
+		return cpa_invalf(fc, "%s: writable branches are set at mount only",
 				  op->given);
+	if (index <= cpa_brnew_last_rw(t))
+		return cpa_invalf(fc, "%s: cannot add above writable branch %s of a mounted union",
+				  op->given, t->br[cpa_brnew_last_rw(t)]->name);
 	if (t->n >= CPPAUFS_BRANCH_MAX)
 		return cpa_invalf(fc, "%s: too many branches (at most %d)",
 				  op->given, CPPAUFS_BRANCH_MAX);
@@ -118,8 +136,8 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 
 	if (i < 0)
 		return i;
-	if (op->perm == CPA_PERM_RW)
-		return cpa_invalf(fc, "%s: second writable branch (only one is supported)",
+	if (op->perm == CPA_PERM_RW || t->perm[i] == CPA_PERM_RW)
+		return cpa_invalf(fc, "%s: writable branches are set at mount only",
 				  op->given);
 	t->perm[i] = op->perm;
 	return 0;
@@ -132,6 +150,9 @@ static int cpa_brop_del(struct fs_context *fc, struct cpa_brnew *t,
 
 	if (i < 0)
 		return i;
+	if (t->perm[i] == CPA_PERM_RW)
+		return cpa_invalf(fc, "%s: a writable branch cannot be removed from a mounted union",
+				  op->given);
 	if (t->created[i]) {
 		cpa_branch_put(t->br[i]);
 	} else {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cppaufs: copy-up.  Before an object that lives on a lower branch is
- * changed, it is copied to the writable top branch (branch 0), parents
- * first.  The copy is built under a temporary name in the branch's internal
+ * cppaufs: copy-up.  Before an object that lives on a read-only branch is
+ * changed, it is copied to a writable branch above it, the one cpup=
+ * picks (cpa_copyup_target()), parents first.  The copy is built under a temporary name in the branch's internal
  * directory (.wh..wh.orph): data, then extended attributes, then owner, mode
  * and times; only then is it renamed into place, so a failure or a crash
  * never leaves a partial object visible.  Lower branches are never written.
@@ -306,14 +306,15 @@ static int cpa_copy_tmp_data(const struct path *data, const struct path *tmp,
  * dentry, referenced, or an ERR_PTR; a failed copy is removed again.
  */
 static struct dentry *cpa_copy_tmp(struct super_block *sb,
+				   struct cpa_branch *wbr,
 				   const struct path *lower,
 				   const struct path *data,
 				   const struct kstat *st, loff_t len,
 				   bool *meta)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
-	struct dentry *workdir = sbi->workdir;
-	struct path tmp = { .mnt = sbi->top->path.mnt };
+	struct dentry *workdir = wbr->workdir;
+	struct path tmp = { .mnt = wbr->path.mnt };
 	char name[32];
 	int err;
 
@@ -347,13 +348,13 @@ out_dput:
 	return ERR_PTR(err);
 }
 
-/* Move the finished copy @tmp to @name in @upperdir. */
-static struct dentry *cpa_copy_install(struct super_block *sb,
+/* Move the finished copy @tmp to @name in @upperdir, both on @wbr. */
+static struct dentry *cpa_copy_install(struct cpa_branch *wbr,
 				       struct dentry *tmp,
 				       struct dentry *upperdir,
 				       const struct qstr *name)
 {
-	struct dentry *workdir = CPA_SB(sb)->workdir;
+	struct dentry *workdir = wbr->workdir;
 	struct cpa_renaming rn;
 	int err;
 
@@ -370,11 +371,13 @@ static struct dentry *cpa_copy_install(struct super_block *sb,
 
 /*
  * Copy the branch object @lower (attributes @st, data @data) to @name in
- * the branch 0 directory @upperdir; @meta asks for metadata only and says
+ * the directory @upperdir of the writable branch @wbr; @meta asks for
+ * metadata only and says
  * what was done.  A copy already there, made by copying up a whole
  * directory, is taken as it is.  Returns it, referenced, or an ERR_PTR.
  */
 static struct dentry *cpa_copy_object(struct super_block *sb,
+				      struct cpa_branch *wbr,
 				      const struct path *lower,
 				      const struct path *data,
 				      const struct kstat *st, loff_t len,
@@ -389,7 +392,7 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 	if (d_is_positive(upper) &&
 	    (d_inode(upper)->i_mode & S_IFMT) == (st->mode & S_IFMT)) {
 		/* Whole, unless it carries the mark. */
-		int err = cpa_metacopy_test(cpa_top(sb), upper);
+		int err = cpa_metacopy_test(wbr, upper);
 
 		if (err < 0) {
 			dput(upper);
@@ -400,21 +403,20 @@ static struct dentry *cpa_copy_object(struct super_block *sb,
 	}
 	dput(upper);
 
-	tmp = cpa_copy_tmp(sb, lower, data, st, len, meta);
+	tmp = cpa_copy_tmp(sb, wbr, lower, data, st, len, meta);
 	if (IS_ERR(tmp))
 		return tmp;
-	upper = cpa_copy_install(sb, tmp, upperdir, name);
+	upper = cpa_copy_install(wbr, tmp, upperdir, name);
 	if (IS_ERR(upper))
-		cpa_remove_tmp(CPA_SB(sb)->workdir, tmp);
+		cpa_remove_tmp(wbr->workdir, tmp);
 	dput(tmp);
 	return upper;
 }
 
-static void cpa_restore_times(struct super_block *sb, struct dentry *dir,
+static void cpa_restore_times(struct cpa_branch *wbr, struct dentry *dir,
 			      struct iattr *times)
 {
-	struct path path = { .mnt = cpa_top(sb)->path.mnt,
-			     .dentry = dir };
+	struct path path = { .mnt = wbr->path.mnt, .dentry = dir };
 	int err;
 
 	inode_lock(d_inode(dir));
@@ -430,6 +432,7 @@ static void cpa_restore_times(struct super_block *sb, struct dentry *dir,
  * copied as it is.
  */
 static struct dentry *cpa_copy_up_linked(struct super_block *sb,
+					 struct cpa_branch *wbr,
 					 struct inode *inode,
 					 const struct path *lower,
 					 const struct path *data,
@@ -440,8 +443,9 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 	struct dentry *plink, *upper;
 	int err;
 
-	if (!S_ISREG(st->mode) || st->nlink < 2)
-		return cpa_copy_object(sb, lower, data, st, len, meta,
+	/* Pseudo-links live on branch 0 only: elsewhere, copies of their own. */
+	if (!S_ISREG(st->mode) || st->nlink < 2 || wbr != cpa_top(sb))
+		return cpa_copy_object(sb, wbr, lower, data, st, len, meta,
 				       upperdir, name);
 
 	/* Every name of a linked file shares one copy: a whole one. */
@@ -454,7 +458,7 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 		upper = cpa_plink_install(plink, upperdir, name);
 		dput(plink);
 	} else {
-		upper = cpa_copy_object(sb, lower, data, st, -1, meta,
+		upper = cpa_copy_object(sb, wbr, lower, data, st, -1, meta,
 					upperdir, name);
 		if (IS_ERR(upper))
 			return upper;
@@ -471,10 +475,14 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 }
 
 /*
- * Copy up @dentry, whose parent is on branch 0 already; a regular file gets
- * metadata only if @meta and the mount allows it.
+ * Copy up @dentry to the writable branch @wbr, which its parent has
+ * already and which must be above its top object; a regular file gets
+ * metadata only if @meta and the mount allows it.  Done when the entry
+ * has an upper object already, on @wbr if @exact (a parent), on any
+ * writable branch else.
  */
-static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
+static int cpa_copy_up_one(struct dentry *dentry, struct cpa_branch *wbr,
+			   loff_t len, bool meta, bool exact)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_sb_info *sbi = CPA_SB(sb);
@@ -490,20 +498,29 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 	const struct cred *old;
 	struct path lower, data;
 	struct kstat st;
-	int err = 0;
+	int slot, err = 0;
 
 	mutex_lock(&ci->copy_lock);
 	/* Read under the lock: a change of branches replaces it under it. */
 	e = CPA_E(dentry);
-	if (cpa_entry_upper(e))
-		goto out_unlock;	/* another task did it */
+	if (cpa_entry_upper(e)) {
+		/* Another task did it, or the object is writable already. */
+		if (exact && cpa_entry_upper_br(e) != wbr)
+			err = -EROFS;
+		goto out_unlock;
+	}
+	/* Slot 0 stays above every other slot. */
+	if (!cpa_br_above(sb, wbr, e->h[1].br)) {
+		err = -EROFS;
+		goto out_unlock;
+	}
 
 	lower.mnt = e->h[1].br->path.mnt;
 	lower.dentry = e->h[1].dentry;
 	cpa_path_data(dentry, &data);
 	parent = dget_parent(dentry);
 	take_dentry_name_snapshot(&name, dentry);
-	err = mnt_want_write(cpa_top(sb)->path.mnt);
+	err = mnt_want_write(wbr->path.mnt);
 	if (err)
 		goto out_name;
 
@@ -516,20 +533,25 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 		len = st.size;
 	meta = meta && S_ISREG(st.mode) && st.size && READ_ONCE(sbi->metacopy);
 
-	upperdir = cpa_entry_upper(CPA_E(parent));
+	slot = cpa_entry_slot(CPA_E(parent), wbr);
+	if (slot < 0) {
+		err = -ESTALE;	/* the parent changed meanwhile */
+		goto out_revert;
+	}
+	upperdir = cpa_entry_dentry(CPA_E(parent), slot);
 	dir_times.ia_atime = cpa_inode_atime(d_inode(upperdir));
 	dir_times.ia_mtime = cpa_inode_mtime(d_inode(upperdir));
-	upper = cpa_copy_up_linked(sb, inode, &lower, &data, &st, len, &meta,
-				   upperdir, &name.name);
+	upper = cpa_copy_up_linked(sb, wbr, inode, &lower, &data, &st, len,
+				   &meta, upperdir, &name.name);
 	if (IS_ERR(upper)) {
 		err = PTR_ERR(upper);
 		goto out_revert;
 	}
 	/* Copy-up is no change of the parent directory: keep its times. */
-	cpa_restore_times(sb, upperdir, &dir_times);
+	cpa_restore_times(wbr, upperdir, &dir_times);
 
 	/* The union inode keeps its number. */
-	err = cpa_xino_set(sb, cpa_top(sb), d_inode(upper), inode->i_ino);
+	err = cpa_xino_set(sb, wbr, d_inode(upper), inode->i_ino);
 	if (err)
 		pr_warn_ratelimited("xino: cannot record %pd (%d)\n", upper,
 				    err);
@@ -540,14 +562,18 @@ static int cpa_copy_up_one(struct dentry *dentry, loff_t len, bool meta)
 		/* Publish the copy once complete (pairs with acquire). */
 		smp_store_release(&ci->upper, igrab(d_inode(upper)));
 	}
-	/* Likewise for lockless readers of the entry (cpa_entry_upper). */
+	WRITE_ONCE(e->h[0].br, cpa_branch_get(wbr));
+	/*
+	 * Likewise for lockless readers of the entry (cpa_entry_upper): the
+	 * branch above, then the object.
+	 */
 	smp_store_release(&e->h[0].dentry, upper);
 	cpa_copyattr(inode);
 	pr_debug("copied up %pd2\n", dentry);
 
 out_revert:
 	cpa_revert_creds(old);
-	mnt_drop_write(cpa_top(sb)->path.mnt);
+	mnt_drop_write(wbr->path.mnt);
 out_name:
 	release_dentry_name_snapshot(&name);
 	dput(parent);
@@ -652,43 +678,218 @@ out_unlock:
 }
 
 /*
- * Make sure @dentry exists on branch 0, copying up the missing parents
- * first.  A regular file gets its first @len bytes (all if @len < 0), or
- * with @meta its attributes only.
+ * Can @dentry be copied up to @wbr: is every ancestor that has no object
+ * on @wbr yet free to get one, its top object below @wbr and no upper
+ * object on another branch?  Then so is @dentry, whose top is below its
+ * parent's copy.
  */
-static int cpa_copy_up_flags(struct dentry *dentry, loff_t len, bool meta)
+static bool cpa_target_ok(struct dentry *dentry, struct cpa_branch *wbr)
 {
-	struct inode *inode = d_inode(dentry);
-	struct path upper, data;
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *d = dget_parent(dentry), *parent;
+	const struct cpa_entry *e;
+	bool ok;
+
+	for (;;) {
+		e = CPA_E(d);
+		ok = cpa_entry_slot(e, wbr) >= 0;
+		if (ok || IS_ROOT(d) || cpa_entry_upper(e) ||
+		    !cpa_br_above(sb, wbr, e->h[1].br))
+			break;
+		parent = dget_parent(d);
+		dput(d);
+		d = parent;
+	}
+	dput(d);
+	return ok;
+}
+
+/*
+ * The writable branch that cpup= picks for @dentry, whose top object is
+ * on a read-only branch, or NULL:
+ *   tdp  the topmost writable branch that holds the parent above it,
+ *   bup  the lowest such branch,
+ *   bu   the nearest writable branch above it;
+ * the first two fall back to bu, all to the others when the parents
+ * cannot have a copy there (cpa_target_ok()).
+ */
+struct cpa_branch *cpa_copyup_target(struct dentry *dentry)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct cpa_branch *top = cpa_dentry_br(dentry), *br;
+	struct cpa_branch *tdp = NULL, *bup = NULL, *bu, *pick[3];
+	const struct cpa_entry *pe;
+	struct dentry *parent;
+	int i;
+
+	parent = dget_parent(dentry);
+	pe = CPA_E(parent);
+	for (i = 0; i < pe->count; i++) {
+		if (!cpa_entry_dentry(pe, i))
+			continue;
+		br = cpa_entry_br(sb, pe, i);
+		if (br == top)
+			break;
+		if (!cpa_branch_writable(br))
+			continue;
+		bup = br;
+		if (!tdp)
+			tdp = br;
+	}
+	if (i == pe->count)
+		tdp = bup = NULL;	/* @dentry is not below its parent? */
+	dput(parent);
+	bu = cpa_br_writable_above(sb, top);
+
+	switch (READ_ONCE(CPA_SB(sb)->cpup)) {
+	case CPA_CPUP_BUP:
+		pick[0] = bup;
+		pick[1] = bu;
+		pick[2] = tdp;
+		break;
+	case CPA_CPUP_BU:
+		pick[0] = bu;
+		pick[1] = tdp;
+		pick[2] = bup;
+		break;
+	default:
+		pick[0] = tdp;
+		pick[1] = bu;
+		pick[2] = bup;
+		break;
+	}
+	for (i = 0; i < ARRAY_SIZE(pick); i++)
+		if (pick[i] && cpa_target_ok(dentry, pick[i]))
+			return pick[i];
+	return NULL;
+}
+
+/*
+ * Where the new object @dentry is made (create=tdp): the slot of its
+ * parent's entry of the topmost writable branch that holds the parent,
+ * or, if @force, of that branch (a link: the branch of the linked file).
+ * The parent is copied up first when it has no object there.  -EROFS (or
+ * -EXDEV with @force) when a whiteout on a read-only branch above would
+ * hide the name (unless not @named: O_TMPFILE).  Called without the mounter's credentials.
+ */
+int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
+		    bool named)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *parent = dentry->d_parent;
+	const struct qstr *q = &dentry->d_name;
+	const struct cpa_entry *pe;
+	const struct cred *old;
+	int i, slot, err;
+
+	if (!cpa_sb_writable(sb))
+		return -EROFS;
+	if (force) {
+		err = cpa_copy_up_parents(dentry, force);
+		if (err)
+			return err == -EROFS ? -EXDEV : err;
+		slot = cpa_entry_slot(CPA_E(parent), force);
+	} else {
+		pe = CPA_E(parent);
+		for (slot = 0; slot < pe->count; slot++) {
+			struct dentry *h = cpa_entry_dentry(pe, slot);
+
+			if (h && cpa_branch_writable(cpa_entry_br(sb, pe, slot)))
+				break;
+		}
+		if (slot == pe->count) {
+			err = cpa_copy_up(parent);
+			if (err)
+				return err;
+			slot = 0;
+		}
+	}
+	if (slot < 0)
+		return -ESTALE;
+
+	/* A whiteout above the slot hides the name there. */
+	pe = CPA_E(parent);
+	old = cpa_override_creds(sb);
+	for (i = 0, err = 0; named && i < slot && !err; i++) {
+		struct dentry *h = cpa_entry_dentry(pe, i);
+
+		if (h)
+			err = cpa_wh_test(h, q->name, q->len);
+	}
+	cpa_revert_creds(old);
+	if (err > 0)
+		err = force ? -EXDEV : -EROFS;
+	return err ? err : slot;
+}
+
+/*
+ * Give every ancestor of @dentry an object on the writable branch @wbr,
+ * the topmost missing one first.  -EROFS when one cannot have it: its top
+ * object is not below @wbr, or it is on another writable branch.
+ */
+int cpa_copy_up_parents(struct dentry *dentry, struct cpa_branch *wbr)
+{
+	struct dentry *next, *parent;
 	int err = 0;
 
-	if (!cpa_sb_writable(dentry->d_sb))
-		return -EROFS;
-
-	while (!err && !cpa_entry_upper(CPA_E(dentry))) {
-		struct dentry *next = dget(dentry), *parent;
-
-		/* The topmost ancestor not yet on branch 0; root always is. */
+	while (!err) {
+		next = dget_parent(dentry);
 		for (;;) {
+			if (cpa_entry_slot(CPA_E(next), wbr) >= 0) {
+				dput(next);
+				return 0;
+			}
+			if (IS_ROOT(next)) {
+				dput(next);
+				return -EROFS;
+			}
 			parent = dget_parent(next);
-			if (cpa_entry_upper(CPA_E(parent))) {
+			if (cpa_entry_slot(CPA_E(parent), wbr) >= 0) {
 				dput(parent);
 				break;
 			}
 			dput(next);
 			next = parent;
 		}
-		err = cpa_copy_up_one(next, next == dentry ? len : -1,
-				      next == dentry && meta);
+		err = cpa_copy_up_one(next, wbr, -1, false, true);
 		dput(next);
+	}
+	return err;
+}
+
+/*
+ * Make sure @dentry's top object is on a writable branch, copying it up
+ * (parents first) to the branch cpup= picks.  A regular file gets its
+ * first @len bytes (all if @len < 0), or with @meta its attributes only.
+ */
+static int cpa_copy_up_flags(struct dentry *dentry, loff_t len, bool meta)
+{
+	struct inode *inode = d_inode(dentry);
+	struct cpa_branch *wbr, *ubr;
+	struct path upper, data;
+	int err = 0;
+
+	if (!cpa_sb_writable(dentry->d_sb))
+		return -EROFS;
+
+	ubr = cpa_entry_upper_br(CPA_E(dentry));
+	if (ubr && !cpa_branch_writable(ubr))
+		return -EROFS;	/* on branch 0, read-only: nothing above */
+	if (!ubr) {
+		wbr = cpa_copyup_target(dentry);
+		if (!wbr)
+			return -EROFS;
+		err = cpa_copy_up_parents(dentry, wbr);
+		if (!err)
+			err = cpa_copy_up_one(dentry, wbr, len, meta, false);
 	}
 	if (err || meta || !S_ISREG(inode->i_mode) ||
 	    !READ_ONCE(CPA_I(inode)->metacopy))
 		return err;
 
 	cpa_path_data(dentry, &data);
-	upper.mnt = cpa_top(dentry->d_sb)->path.mnt;
 	upper.dentry = cpa_entry_upper(CPA_E(dentry));
+	upper.mnt = cpa_entry_upper_br(CPA_E(dentry))->path.mnt;
 	return cpa_metacopy_complete(inode, &upper, &data, len);
 }
 
@@ -704,15 +905,12 @@ int cpa_copy_up(struct dentry *dentry)
 
 /*
  * Before a change of attributes of @dentry (mode, owner, times, xattrs,
- * ACLs, inode flags): copy it up when the union is writable, a regular
- * file without its data if @meta; else its object must be on a writable
- * branch already.
+ * ACLs, inode flags): copy it up, a regular file without its data if
+ * @meta.
  */
 int cpa_copy_up_to_change(struct dentry *dentry, bool meta)
 {
-	if (cpa_sb_writable(dentry->d_sb))
-		return cpa_copy_up_flags(dentry, -1, meta);
-	return cpa_branch_writable(cpa_dentry_br(dentry)) ? 0 : -EROFS;
+	return cpa_copy_up_flags(dentry, -1, meta);
 }
 
 /*
@@ -720,18 +918,18 @@ int cpa_copy_up_to_change(struct dentry *dentry, bool meta)
  * through its union inode, so that it is ordered against any other
  * copy-up of the file.
  */
-static int cpa_tree_complete(struct super_block *sb, struct dentry *h,
-			     const struct path *data)
+static int cpa_tree_complete(struct super_block *sb, struct cpa_branch *wbr,
+			     struct dentry *h, const struct path *data)
 {
-	struct path upper = { .mnt = cpa_top(sb)->path.mnt, .dentry = h };
+	struct path upper = { .mnt = wbr->path.mnt, .dentry = h };
 	struct inode *inode;
 	unsigned long ino;
 	int err;
 
-	err = cpa_xino_ino(sb, cpa_top(sb), d_inode(h), &ino);
+	err = cpa_xino_ino(sb, wbr, d_inode(h), &ino);
 	if (err)
 		return err;
-	inode = cpa_get_inode(sb, h, cpa_top(sb), ino, true);
+	inode = cpa_get_inode(sb, h, wbr, ino, true);
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
 	err = cpa_metacopy_complete(inode, &upper, data, -1);
@@ -742,17 +940,18 @@ static int cpa_tree_complete(struct super_block *sb, struct dentry *h,
 /* Copying a directory tree: what one level needs. */
 struct cpa_tree {
 	struct super_block *sb;
-	struct cpa_entry *e;	/* the directory, slot 0 set */
+	struct cpa_branch *wbr;	/* where the tree is copied */
+	struct cpa_entry *e;	/* the directory, slot 0 set, on @wbr */
 	int depth;
 };
 
 static int cpa_copy_tree_entry(const char *name, int len, void *arg);
 
-/* Copy everything listed in the directory of @e to its slot 0. */
-static int cpa_copy_tree_dir(struct super_block *sb, struct cpa_entry *e,
-			     int depth)
+/* Copy everything listed in the directory of @e to its slot 0, on @wbr. */
+static int cpa_copy_tree_dir(struct super_block *sb, struct cpa_branch *wbr,
+			     struct cpa_entry *e, int depth)
 {
-	struct cpa_tree t = { .sb = sb, .e = e, .depth = depth };
+	struct cpa_tree t = { .sb = sb, .wbr = wbr, .e = e, .depth = depth };
 
 	if (depth > 256)
 		return -ELOOP;
@@ -763,14 +962,15 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 {
 	struct cpa_tree *t = arg;
 	struct super_block *sb = t->sb;
+	struct cpa_branch *wbr = t->wbr;
 	struct qstr q = QSTR_INIT(name, len);
 	struct dentry *upper = NULL;
 	struct cpa_entry *ce;
 	struct path lower, data;
 	struct kstat st;
 	unsigned long ino;
-	bool meta = false;
-	int err;
+	bool meta = false, here;
+	int err, top;
 
 	if (fatal_signal_pending(current))
 		return -EINTR;
@@ -781,43 +981,55 @@ static int cpa_copy_tree_entry(const char *name, int len, void *arg)
 	/* Where the data is when the top object holds metadata only. */
 	data.mnt = cpa_entry_br(sb, ce, ce->count - 1)->path.mnt;
 	data.dentry = ce->h[ce->count - 1].dentry;
-	if (ce->h[0].dentry && ce->metacopy) {
+	/* Already on @wbr, or on another writable branch, to copy too. */
+	here = ce->h[0].dentry && ce->h[0].br == wbr;
+	if (here && ce->metacopy) {
 		/* The opaque copy will hide the data: copy it now. */
-		err = cpa_tree_complete(sb, ce->h[0].dentry, &data);
+		err = cpa_tree_complete(sb, wbr, ce->h[0].dentry, &data);
 		if (err)
 			goto out;
-	} else if (!ce->h[0].dentry) {
-		lower.mnt = ce->h[1].br->path.mnt;
-		lower.dentry = ce->h[1].dentry;
+	} else if (!here) {
+		top = ce->h[0].dentry ? 0 : 1;
+		lower.mnt = ce->h[top].br->path.mnt;
+		lower.dentry = ce->h[top].dentry;
 		if (!ce->metacopy)
 			data = lower;
 		err = cpa_do_getattr(&lower, &st, STATX_BASIC_STATS,
 				     AT_STATX_SYNC_AS_STAT);
 		if (err)
 			goto out;
-		upper = cpa_copy_object(sb, &lower, &data, &st, -1, &meta,
+		upper = cpa_copy_object(sb, wbr, &lower, &data, &st, -1, &meta,
 					cpa_entry_upper(t->e), &q);
 		if (IS_ERR(upper)) {
 			err = PTR_ERR(upper);
 			goto out;
 		}
 		/* A marked copy made meanwhile: complete it as well. */
-		err = meta ? cpa_tree_complete(sb, upper, &data) : 0;
+		err = meta ? cpa_tree_complete(sb, wbr, upper, &data) : 0;
 		if (err)
 			goto out;
 		/* The copy keeps the union inode number of the original. */
-		err = cpa_xino_ino(sb, ce->h[1].br, d_inode(lower.dentry),
+		err = cpa_xino_ino(sb, ce->h[top].br, d_inode(lower.dentry),
 				   &ino);
 		if (!err)
-			err = cpa_xino_set(sb, cpa_top(sb), d_inode(upper), ino);
+			err = cpa_xino_set(sb, wbr, d_inode(upper), ino);
 		if (err)
 			goto out;
+		/* A private entry: nobody reads it meanwhile. */
+		if (top == 0) {
+			/* The object copied stays, as a lower slot. */
+			err = cpa_entry_demote(&ce);
+			if (err)
+				goto out;
+		}
+		cpa_branch_put(ce->h[0].br);
+		ce->h[0].br = cpa_branch_get(wbr);
 		ce->h[0].dentry = upper;
 		upper = NULL;
 	}
 	err = 0;
 	if (d_is_dir(ce->h[0].dentry) && ce->count > 1)
-		err = cpa_copy_tree_dir(sb, ce, t->depth + 1);
+		err = cpa_copy_tree_dir(sb, wbr, ce, t->depth + 1);
 out:
 	if (!IS_ERR_OR_NULL(upper))
 		dput(upper);
@@ -827,14 +1039,15 @@ out:
 
 /*
  * Copy up the directory @dentry with everything the union shows in it, and
- * make the copy opaque: from then on it stands alone on branch 0 and can
- * move like any directory of branch 0.
+ * make the copy opaque: from then on it stands alone on its writable
+ * branch and can move like any directory of that branch.
  */
 int cpa_copy_up_tree(struct dentry *dentry)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_entry *e = CPA_E(dentry);
-	struct vfsmount *mnt = cpa_top(sb)->path.mnt;
+	struct cpa_branch *wbr;
+	struct vfsmount *mnt;
 	const struct cred *old;
 	int err;
 
@@ -842,13 +1055,15 @@ int cpa_copy_up_tree(struct dentry *dentry)
 	if (err || e->count == 1 || e->opaque)
 		return err;
 
+	wbr = cpa_entry_upper_br(e);
+	mnt = wbr->path.mnt;
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
 	old = cpa_override_creds(sb);
-	err = cpa_copy_tree_dir(sb, e, 0);
+	err = cpa_copy_tree_dir(sb, wbr, e, 0);
 	if (!err)
-		err = cpa_wh_make_opaque(sb, cpa_entry_upper(e));
+		err = cpa_wh_make_opaque(wbr, cpa_entry_upper(e));
 	cpa_revert_creds(old);
 	mnt_drop_write(mnt);
 	if (err)

@@ -278,11 +278,15 @@ struct cpa_fs_context {
 	bool noxino;			/* noxino: numbers in memory only */
 	int metacopy;			/* metacopy/nometacopy: 1/0, or -1 */
 	int udba;			/* udba=: enum cpa_udba, or -1 */
+	int create;			/* create=: enum cpa_create_policy, or -1 */
+	int cpup;			/* cpup=: enum cpa_cpup_policy, or -1 */
 	struct cpa_brop *brops;		/* [nbrops], in the order given */
 	int nbrops;
 };
 
 int cpa_init_fs_context(struct fs_context *fc);
+const char *cpa_create_str(enum cpa_create_policy p);
+const char *cpa_cpup_str(enum cpa_cpup_policy p);
 __printf(2, 3) int cpa_invalf(struct fs_context *fc, const char *fmt, ...);
 __printf(3, 4) int cpa_failf(struct fs_context *fc, int err,
 			     const char *fmt, ...);
@@ -302,6 +306,10 @@ static inline struct cpa_branch *cpa_branch_get(struct cpa_branch *br)
 	refcount_inc(&br->ref);
 	return br;
 }
+bool cpa_br_above(struct super_block *sb, const struct cpa_branch *a,
+		  const struct cpa_branch *b);
+struct cpa_branch *cpa_br_writable_above(struct super_block *sb,
+					 const struct cpa_branch *br);
 const char *cpa_perm_str(enum cpa_perm perm);
 int cpa_branch_mapped_add(struct cpa_branch *br, struct inode *inode);
 int cpa_branch_mapped(struct cpa_branch *br);
@@ -320,6 +328,7 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 struct inode *cpa_entry_inode(struct super_block *sb,
 			      const struct cpa_entry *e);
 struct cpa_entry *cpa_entry_alloc(int count);
+int cpa_entry_demote(struct cpa_entry **ep);
 void cpa_entry_free(struct cpa_entry *e);
 void cpa_entries_drain(void);
 
@@ -337,6 +346,10 @@ int cpa_copy_up(struct dentry *dentry);
 int cpa_copy_up_len(struct dentry *dentry, loff_t len);
 int cpa_copy_up_to_change(struct dentry *dentry, bool meta);
 int cpa_copy_up_tree(struct dentry *dentry);
+int cpa_copy_up_parents(struct dentry *dentry, struct cpa_branch *wbr);
+struct cpa_branch *cpa_copyup_target(struct dentry *dentry);
+int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
+		    bool named);
 
 /* metacopy.c */
 bool cpa_xattr_is_private(const char *name);
@@ -417,11 +430,11 @@ int cpa_wh_name(char *buf, const char *name, int len);
 int cpa_wh_test(struct dentry *h_parent, const char *name, int len);
 int cpa_wh_test_locked(struct dentry *h_parent, const char *name, int len);
 int cpa_opaque_test(struct dentry *h_dir);
-int cpa_wh_create(struct super_block *sb, struct dentry *h_dir,
+int cpa_wh_create(struct cpa_branch *br, struct dentry *h_dir,
 		  const char *name, int len);
 int cpa_wh_remove(struct dentry *h_dir, const char *name, int len);
-int cpa_wh_make_opaque(struct super_block *sb, struct dentry *h_dir);
-int cpa_wh_clear_dir(struct super_block *sb, struct dentry *h_dir);
+int cpa_wh_make_opaque(struct cpa_branch *br, struct dentry *h_dir);
+int cpa_wh_clear_dir(struct cpa_branch *br, struct dentry *h_dir);
 int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc);
 void cpa_wbr_fini(struct cpa_sb_info *sbi);
 

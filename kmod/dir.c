@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cppaufs: namespace operations.  Everything happens on branch 0, the
- * writable top branch; the parent directory is copied up first.
+ * cppaufs: namespace operations.  A new object goes to a writable branch
+ * that holds its parent (create=, cpa_create_slot()), the parent copied
+ * up first if it has none; an object changes on its own writable branch,
+ * or on the one its copy-up picks (cpup=).
  *
  * Removing a name that lower branches also hold leaves a whiteout
  * ".wh.<name>" beside it.  Creating a name that was whited out removes the
@@ -16,7 +18,8 @@ struct cpa_cattr {
 	umode_t mode;
 	dev_t rdev;
 	const char *link;	/* symlink target */
-	struct dentry *hardlink;	/* branch 0 object to link to */
+	struct dentry *hardlink;	/* upper object to link to */
+	struct cpa_branch *force;	/* its branch */
 };
 
 /* Names the union keeps for itself. */
@@ -28,15 +31,15 @@ static int cpa_check_name(struct dentry *dentry)
 }
 
 /*
- * Does @dentry's name exist in a branch below 0, so that removing it from
- * branch 0 needs a whiteout?  1, 0, or -errno.
+ * Does @dentry's name exist below slot @slot of its parent's entry, so
+ * that removing it from there needs a whiteout?  1, 0, or -errno.
  */
-static int cpa_lower_exists(struct dentry *dentry)
+static int cpa_lower_exists(struct dentry *dentry, int slot)
 {
 	struct cpa_entry *pe = CPA_E(dentry->d_parent);
 	struct cpa_entry *e;
 
-	e = cpa_lookup_entry(dentry->d_sb, pe, 1, dentry->d_name.name,
+	e = cpa_lookup_entry(dentry->d_sb, pe, slot + 1, dentry->d_name.name,
 			     dentry->d_name.len);
 	if (IS_ERR_OR_NULL(e))
 		return PTR_ERR_OR_ZERO(e);
@@ -45,23 +48,23 @@ static int cpa_lower_exists(struct dentry *dentry)
 }
 
 /*
- * Before changing the directory of @dentry: copy it up and take write
- * access to branch 0 (undo with mnt_drop_write).  Returns the directory's
- * copy on branch 0, or an ERR_PTR.
+ * Before making @dentry: find the parent's slot it goes to (copying the
+ * parent up if need be; on the branch @force if set) and take write
+ * access to that branch (undo with mnt_drop_write).  Returns the slot, or
+ * -errno.
  */
-static struct dentry *cpa_parent_begin(struct dentry *dentry)
+static int cpa_parent_begin(struct dentry *dentry, struct cpa_branch *force,
+			    bool named)
 {
-	struct super_block *sb = dentry->d_sb;
-	int err;
+	struct cpa_entry *pe;
+	int slot, err;
 
-	if (!cpa_sb_writable(sb))
-		return ERR_PTR(-EROFS);
-	err = cpa_copy_up(dentry->d_parent);
-	if (!err)
-		err = mnt_want_write(cpa_top(sb)->path.mnt);
-	if (err)
-		return ERR_PTR(err);
-	return cpa_entry_upper(CPA_E(dentry->d_parent));
+	slot = cpa_create_slot(dentry, force, named);
+	if (slot < 0)
+		return slot;
+	pe = CPA_E(dentry->d_parent);
+	err = mnt_want_write(cpa_entry_br(dentry->d_sb, pe, slot)->path.mnt);
+	return err ? err : slot;
 }
 
 /*
@@ -91,14 +94,18 @@ static int cpa_h_make(struct inode *h_dir, struct dentry **hp,
 	}
 }
 
-/* Attach the branch 0 object @h to the negative union dentry @dentry. */
-static int cpa_instantiate(struct dentry *dentry, struct dentry *h,
-			   struct inode *inode)
+/*
+ * Attach the object @h of the writable branch @br to the negative union
+ * dentry @dentry.
+ */
+static int cpa_instantiate(struct dentry *dentry, struct cpa_branch *br,
+			   struct dentry *h, struct inode *inode)
 {
 	struct cpa_entry *e = cpa_entry_alloc(1);
 
 	if (!e)
 		return -ENOMEM;
+	e->h[0].br = cpa_branch_get(br);
 	e->h[0].dentry = dget(h);
 	if (inode) {
 		ihold(inode);
@@ -123,16 +130,24 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	struct super_block *sb = dir->i_sb;
 	const struct qstr *q = &dentry->d_name;
 	struct dentry *upperdir, *h;
+	struct cpa_entry *pe;
+	struct cpa_branch *br;
 	struct inode *h_dir;
 	const struct cred *old;
-	int err, wh;
+	int err, wh, slot, i;
+	bool below = false;
 
 	err = cpa_check_name(dentry);
 	if (err)
 		return err;
-	upperdir = cpa_parent_begin(dentry);
-	if (IS_ERR(upperdir))
-		return PTR_ERR(upperdir);
+	slot = cpa_parent_begin(dentry, ca->force, true);
+	if (slot < 0)
+		return slot;
+	pe = CPA_E(dentry->d_parent);
+	br = cpa_entry_br(sb, pe, slot);
+	upperdir = cpa_entry_dentry(pe, slot);
+	for (i = slot + 1; i < pe->count; i++)
+		below |= !!cpa_entry_dentry(pe, i);
 	h_dir = d_inode(upperdir);
 	old = cpa_override_creds_owner(sb);
 	if (IS_ERR(old)) {
@@ -141,8 +156,7 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	}
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
 	/* A whiteout matters only where a lower branch could show through. */
-	wh = cpa_entry_has_lower(CPA_E(dentry->d_parent)) ?
-	     cpa_wh_test_locked(upperdir, q->name, q->len) : 0;
+	wh = below ? cpa_wh_test_locked(upperdir, q->name, q->len) : 0;
 	h = cpa_do_lookup_locked(upperdir, q->name, q->len);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);
@@ -156,15 +170,15 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 
 	/* Over a whiteout, nothing of the lower directory may show through. */
 	if (wh > 0 && d_is_dir(h))
-		err = cpa_wh_make_opaque(sb, h);
+		err = cpa_wh_make_opaque(br, h);
 	if (!err && wh > 0)
 		err = cpa_wh_remove(upperdir, q->name, q->len);
 	if (!err)
-		err = cpa_instantiate(dentry, h, inode);
+		err = cpa_instantiate(dentry, br, h, inode);
 	if (err) {
 		/* Take back what was made, so that a failure changes nothing. */
 		if (d_is_dir(h)) {
-			cpa_wh_clear_dir(sb, h);
+			cpa_wh_clear_dir(br, h);
 			cpa_do_rmdir(h_dir, h);
 		} else {
 			cpa_do_unlink(h_dir, h);
@@ -179,7 +193,7 @@ out_unlock:
 	inode_unlock(h_dir);
 	cpa_revert_creds_owner(old);
 out_drop:
-	mnt_drop_write(cpa_top(sb)->path.mnt);
+	mnt_drop_write(br->path.mnt);
 	return err;
 }
 
@@ -237,6 +251,7 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	if (err)
 		return err;
 	ca.hardlink = cpa_entry_upper(CPA_E(old));
+	ca.force = cpa_entry_upper_br(CPA_E(old));
 	err = cpa_create_object(dir, new, &ca, inode);
 	if (!err)
 		cpa_copyattr(inode);
@@ -254,24 +269,24 @@ int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 	CPA_ENTRIES_GUARD();
 	struct dentry *dentry = cpa_tmpfile_dentry(arg);
 	struct super_block *sb = dir->i_sb;
-	struct vfsmount *mnt = cpa_top(sb)->path.mnt;
-	struct path upperdir = { .mnt = mnt };
+	struct path upperdir;
+	struct vfsmount *mnt;
+	struct cpa_branch *br;
 	const struct cred *old;
 	struct cpa_entry *e;
 	struct inode *inode;
 	struct dentry *h;
-	int err;
+	int err, slot;
 
-	if (!cpa_sb_writable(sb))
-		return -EROFS;
-	err = cpa_copy_up(dentry->d_parent);
-	if (err)
-		return err;
-	upperdir.dentry = cpa_entry_upper(CPA_E(dentry->d_parent));
+	/* The unnamed file's name is no name: no whiteout can hide it. */
+	slot = cpa_parent_begin(dentry, NULL, false);
+	if (slot < 0)
+		return slot;
+	br = cpa_entry_br(sb, CPA_E(dentry->d_parent), slot);
+	mnt = br->path.mnt;
+	upperdir.mnt = mnt;
+	upperdir.dentry = cpa_entry_dentry(CPA_E(dentry->d_parent), slot);
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
 	old = cpa_override_creds_owner(sb);
 	if (IS_ERR(old)) {
 		err = PTR_ERR(old);
@@ -290,6 +305,7 @@ int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 		err = -ENOMEM;
 		goto out_drop;
 	}
+	e->h[0].br = cpa_branch_get(br);
 	e->h[0].dentry = h;
 	inode = cpa_entry_inode(sb, e);
 	if (IS_ERR(inode)) {
@@ -308,50 +324,83 @@ out_drop:
 }
 
 /*
- * Remove @dentry: its object on branch 0, if any, and a whiteout hides what
- * lower branches hold.  The whiteout comes first, so that a failure never
- * uncovers a lower object.
+ * Where the name @dentry is removed: the branch of its upper object, on
+ * a writable branch, or the one its copy-up would go to (only a whiteout
+ * is made there then).  The parent gets an object there if need be.
+ * Returns the parent's slot, or -errno.
+ */
+static int cpa_remove_slot(struct dentry *dentry)
+{
+	struct cpa_branch *br = cpa_entry_upper_br(CPA_E(dentry));
+	int err;
+
+	if (!cpa_sb_writable(dentry->d_sb))
+		return -EROFS;
+	if (br && !cpa_branch_writable(br))
+		return -EROFS;
+	if (!br)
+		br = cpa_copyup_target(dentry);
+	if (!br)
+		return -EROFS;
+	err = cpa_copy_up_parents(dentry, br);
+	if (err)
+		return err;
+	err = cpa_entry_slot(CPA_E(dentry->d_parent), br);
+	return err < 0 ? -ESTALE : err;
+}
+
+/*
+ * Remove @dentry: its upper object, if any, and a whiteout beside it
+ * hides what branches below hold.  The whiteout comes first, so that a
+ * failure never uncovers a lower object.
  */
 static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 {
 	struct super_block *sb = dir->i_sb;
 	const struct qstr *q = &dentry->d_name;
 	struct dentry *upperdir, *upper;
+	struct cpa_branch *br;
 	struct inode *h_dir;
 	const struct cred *old;
-	int err, lower;
+	int err, lower, slot;
 
 	if (is_dir && cpa_sb_writable(sb)) {
 		err = cpa_dir_empty(dentry);
 		if (err)
 			return err;
 	}
-	upperdir = cpa_parent_begin(dentry);
-	if (IS_ERR(upperdir))
-		return PTR_ERR(upperdir);
+	slot = cpa_remove_slot(dentry);
+	if (slot < 0)
+		return slot;
+	br = cpa_entry_br(sb, CPA_E(dentry->d_parent), slot);
+	upperdir = cpa_entry_dentry(CPA_E(dentry->d_parent), slot);
+	err = mnt_want_write(br->path.mnt);
+	if (err)
+		return err;
 	h_dir = d_inode(upperdir);
 	/*
 	 * A reference of our own: were the entry's the only one, the unlink
 	 * would turn the branch dentry negative (d_delete), under a union
 	 * dentry that a concurrent stat may still hold.
 	 */
-	upper = dget(cpa_entry_upper(CPA_E(dentry)));
+	upper = cpa_entry_upper_br(CPA_E(dentry)) == br ?
+		dget(cpa_entry_upper(CPA_E(dentry))) : NULL;
 	old = cpa_override_creds(sb);
-	lower = cpa_lower_exists(dentry);
+	lower = cpa_lower_exists(dentry, slot);
 	if (lower < 0) {
 		err = lower;
 		goto out_revert;
 	}
 	if (upper && is_dir) {
-		err = cpa_wh_clear_dir(sb, upper);
+		err = cpa_wh_clear_dir(br, upper);
 		if (err)
 			goto out_revert;
 	}
 
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
 	if (lower) {
-		err = cpa_wh_create(sb, upperdir, q->name, q->len);
-		cpa_wh_hint_forget(CPA_E(dentry->d_parent), 0);
+		err = cpa_wh_create(br, upperdir, q->name, q->len);
+		cpa_wh_hint_forget(CPA_E(dentry->d_parent), slot);
 	}
 	if (!err && upper) {
 		if (upper->d_parent != upperdir || d_unhashed(upper))
@@ -376,7 +425,7 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 out_revert:
 	cpa_revert_creds(old);
 	dput(upper);
-	mnt_drop_write(cpa_top(sb)->path.mnt);
+	mnt_drop_write(br->path.mnt);
 	/* A lower name gone: other names may be counted (plink.c). */
 	if (!err && !upper && !is_dir && !cpa_plink_name_gone(dentry))
 		clear_nlink(d_inode(dentry));
@@ -413,9 +462,10 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	struct super_block *sb = olddir->i_sb;
 	bool exchange = flags & RENAME_EXCHANGE;
 	struct dentry *oldup, *newup, *h_old, *h_new;
+	struct cpa_branch *br;
 	struct cpa_renaming rn;
 	const struct cred *cred;
-	int err, lower = 0, new_lower = 0, wh = 0;
+	int err, lower = 0, new_lower = 0, wh = 0, oslot, nslot;
 	bool new_lower_gone = false;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
@@ -439,22 +489,39 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	err = cpa_copy_up(old);
 	if (!err && exchange)
 		err = cpa_copy_up(new);
-	if (!err)
-		err = cpa_copy_up(new->d_parent);
 	if (err)
 		return err;
-	oldup = cpa_entry_upper(CPA_E(old->d_parent));
-	newup = cpa_entry_upper(CPA_E(new->d_parent));
+	/*
+	 * Both names on the branch of the old one's upper object: the new
+	 * one must be free to be there (above what it replaces, no
+	 * whiteout above it), else the caller copies (EXDEV).
+	 */
+	br = cpa_entry_upper_br(CPA_E(old));
+	if (exchange && cpa_entry_upper_br(CPA_E(new)) != br)
+		return -EXDEV;
+	if (!exchange && d_really_is_positive(new) &&
+	    cpa_entry_upper_br(CPA_E(new)) != br &&
+	    (cpa_entry_upper(CPA_E(new)) ||
+	     !cpa_br_above(sb, br, cpa_dentry_br(new))))
+		return -EXDEV;
+	nslot = cpa_create_slot(new, br, true);
+	if (nslot < 0)
+		return nslot == -EROFS ? -EXDEV : nslot;
+	oslot = cpa_entry_slot(CPA_E(old->d_parent), br);
+	if (oslot < 0)
+		return -ESTALE;
+	oldup = cpa_entry_dentry(CPA_E(old->d_parent), oslot);
+	newup = cpa_entry_dentry(CPA_E(new->d_parent), nslot);
 	h_old = cpa_entry_upper(CPA_E(old));
 
-	err = mnt_want_write(cpa_top(sb)->path.mnt);
+	err = mnt_want_write(br->path.mnt);
 	if (err)
 		return err;
 	cred = cpa_override_creds(sb);
 	if (!exchange) {
-		lower = cpa_lower_exists(old);
+		lower = cpa_lower_exists(old, oslot);
 		if (lower >= 0 && d_is_dir(old))
-			new_lower = cpa_lower_exists(new);
+			new_lower = cpa_lower_exists(new, nslot);
 		if (lower < 0 || new_lower < 0) {
 			err = lower < 0 ? lower : new_lower;
 			goto out_revert;
@@ -470,7 +537,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 		/* An emptied target directory still holds whiteouts. */
 		if (d_really_is_positive(new) && d_is_dir(new) &&
 		    cpa_entry_upper(CPA_E(new))) {
-			err = cpa_wh_clear_dir(sb, cpa_entry_upper(CPA_E(new)));
+			err = cpa_wh_clear_dir(br, cpa_entry_upper(CPA_E(new)));
 			if (err)
 				goto out_revert;
 		}
@@ -490,10 +557,10 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 		err = wh;
 		if (wh < 0)
 			goto out_end;
-		err = lower ? cpa_wh_create(sb, oldup, old->d_name.name,
+		err = lower ? cpa_wh_create(br, oldup, old->d_name.name,
 					    old->d_name.len) : 0;
 		if (lower)
-			cpa_wh_hint_forget(CPA_E(old->d_parent), 0);
+			cpa_wh_hint_forget(CPA_E(old->d_parent), oslot);
 		if (err)
 			goto out_end;
 	}
@@ -505,7 +572,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	}
 	/* Nothing below the new name may show through a moved directory. */
 	if (!exchange && d_is_dir(h_old) && (wh > 0 || new_lower > 0))
-		err = cpa_wh_make_opaque(sb, h_old);
+		err = cpa_wh_make_opaque(br, h_old);
 	if (!err && wh > 0)
 		err = cpa_wh_remove(newup, new->d_name.name, new->d_name.len);
 	cpa_dir_changed(olddir);
@@ -523,7 +590,7 @@ out_end:
 	}
 out_revert:
 	cpa_revert_creds(cred);
-	mnt_drop_write(cpa_top(sb)->path.mnt);
+	mnt_drop_write(br->path.mnt);
 	/* A replaced lower name: other names may be counted (plink.c). */
 	if (new_lower_gone && !cpa_plink_name_gone(new))
 		clear_nlink(d_inode(new));

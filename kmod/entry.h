@@ -32,7 +32,19 @@
 enum cpa_perm {
 	CPA_PERM_RO,	/* read-only through the union */
 	CPA_PERM_RR,	/* really read-only: nobody writes the branch fs */
-	CPA_PERM_RW,	/* the writable branch: copy-up target */
+	CPA_PERM_RW,	/* writable: objects are changed, created and copied here */
+};
+
+/* create=: where a new object goes (copy_up.c, cpa_create_target()). */
+enum cpa_create_policy {
+	CPA_CREATE_TDP,		/* the parent's topmost writable branch */
+};
+
+/* cpup=: where a lower object is copied (cpa_copyup_target()). */
+enum cpa_cpup_policy {
+	CPA_CPUP_TDP,	/* the parent's topmost writable branch above it */
+	CPA_CPUP_BUP,	/* the parent's lowest writable branch above it */
+	CPA_CPUP_BU,	/* the nearest writable branch above it */
 };
 
 /*
@@ -60,6 +72,12 @@ struct cpa_branch {
 	struct list_head mapped;
 	unsigned int nmapped;		/* entries on the list */
 	unsigned int mapped_prune;	/* prune the list at this length */
+	/*
+	 * Of a writable branch, set up at mount (whiteout.c) and kept for
+	 * its life, referenced: a writable branch is never removed.
+	 */
+	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
+	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
 	struct rcu_head rcu;
 };
 
@@ -70,7 +88,7 @@ struct cpa_branch {
 struct cpa_brtable {
 	struct rcu_head rcu;
 	int nbranch;
-	int rw_index;		/* index of the writable branch, or -1 */
+	int rw_index;		/* index of the first writable branch, or -1 */
 	struct cpa_branch *br[];	/* [nbranch], referenced */
 };
 
@@ -117,10 +135,7 @@ struct cpa_sb_info {
 	int next_brid;		/* brid of the next branch added */
 	/* a refresh retired an entry: unmount waits for them (namei.c) */
 	bool retired;
-	/*
-	 * Branch 0, the copy-up target when writable: the first branch of
-	 * the table, fixed for the life of the mount.
-	 */
+	/* Branch 0: the first branch of the table, fixed for the mount. */
 	struct cpa_branch *top;
 	const struct cred *creator_cred; /* credentials of the mounter */
 	atomic64_t next_ino;	/* next free union inode number */
@@ -130,10 +145,13 @@ struct cpa_sb_info {
 	bool metacopy;
 	/* udba=, fixed at mount: it chose the dentry operations */
 	enum cpa_udba udba;
-	/* internal objects of branch 0 when it is writable, referenced */
-	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
-	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
-	struct dentry *plinkdir;	/* .wh..wh.plnk: pseudo-links */
+	/* the union has a writable branch: fixed at mount */
+	bool writable;
+	/* create= and cpup=; may change on remount */
+	enum cpa_create_policy create;
+	enum cpa_cpup_policy cpup;
+	/* pseudo-links of branch 0 when it is writable, referenced */
+	struct dentry *plinkdir;	/* .wh..wh.plnk */
 	atomic_t tmp_seq;	/* names of staged copies */
 	struct cpa_sysfs sysfs;
 };
@@ -151,7 +169,7 @@ struct cpa_wh_hint {
 
 /* A dentry of a branch filesystem that backs a union dentry. */
 struct cpa_hdentry {
-	/* referenced, except in slot 0, where it is always sbi->top */
+	/* referenced; in slot 0, set before the dentry is published */
 	struct cpa_branch *br;
 	struct dentry *dentry;	/* referenced */
 };
@@ -160,11 +178,14 @@ struct cpa_hdentry {
  * Per union dentry (d_fsdata): where the object exists, top-down, after
  * whiteouts and opaque directories were applied.
  *
- * Slot 0 is reserved for branch 0: it holds the object on branch 0 if
- * lookup found one there, or the copy made by copy-up.  It changes once at
- * most, from NULL to a dentry (smp_store_release/smp_load_acquire), so it
- * may be read without locks; every other slot is fixed at lookup.  A
- * non-directory uses one slot, a directory one per merged branch.
+ * Slot 0 is the upper slot: the topmost object when lookup found it on a
+ * writable branch (or on branch 0, writable or not), else empty until
+ * copy-up puts there the copy it made on a writable branch above every
+ * other slot.  It changes once at most, from NULL to a dentry
+ * (smp_store_release/smp_load_acquire), its branch written before the
+ * dentry, so both may be read without locks; every other slot is fixed
+ * at lookup.  A non-directory uses one slot, a directory one per merged
+ * branch.
  *
  * With udba=reval a negative dentry has an entry too, of one empty slot,
  * for its stamp; entries are freed after an RCU grace period, since
@@ -302,18 +323,27 @@ static inline struct cpa_branch *cpa_top(const struct super_block *sb)
 	return CPA_SB(sb)->top;
 }
 
-/* The branch of slot @i of @e. */
+/*
+ * The branch of slot @i of @e.  For slot 0, valid once its dentry was
+ * read (cpa_entry_upper()), since it is written before the dentry.
+ */
 static inline struct cpa_branch *cpa_entry_br(const struct super_block *sb,
 					      const struct cpa_entry *e, int i)
 {
-	return i ? e->h[i].br : cpa_top(sb);
+	return i ? e->h[i].br : READ_ONCE(e->h[0].br);
 }
 
-/* The object on branch 0, or NULL. */
+/* The upper object (slot 0), or NULL. */
 static inline struct dentry *cpa_entry_upper(const struct cpa_entry *e)
 {
 	/* Pairs with the release in copy-up: the copy is complete. */
 	return smp_load_acquire(&e->h[0].dentry);
+}
+
+/* The branch of the upper object, or NULL. */
+static inline struct cpa_branch *cpa_entry_upper_br(const struct cpa_entry *e)
+{
+	return cpa_entry_upper(e) ? READ_ONCE(e->h[0].br) : NULL;
 }
 
 /* Slot @i of @e, or NULL if empty (only slot 0 can be). */
@@ -326,7 +356,21 @@ static inline struct dentry *cpa_entry_dentry(const struct cpa_entry *e,
 	return smp_load_acquire(&e->opaque) ? NULL : e->h[i].dentry;
 }
 
-/* Does a directory entry merge any branch below 0? */
+/* The slot of @e whose object is on @br, or -1. */
+static inline int cpa_entry_slot(const struct cpa_entry *e,
+				 const struct cpa_branch *br)
+{
+	int i;
+
+	if (cpa_entry_upper_br(e) == br)
+		return 0;
+	for (i = 1; i < e->count; i++)
+		if (e->h[i].br == br && cpa_entry_dentry(e, i))
+			return i;
+	return -1;
+}
+
+/* Does a directory entry merge any branch below its upper slot? */
 static inline bool cpa_entry_has_lower(const struct cpa_entry *e)
 {
 	int i;
@@ -372,12 +416,13 @@ static inline bool cpa_branch_writable(const struct cpa_branch *br)
 }
 
 /*
- * Objects can be changed, created and removed through the union when its
- * top branch is the writable one; lower objects are copied up to it.
+ * Objects can be changed, created and removed through the union when it
+ * has a writable branch (writable branches are never added or removed on
+ * a mounted union); lower objects are copied up to one above them.
  */
 static inline bool cpa_sb_writable(const struct super_block *sb)
 {
-	return cpa_branch_writable(cpa_top(sb));
+	return CPA_SB(sb)->writable;
 }
 
 #endif /* _CPPAUFS_ENTRY_H */

@@ -297,8 +297,12 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 		return inode;
 	}
 	cpa_inode_init(inode, real, br);
-	/* Only a copy on branch 0 is ever completed by this mount. */
-	CPA_I(inode)->metacopy = metacopy && br == cpa_top(sb);
+	/*
+	 * A marked upper object: on a writable branch, where this mount
+	 * completes it, or on branch 0, read-only, read from below.
+	 */
+	CPA_I(inode)->metacopy = metacopy && (br == cpa_top(sb) ||
+					      cpa_branch_writable(br));
 	unlock_new_inode(inode);
 	return inode;
 }

@@ -38,6 +38,25 @@ static int cpa_entry_grow(struct cpa_entry **ep, int max)
 }
 
 /*
+ * Make slot 0 of the entry @*ep, not yet seen by anyone else, empty: every
+ * slot moves one down.
+ */
+int cpa_entry_demote(struct cpa_entry **ep)
+{
+	struct cpa_entry *e = krealloc(*ep, struct_size(e, h, (*ep)->count + 1),
+				       GFP_KERNEL);
+
+	if (!e)
+		return -ENOMEM;	/* @*ep is still there for the caller */
+	memmove(&e->h[1], &e->h[0], e->count * sizeof(e->h[0]));
+	e->h[0].br = NULL;
+	e->h[0].dentry = NULL;
+	e->count++;
+	*ep = e;
+	return 0;
+}
+
+/*
  * Put the dentry @h of branch @br in slot @n (not 0) of @*ep, growing it
  * up to @max slots.  On failure @h is dropped.
  */
@@ -66,8 +85,7 @@ void cpa_entry_free(struct cpa_entry *e)
 		return;
 	for (i = 0; i < e->count; i++) {
 		dput(e->h[i].dentry);
-		if (i)
-			cpa_branch_put(e->h[i].br);
+		cpa_branch_put(e->h[i].br);
 	}
 	iput(e->real);
 	cpa_branch_put(e->real_br);
@@ -423,7 +441,12 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 				dput(h);
 				break;
 			}
-			if (!i) {
+			/*
+			 * The upper slot: the top object if it is on a
+			 * writable branch, or below the parent's upper one.
+			 */
+			if (first && (!i || cpa_branch_writable(br))) {
+				e->h[0].br = cpa_branch_get(br);
 				e->h[0].dentry = h;
 			} else {
 				err = cpa_entry_put(&e, n++, br, h,

@@ -13,6 +13,10 @@
  *                                 seen (the default) or seen at the next
  *                                 lookup (udba.c); notify is refused; fixed
  *                                 at mount
+ *   create=tdp                    where new objects go (copy_up.c); may
+ *                                 change on remount
+ *   cpup=tdp|bup|bu               where lower objects are copied up; may
+ *                                 change on remount
  *
  * On remount only, changes of branches, applied in order (brops.c):
  *   add:<index>:<branch>          (alias ins:) insert at <index>
@@ -23,6 +27,7 @@
  * splits at the last '=' into a key and a value.
  *
  * Without a permission the first branch of the mount is rw, the others ro.
+ * Any branch may be rw, and any number of them.
  * Without xino= or noxino the xino file is <writable branch>/.aufs.xino,
  * and there is none without a writable branch; the last of xino= and
  * noxino wins.
@@ -47,6 +52,8 @@ enum cpa_opt {
 	Opt_noxino,
 	Opt_metacopy,
 	Opt_udba,
+	Opt_create,
+	Opt_cpup,
 	Opt_brop,
 };
 
@@ -59,6 +66,8 @@ static const struct fs_parameter_spec cpa_param_specs[] = {
 	fsparam_flag(CPA_OPT_NOXINO,		Opt_noxino),
 	fsparam_flag_no(CPPAUFS_OPT_METACOPY,	Opt_metacopy),
 	fsparam_string(CPPAUFS_OPT_UDBA,	Opt_udba),
+	fsparam_string(CPPAUFS_OPT_CREATE,	Opt_create),
+	fsparam_string(CPPAUFS_OPT_CPUP,	Opt_cpup),
 	fsparam_string("add",			Opt_brop),
 	fsparam_string("ins",			Opt_brop),
 	fsparam_string("append",		Opt_brop),
@@ -249,13 +258,6 @@ static int cpa_add_branch(struct fs_context *fc, const char *key, char *spec)
 	if (err)
 		goto out_put;
 
-	if (perm == CPA_PERM_RW && ctx->rw_index >= 0) {
-		err = cpa_invalf(fc,
-			"%s: %s: second writable branch (only one is supported)",
-			key, spec);
-		goto out_put;
-	}
-
 	err = cpa_ctx_grow(ctx);
 	if (err)
 		goto out_put;
@@ -274,7 +276,7 @@ static int cpa_add_branch(struct fs_context *fc, const char *key, char *spec)
 	ctx->branches[ctx->nbranch] = br;
 	ctx->given[ctx->nbranch] = given;
 	ctx->ngiven++;
-	if (perm == CPA_PERM_RW)
+	if (perm == CPA_PERM_RW && ctx->rw_index < 0)
 		ctx->rw_index = ctx->nbranch;
 	ctx->nbranch++;
 	err = 0;
@@ -354,6 +356,65 @@ static int cpa_parse_udba(struct fs_context *fc, struct fs_parameter *param)
 	else
 		return cpa_invalf(fc, "%s=%s: bad value (expected none or reval)",
 				  param->key, v);
+	return 0;
+}
+
+static const char *const cpa_create_names[] = {
+	[CPA_CREATE_TDP] = "tdp",
+};
+
+static const char *const cpa_cpup_names[] = {
+	[CPA_CPUP_TDP] = "tdp",
+	[CPA_CPUP_BUP] = "bup",
+	[CPA_CPUP_BU] = "bu",
+};
+
+const char *cpa_create_str(enum cpa_create_policy p)
+{
+	return cpa_create_names[p];
+}
+
+const char *cpa_cpup_str(enum cpa_cpup_policy p)
+{
+	return cpa_cpup_names[p];
+}
+
+/*
+ * create=<policy>.  aufs's rr, mfs, pmfs, tdmfs and mfsrr are refused by
+ * name: they are not there yet.
+ */
+static int cpa_parse_create(struct fs_context *fc, struct fs_parameter *param)
+{
+	static const char *const later[] = {
+		"rr", "mfs", "pmfs", "tdmfs", "mfsrr", "pmfsrr",
+	};
+	struct cpa_fs_context *ctx = fc->fs_private;
+	const char *v = param->string;
+	int i = match_string(cpa_create_names, ARRAY_SIZE(cpa_create_names), v);
+	size_t n = strcspn(v, ":");
+
+	if (i >= 0) {
+		ctx->create = i;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(later); i++)
+		if (strlen(later[i]) == n && !strncmp(v, later[i], n))
+			return cpa_invalf(fc, "%s=%s: not supported yet (only tdp)",
+					  param->key, v);
+	return cpa_invalf(fc, "%s=%s: bad value (expected tdp)", param->key, v);
+}
+
+/* cpup=tdp|bup|bu. */
+static int cpa_parse_cpup(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct cpa_fs_context *ctx = fc->fs_private;
+	const char *v = param->string;
+	int i = match_string(cpa_cpup_names, ARRAY_SIZE(cpa_cpup_names), v);
+
+	if (i < 0)
+		return cpa_invalf(fc, "%s=%s: bad value (expected tdp, bup or bu)",
+				  param->key, v);
+	ctx->cpup = i;
 	return 0;
 }
 
@@ -506,6 +567,10 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return 0;
 	case Opt_udba:
 		return cpa_parse_udba(fc, param);
+	case Opt_create:
+		return cpa_parse_create(fc, param);
+	case Opt_cpup:
+		return cpa_parse_cpup(fc, param);
 	case Opt_brop:
 		given = kasprintf(GFP_KERNEL, "%s:%s", param->key,
 				  param->string);
@@ -577,7 +642,7 @@ static int cpa_reconfigure_same(struct fs_context *fc)
 	return 0;
 }
 
-/* Only flags such as ro, and metacopy, change on remount. */
+/* Only flags such as ro, metacopy, create= and cpup= change on remount. */
 static int cpa_reconfigure(struct fs_context *fc)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
@@ -596,6 +661,10 @@ static int cpa_reconfigure(struct fs_context *fc)
 	sync_filesystem(sb);
 	if (ctx->metacopy >= 0)
 		WRITE_ONCE(CPA_SB(sb)->metacopy, ctx->metacopy);
+	if (ctx->create >= 0)
+		WRITE_ONCE(CPA_SB(sb)->create, ctx->create);
+	if (ctx->cpup >= 0)
+		WRITE_ONCE(CPA_SB(sb)->cpup, ctx->cpup);
 	return 0;
 }
 
@@ -639,6 +708,8 @@ int cpa_init_fs_context(struct fs_context *fc)
 	ctx->rw_index = -1;
 	ctx->metacopy = -1;
 	ctx->udba = -1;
+	ctx->create = -1;
+	ctx->cpup = -1;
 	fc->fs_private = ctx;
 	fc->ops = &cpa_context_ops;
 	return 0;

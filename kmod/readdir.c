@@ -345,14 +345,13 @@ static struct cpa_dir_cache *cpa_dir_list(struct super_block *sb,
 
 	old = cpa_override_creds(sb);
 	for (i = 0; i < e->count && !err; i++) {
-		struct path path = {
-			.mnt = cpa_entry_br(sb, e, i)->path.mnt,
-			.dentry = cpa_entry_dentry(e, i),
-		};
+		/* The object first: an empty upper slot has no branch. */
+		struct path path = { .dentry = cpa_entry_dentry(e, i) };
 
 		if (!path.dentry)
 			continue;
 		rd.br = cpa_entry_br(sb, e, i);
+		path.mnt = rd.br->path.mnt;
 		rd.h_dir = path.dentry;
 		rd.ctx.pos = 0;
 		err = cpa_rd_branch(&rd, &path);

@@ -72,24 +72,36 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 		seq_puts(m, "," CPPAUFS_OPT_NOMETACOPY);
 	if (sbi->udba == CPA_UDBA_REVAL)
 		seq_puts(m, "," CPPAUFS_OPT_UDBA "=reval");
+	if (READ_ONCE(sbi->create) != CPA_CREATE_TDP)
+		seq_printf(m, "," CPPAUFS_OPT_CREATE "=%s",
+			   cpa_create_str(READ_ONCE(sbi->create)));
+	if (READ_ONCE(sbi->cpup) != CPA_CPUP_TDP)
+		seq_printf(m, "," CPPAUFS_OPT_CPUP "=%s",
+			   cpa_cpup_str(READ_ONCE(sbi->cpup)));
 	return 0;
 }
 
-/* Writes through the union land on branch 0: sync that filesystem. */
+/*
+ * Writes through the union land on writable branches: sync their
+ * filesystems.  Called with s_umount held, which keeps the table.
+ */
 static int cpa_sync_fs(struct super_block *sb, int wait)
 {
+	struct cpa_brtable *brt = cpa_brt(CPA_SB(sb));
 	struct super_block *upper_sb;
-	int err;
+	int i, err;
 
 	if (!wait)
 		return 0;
 	err = cpa_xino_sync(sb);
-	if (err || !cpa_sb_writable(sb))
-		return err;
-	upper_sb = cpa_top(sb)->path.mnt->mnt_sb;
-	down_read(&upper_sb->s_umount);
-	err = sync_filesystem(upper_sb);
-	up_read(&upper_sb->s_umount);
+	for (i = 0; !err && i < brt->nbranch; i++) {
+		if (!cpa_branch_writable(brt->br[i]))
+			continue;
+		upper_sb = brt->br[i]->path.mnt->mnt_sb;
+		down_read(&upper_sb->s_umount);
+		err = sync_filesystem(upper_sb);
+		up_read(&upper_sb->s_umount);
+	}
 	return err;
 }
 
@@ -143,7 +155,7 @@ struct cpa_entry *cpa_root_entry(struct super_block *sb)
 	if (!e)
 		goto out;
 	for (i = 0; i < n; i++) {
-		e->h[i].br = i ? cpa_branch_get(brt->br[i]) : NULL;
+		e->h[i].br = cpa_branch_get(brt->br[i]);
 		e->h[i].dentry = dget(brt->br[i]->path.dentry);
 	}
 	mutex_unlock(&sbi->br_lock);
@@ -202,6 +214,9 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->metacopy = ctx->metacopy != 0;
 	sbi->udba = ctx->udba == CPA_UDBA_REVAL ? CPA_UDBA_REVAL :
 		    CPA_UDBA_NONE;
+	sbi->create = ctx->create > 0 ? ctx->create : CPA_CREATE_TDP;
+	sbi->cpup = ctx->cpup > 0 ? ctx->cpup : CPA_CPUP_TDP;
+	sbi->writable = ctx->rw_index >= 0;
 	sb->s_fs_info = sbi;
 	brt = cpa_brtable_alloc(ctx->nbranch);
 	if (!brt)

@@ -109,10 +109,10 @@ int cpa_opaque_test(struct dentry *h_dir)
  * whiteout-format file: a hard link to the base file, or an empty file
  * when the base cannot take more links.  An existing one is kept.
  */
-static int cpa_wh_make(struct super_block *sb, struct dentry *h_dir,
+static int cpa_wh_make(struct cpa_branch *br, struct dentry *h_dir,
 		       const char *name, int len)
 {
-	struct dentry *whbase = CPA_SB(sb)->whbase;
+	struct dentry *whbase = br->whbase;
 	struct dentry *wh;
 	int err;
 
@@ -130,13 +130,13 @@ static int cpa_wh_make(struct super_block *sb, struct dentry *h_dir,
 	return err;
 }
 
-int cpa_wh_create(struct super_block *sb, struct dentry *h_dir,
+int cpa_wh_create(struct cpa_branch *br, struct dentry *h_dir,
 		  const char *name, int len)
 {
 	char buf[NAME_MAX + 1];
 	int wlen = cpa_wh_name(buf, name, len);
 
-	return cpa_wh_make(sb, h_dir, buf, wlen);
+	return cpa_wh_make(br, h_dir, buf, wlen);
 }
 
 /* Remove ".wh.<name>" from @h_dir (locked); 0 when there was none. */
@@ -156,13 +156,13 @@ int cpa_wh_remove(struct dentry *h_dir, const char *name, int len)
 	return err;
 }
 
-/* Make the branch directory @h_dir opaque. */
-int cpa_wh_make_opaque(struct super_block *sb, struct dentry *h_dir)
+/* Make the directory @h_dir of the writable branch @br opaque. */
+int cpa_wh_make_opaque(struct cpa_branch *br, struct dentry *h_dir)
 {
 	int err;
 
 	inode_lock_nested(d_inode(h_dir), I_MUTEX_CHILD);
-	err = cpa_wh_make(sb, h_dir, CPPAUFS_WH_OPQ,
+	err = cpa_wh_make(br, h_dir, CPPAUFS_WH_OPQ,
 			  sizeof(CPPAUFS_WH_OPQ) - 1);
 	inode_unlock(d_inode(h_dir));
 	return err;
@@ -235,14 +235,13 @@ static int cpa_namelist_read(const struct path *dir, struct cpa_namelist *nl)
 }
 
 /*
- * Remove what the names of @h_dir (a directory of branch 0) that pass the
- * filter name; directories among them must be empty.
+ * Remove what the names of @h_dir (a directory of the writable branch
+ * @br) that pass the filter name; directories among them must be empty.
  */
-static int cpa_dir_remove_names(struct super_block *sb, struct dentry *h_dir,
+static int cpa_dir_remove_names(struct cpa_branch *br, struct dentry *h_dir,
 				bool whiteouts_only)
 {
-	struct path dir = { .mnt = cpa_top(sb)->path.mnt,
-			    .dentry = h_dir };
+	struct path dir = { .mnt = br->path.mnt, .dentry = h_dir };
 	struct inode *h_inode = d_inode(h_dir);
 	struct cpa_namelist nl = { .whiteouts_only = whiteouts_only };
 	struct cpa_name *n;
@@ -272,9 +271,9 @@ static int cpa_dir_remove_names(struct super_block *sb, struct dentry *h_dir,
 }
 
 /* Empty a logically empty directory of its whiteouts before rmdir. */
-int cpa_wh_clear_dir(struct super_block *sb, struct dentry *h_dir)
+int cpa_wh_clear_dir(struct cpa_branch *br, struct dentry *h_dir)
 {
-	return cpa_dir_remove_names(sb, h_dir, true);
+	return cpa_dir_remove_names(br, h_dir, true);
 }
 
 /* Find or make an internal object of the branch root @root (locked). */
@@ -302,19 +301,18 @@ static struct dentry *cpa_wbr_get(struct dentry *root, const char *name,
 }
 
 /*
- * Set up the internal objects of a writable top branch, as aufs has them:
- * the whiteout base, the orphan/staging directory (emptied of what an
- * interrupted copy-up left) and the pseudo-link directory.
+ * Set up the internal objects of the writable branch @br, as aufs has
+ * them: the whiteout base, the orphan/staging directory (emptied of what
+ * an interrupted copy-up left) and, on branch 0, the pseudo-link
+ * directory.
  */
-int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc)
+static int cpa_wbr_init_one(struct cpa_sb_info *sbi, struct cpa_branch *br,
+			    struct fs_context *fc)
 {
-	struct cpa_branch *br = sbi->top;
 	struct dentry *root = br->path.dentry;
 	struct dentry *d;
 	int err;
 
-	if (!cpa_branch_writable(br))
-		return 0;
 	err = mnt_want_write(br->path.mnt);
 	if (err)
 		return cpa_invalf(fc, "%s: writable branch is not writable (error %d)",
@@ -324,18 +322,20 @@ int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 	d = cpa_wbr_get(root, CPPAUFS_WH_BASE, S_IFREG | 0444);
 	if (IS_ERR(d))
 		goto fail;
-	sbi->whbase = d;
+	br->whbase = d;
 	d = cpa_wbr_get(root, CPPAUFS_WH_ORPH, S_IFDIR | 0700);
 	if (IS_ERR(d))
 		goto fail;
-	sbi->workdir = d;
-	d = cpa_wbr_get(root, CPPAUFS_WH_PLINK, S_IFDIR | 0700);
-	if (IS_ERR(d))
-		goto fail;
-	sbi->plinkdir = d;
+	br->workdir = d;
+	if (br == sbi->top) {
+		d = cpa_wbr_get(root, CPPAUFS_WH_PLINK, S_IFDIR | 0700);
+		if (IS_ERR(d))
+			goto fail;
+		sbi->plinkdir = d;
+	}
 	inode_unlock(d_inode(root));
 
-	err = cpa_dir_remove_names(sbi->sb, sbi->workdir, false);
+	err = cpa_dir_remove_names(br, br->workdir, false);
 	if (err)
 		pr_warn("%s: cannot clean %s (%d)\n", br->name,
 			CPPAUFS_WH_ORPH, err);
@@ -349,12 +349,33 @@ fail:
 			  br->name, PTR_ERR(d));
 }
 
+/* Set up every writable branch; cpa_wbr_fini() undoes it. */
+int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc)
+{
+	struct cpa_brtable *brt = cpa_brt(sbi);
+	int i, err;
+
+	for (i = 0; i < brt->nbranch; i++) {
+		if (!cpa_branch_writable(brt->br[i]))
+			continue;
+		err = cpa_wbr_init_one(sbi, brt->br[i], fc);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 void cpa_wbr_fini(struct cpa_sb_info *sbi)
 {
-	dput(sbi->workdir);
-	dput(sbi->whbase);
+	struct cpa_brtable *brt = rcu_dereference_protected(sbi->brt, 1);
+	int i;
+
+	for (i = 0; brt && i < brt->nbranch; i++) {
+		dput(brt->br[i]->workdir);
+		dput(brt->br[i]->whbase);
+		brt->br[i]->workdir = NULL;
+		brt->br[i]->whbase = NULL;
+	}
 	dput(sbi->plinkdir);
-	sbi->workdir = NULL;
-	sbi->whbase = NULL;
 	sbi->plinkdir = NULL;
 }

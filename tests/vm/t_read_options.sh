@@ -3,7 +3,7 @@
 # through the legacy mount(2) call (mount -i: no helper), read back from the
 # kernel log, and (b) through the mount.cppaufs helper, read from its stderr;
 # permissions in sysfs, the br= alias, repeated dirs=, relative paths and a
-# trailing slash, at most one writable branch; a failed mount leaves no
+# trailing slash, several writable branches; a failed mount leaves no
 # sysfs directory and holds no reference on the branch file systems.
 # (The branch limit is tested in t_read_many.sh.)
 # vm-kernels: every
@@ -88,9 +88,8 @@ cases=(
 	"dirs: a: bad permission 'rx' (expected rw, ro or rr)|-o dirs=a=rx"
 	"dirs: b: bad permission '' (expected rw, ro or rr)|-o dirs=a:b="
 	"dirs: b: bad permission 'RW' (expected rw, ro or rr)|-o dirs=a:b=RW"
-	"dirs: b: second writable branch (only one is supported)|-o dirs=a:b=rw"
-	"dirs: c: second writable branch (only one is supported)|-o dirs=a=ro:b=rw:c=rw"
-	"br: b: second writable branch (only one is supported)|-o dirs=a,br=b=rw"
+	"create=rr: not supported yet (only tdp)|-o dirs=a,create=rr"
+	"cpup=up: bad value (expected tdp, bup or bu)|-o dirs=a,cpup=up"
 	"no branches: use dirs=<dir>[:<dir>...]|-o noatime"
 	"Unknown parameter 'foo'|-o dirs=a,foo=1"
 	"si: set by the kernel, not an option|-o dirs=a,si=1234"
@@ -206,13 +205,17 @@ ok umount "$M"
 ok mount -i -t cppaufs -o "dirs=a=rr:b:c=rw" none "$M"
 check_sysfs "writable bottom branch" "$T/a=rr" "$T/b=ro" "$T/c=rw" "$T/c/.aufs.xino"
 ok umount "$M"
+# Any number of them: the xino file goes to the first.
+ok mount -i -t cppaufs -o "dirs=a=ro:b=rw:c=rw" none "$M"
+check_sysfs "two writable branches" "$T/a=ro" "$T/b=rw" "$T/c=rw" "$T/b/.aufs.xino"
+ok umount "$M"
 
 section "(b) the mount.cppaufs helper"
 if ! cpa_install_tools; then
 	_cpa_say "note: the tools are not built ($CPPAUFS_BUILD/tools/mount.cppaufs): helper part skipped"
 else
 	ok test -x /sbin/mount.cppaufs
-	for i in 0 4 5 7 9 12 14 16 19 22 23; do
+	for i in 0 4 5 7 9 12 14 16 19 21 22; do
 		c=${cases[i]}
 		refused_helper "${c%%|*}" ${c#*|}
 	done

@@ -123,15 +123,6 @@ bool BranchList::add_branch(const std::string& key, const std::string& spec,
 			return false;
 		}
 	}
-	if (br.perm == Perm::kRw) {
-		for (const Branch& other : branches_) {
-			if (other.perm == Perm::kRw) {
-				*err = where +
-				       "second writable branch (only one is supported)";
-				return false;
-			}
-		}
-	}
 	branches_.push_back(std::move(br));
 	return true;
 }

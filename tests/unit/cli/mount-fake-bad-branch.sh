@@ -16,7 +16,6 @@ check 'dirs=a:file' 'dirs: file: not a directory'
 check 'dirs=a,br=alias/' 'br: alias/: given twice'
 check 'dirs=a:a/in' 'dirs: a/in: overlaps branch a'
 check 'dirs=a:b=rx' "dirs: b: bad permission 'rx' (expected rw, ro or rr)"
-check 'dirs=a:b=rw' 'dirs: b: second writable branch (only one is supported)'
 check 'dirs=a::b' 'dirs: empty branch path'
 check 'noatime' 'no branches: use dirs=<dir>[:<dir>...]'
 

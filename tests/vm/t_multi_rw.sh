@@ -1,0 +1,234 @@
+#!/bin/bash
+# vm-args: --timeout 600
+# Several writable branches, at any index (a=rw:b=ro:c=rw:e=ro): each gets
+# its internal files; an object on a writable branch changes in place,
+# below a read-only one too; a lower object is copied up to the branch
+# cpup= picks (tdp: the parent's topmost writable branch above it, else
+# the nearest one above; bu: the nearest one), its parents first; a new
+# object goes to the topmost writable branch that holds its parent
+# (create=tdp); a whiteout goes beside the object it hides, on the
+# writable branch of the removed object or of its would-be copy; rename
+# stays on the branch of the object; readdir merges; create= and cpup=
+# are parsed with one-line errors, change on remount and show in
+# /proc/mounts when not the default; read-only branches are never
+# written.  Then a union whose only writable branch is not branch 0.
+. "$(dirname "$0")/lib.sh"
+require_module
+
+T=/tmp/mrw
+mkfs_loop tmpfs "$T"
+cd "$T"
+on_exit cd /
+mkdir -p a b/d b/shared c/cdir c/shared e m
+echo b >b/bfile
+echo b2 >b/bfile2
+echo bx >b/d/bx
+echo s1 >b/shared/s1
+echo bdup >b/dup
+echo c >c/cfile
+echo c1 >c/cdir/c1
+echo s2 >c/shared/s2
+echo cdup >c/dup
+echo ce >c/ce
+echo ece >e/ce
+echo e >e/eonly
+echo e2 >e/eonly2
+# What the read-only branches hold, to check at the end.
+sums() { (cd "$T" && find b e -printf '%p %s %m\n' | sort && find b e -type f -exec md5sum {} + | sort); }
+before=$(sums)
+
+cpa_mount m "$T/a=rw:$T/b=ro:$T/c=rw:$T/e=ro" "xino=$T/xino"
+names() { LC_ALL=C ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
+
+section "internal files on every writable branch"
+for br in a c; do
+	ok test -d "$br/.wh..wh.orph"
+	ok test -f "$br/.wh..wh.aufs"
+done
+ok test ! -e b/.wh..wh.orph
+ok test ! -e e/.wh..wh.orph
+assert_eq "bfile bfile2 cdir ce cfile d dup eonly eonly2 shared" "$(names m)" "merged root"
+assert_eq "s1 s2" "$(names m/shared)" "merged shared"
+
+section "an object of a writable branch changes in place"
+run_sh "echo c-new >$T/m/cfile"
+assert_file_content c/cfile c-new
+ok test ! -e a/cfile
+run chmod 0600 m/cdir/c1
+assert_eq 600 "$(stat -c %a c/cdir/c1)" "mode of c/cdir/c1"
+ok test ! -e a/cdir
+
+section "copy-up goes above the read-only branch (cpup=tdp)"
+run_sh "echo b-new >$T/m/bfile"
+assert_file_content a/bfile b-new
+assert_file_content m/bfile b-new
+# shared: on b (top) and c; no writable branch holds it above b: the
+# nearest one above, a, gets the parent too.
+run_sh "echo s1-new >$T/m/shared/s1"
+assert_file_content a/shared/s1 s1-new
+ok test -d a/shared
+ok test ! -e c/shared/s1
+
+section "new objects go to the parent's topmost writable branch (create=tdp)"
+run_sh "echo n >$T/m/new"
+assert_file_content a/new n
+run_sh "echo n2 >$T/m/cdir/new2"
+assert_file_content c/cdir/new2 n2
+ok test ! -e a/cdir
+run mkdir m/cdir/sub
+ok test -d c/cdir/sub
+run_sh "echo n3 >$T/m/cdir/sub/n3"
+assert_file_content c/cdir/sub/n3 n3
+# d is on b only: copied up to a first.
+run_sh "echo n4 >$T/m/d/n4"
+assert_file_content a/d/n4 n4
+# shared has its copy on a now, the topmost.
+run_sh "echo n5 >$T/m/shared/n5"
+assert_file_content a/shared/n5 n5
+assert_eq "n5 s1 s2" "$(names m/shared)" "merged shared"
+
+section "whiteouts beside what they hide"
+# On c only: removed there, nothing to hide.
+run rm m/cdir/c1
+ok test ! -e c/cdir/c1
+ok test ! -e c/cdir/.wh.c1
+# On c above e: removed from c, whited out on c.
+run rm m/ce
+ok test ! -e c/ce
+ok test -e c/.wh.ce
+assert_file_content e/ce ece
+ok test ! -e a/.wh.ce
+ok test ! -e m/ce
+# On b (read-only) above c: the whiteout goes to a.
+run rm m/dup
+ok test -e a/.wh.dup
+assert_file_content b/dup bdup
+assert_file_content c/dup cdup
+ok test ! -e m/dup
+run rm m/bfile2
+ok test -e a/.wh.bfile2
+ok test ! -e m/bfile2
+# Made again: on a, where the whiteout was, which goes.
+run_sh "echo again >$T/m/dup"
+assert_file_content a/dup again
+ok test ! -e a/.wh.dup
+# s2 lives on c, below the copy of shared on a.
+run rm m/shared/s2
+ok test ! -e c/shared/s2
+assert_eq "n5 s1" "$(names m/shared)" "merged shared"
+run rm m/cdir/sub/n3
+run rmdir m/cdir/sub
+ok test ! -e c/cdir/sub
+
+section "rename stays on the branch of the object"
+run mv m/cfile m/cfile2
+assert_file_content c/cfile2 c-new
+ok test ! -e c/cfile
+ok test ! -e a/cfile2
+run mv m/cdir/new2 m/cdir/new3
+assert_file_content c/cdir/new3 n2
+run mv m/bfile m/bfile3
+assert_file_content a/bfile3 b-new
+ok test -e a/.wh.bfile
+# Into a directory whose copy on c is not its top: still on c.
+run mv m/cdir/new3 m/shared/new3
+assert_file_content c/shared/new3 n2
+ok test ! -e m/cdir/new3
+# Onto a file of another writable branch: mv copies (EXDEV inside).
+run mv m/cfile2 m/shared/n5
+assert_file_content m/shared/n5 c-new
+assert_file_content a/shared/n5 c-new
+ok test ! -e m/cfile2
+ok test ! -e c/cfile2
+assert_eq "bfile3 cdir d dup eonly eonly2 new shared" "$(names m)" "merged root"
+
+section "create= and cpup= options"
+# fsconfig KEY VALUE...: one remount through fspick(2) + fsconfig(2),
+# which prints the kernel's message and fails like the remount.
+fsconfig() {
+	python3 - "$T/m" "$@" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.syscall(433, -100, sys.argv[1].encode(), 1)
+if fd < 0:
+    sys.exit("fspick: " + os.strerror(ctypes.get_errno()))
+def log():
+    out = []
+    while True:
+        try:
+            m = os.read(fd, 4096)
+        except OSError:
+            break
+        if not m:
+            break
+        out.append(m.decode(errors="replace"))
+    return " | ".join(out)
+args = sys.argv[2:]
+for k, v in zip(args[::2], args[1::2]):
+    if libc.syscall(431, fd, 1, k.encode(), v.encode(), 0) < 0:
+        e = ctypes.get_errno()
+        sys.exit("fsconfig %s: %s: %s" % (k, os.strerror(e), log()))
+if libc.syscall(431, fd, 7, None, None, 0) < 0:
+    sys.exit("reconfigure: %s: %s" % (os.strerror(ctypes.get_errno()), log()))
+PY
+}
+expect_dmesg 'cppaufs: (create|cpup)='
+expect_dmesg 'cppaufs: (append|add|mod|del)[:=]'
+assert_fails_with "cpup=xx: bad value (expected tdp, bup or bu)" fsconfig cpup xx
+assert_fails_with "create=rr: not supported yet (only tdp)" fsconfig create rr
+assert_fails_with "create=mfs:60: not supported yet" fsconfig create mfs:60
+assert_fails_with "create=nope: bad value (expected tdp)" fsconfig create nope
+ok sh -c "! grep -q 'cpup=' /proc/mounts"
+run mount -o remount,cpup=bu m
+ok grep -q " $T/m cppaufs .*,cpup=bu" /proc/mounts
+# bu: the nearest writable branch above e is c.
+run_sh "echo e-new >$T/m/eonly"
+assert_file_content c/eonly e-new
+ok test ! -e a/eonly
+run mount -o remount,cpup=bup m
+ok grep -q " $T/m cppaufs .*,cpup=bup" /proc/mounts
+run mount -o remount,cpup=tdp m
+ok sh -c "! grep -q 'cpup=' /proc/mounts"
+run_sh "echo e2-new >$T/m/eonly2"
+assert_file_content a/eonly2 e2-new
+ok test ! -e c/eonly2
+run mount -o remount,create=tdp m
+ok sh -c "! grep -q 'create=' /proc/mounts"
+
+section "changes of branches keep writable branches as they are"
+mkdir -p "$T/f"
+assert_fails_with "writable branches are set at mount only" \
+	fsconfig append "$T/f=rw"
+assert_fails_with "cannot add above writable branch $T/c" \
+	fsconfig add "2:$T/f"
+assert_fails_with "writable branches are set at mount only" \
+	fsconfig mod "$T/c=ro"
+assert_fails_with "cannot be removed" fsconfig del "$T/c"
+run fsconfig append "$T/f"
+assert_eq "bfile3 cdir d dup eonly eonly2 new shared" "$(names m)" "merged root"
+run_sh "echo n6 >$T/m/cdir/n6"
+assert_file_content c/cdir/n6 n6
+ok cpa_umount m
+assert_eq "$before" "$(sums)" "read-only branches"
+
+section "the only writable branch below a read-only one"
+mkdir -p g/gd h/hd n
+echo g >g/gfile
+echo h >h/hfile
+echo hd >h/hd/x
+cpa_mount n "$T/g=ro:$T/h=rw"
+assert_fails_with "Read-only file system" sh -c "echo x >$T/n/gfile"
+assert_file_content g/gfile g
+run_sh "echo h-new >$T/n/hfile"
+assert_file_content h/hfile h-new
+run_sh "echo new >$T/n/hd/new"
+assert_file_content h/hd/new new
+# The root is on h too: new names at the root go there.
+run_sh "echo top >$T/n/top"
+assert_file_content h/top top
+assert_fails_with "Read-only file system" rm "$T/n/gfile"
+run rm n/hd/x
+ok test ! -e h/hd/x
+ok test ! -e g/.wh.x
+assert_fails_with "Read-only file system" mkdir "$T/n/gd/sub"
+ok cpa_umount n

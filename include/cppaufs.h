@@ -75,7 +75,7 @@
 #define CPPAUFS_OPT_METACOPY		"metacopy"
 #define CPPAUFS_OPT_NOMETACOPY		"nometacopy"
 #define CPPAUFS_OPT_UDBA		"udba"	/* none|reval|notify */
-#define CPPAUFS_OPT_CREATE		"create"	/* tdp */
+#define CPPAUFS_OPT_CREATE		"create"	/* tdp|rr|mfs|pmfs */
 #define CPPAUFS_OPT_CPUP		"cpup"	/* tdp|bup|bu */
 /* Default xino file name, created in the first writable branch. */
 #define CPPAUFS_XINO_NAME		".aufs.xino"

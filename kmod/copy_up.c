@@ -11,6 +11,8 @@
 #include <linux/xattr.h>
 #include <linux/sched/signal.h>
 #include <linux/dcache.h>
+#include <linux/statfs.h>
+#include <linux/jiffies.h>
 #include "cppaufs.h"
 
 /* Largest piece copied at once; copy-up stops between pieces on a signal. */
@@ -765,61 +767,184 @@ struct cpa_branch *cpa_copyup_target(struct dentry *dentry)
 }
 
 /*
- * Where the new object @dentry is made (create=tdp): the slot of its
- * parent's entry of the topmost writable branch that holds the parent,
- * or, if @force, of that branch (a link: the branch of the linked file).
- * The parent is copied up first when it has no object there.  -EROFS (or
- * -EXDEV with @force) when a whiteout on a read-only branch above would
- * hide the name (unless not @named: O_TMPFILE).  Called without the mounter's credentials.
+ * The free space of the writable branch @br for create=mfs|pmfs, looked
+ * at again when older than the policy's interval or after an ENOSPC.
  */
-int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
-		    bool named)
+static u64 cpa_mfs_free(struct super_block *sb, struct cpa_branch *br)
 {
-	struct super_block *sb = dentry->d_sb;
-	struct dentry *parent = dentry->d_parent;
-	const struct qstr *q = &dentry->d_name;
-	const struct cpa_entry *pe;
-	const struct cred *old;
-	int i, slot, err;
+	unsigned long stamp = READ_ONCE(br->mfs_stamp);
+	unsigned long secs = READ_ONCE(CPA_SB(sb)->mfs_secs);
+	struct kstatfs st;
+	u64 free;
 
-	if (!cpa_sb_writable(sb))
-		return -EROFS;
-	if (force) {
-		err = cpa_copy_up_parents(dentry, force);
-		if (err)
-			return err == -EROFS ? -EXDEV : err;
-		slot = cpa_entry_slot(CPA_E(parent), force);
-	} else {
-		pe = CPA_E(parent);
-		for (slot = 0; slot < pe->count; slot++) {
-			struct dentry *h = cpa_entry_dentry(pe, slot);
+	if (stamp && time_before(jiffies, stamp + secs * HZ))
+		return READ_ONCE(br->mfs_free);
+	if (cpa_do_statfs(&br->path, &st))
+		return 0;
+	free = (u64)st.f_bavail * st.f_bsize;
+	WRITE_ONCE(br->mfs_free, free);
+	WRITE_ONCE(br->mfs_stamp, jiffies ?: 1);
+	return free;
+}
 
-			if (h && cpa_branch_writable(cpa_entry_br(sb, pe, slot)))
-				break;
-		}
-		if (slot == pe->count) {
-			err = cpa_copy_up(parent);
-			if (err)
-				return err;
-			slot = 0;
+/* A create on @br failed with ENOSPC: look at its space again next time. */
+void cpa_create_nospc(struct cpa_branch *br)
+{
+	WRITE_ONCE(br->mfs_stamp, 0);
+}
+
+/* Of @n writable branches @br, the one with the most free space. */
+static struct cpa_branch *cpa_mfs_pick(struct super_block *sb,
+				       struct cpa_branch **br, int n)
+{
+	struct cpa_branch *best = NULL;
+	u64 free, most = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free = cpa_mfs_free(sb, br[i]);
+		if (!best || free > most) {
+			best = br[i];
+			most = free;
 		}
 	}
-	if (slot < 0)
-		return -ESTALE;
+	return best;
+}
 
-	/* A whiteout above the slot hides the name there. */
-	pe = CPA_E(parent);
-	old = cpa_override_creds(sb);
-	for (i = 0, err = 0; named && i < slot && !err; i++) {
+/*
+ * The slot of the parent's entry @pe that create=tdp|pmfs picks: the
+ * topmost writable one, or of those the one with the most free space;
+ * -1 if none.
+ */
+static int cpa_create_parent_slot(struct super_block *sb,
+				  const struct cpa_entry *pe, bool pmfs)
+{
+	struct cpa_branch **br;
+	struct cpa_branch *best;
+	int i, n = 0, first = -1;
+
+	br = kcalloc(pe->count, sizeof(*br), GFP_KERNEL);
+	for (i = 0; i < pe->count; i++) {
+		if (!cpa_entry_dentry(pe, i) ||
+		    !cpa_branch_writable(cpa_entry_br(sb, pe, i)))
+			continue;
+		if (first < 0)
+			first = i;
+		if (br)
+			br[n++] = cpa_entry_br(sb, pe, i);
+	}
+	if (pmfs && br && n > 1) {
+		best = cpa_mfs_pick(sb, br, n);
+		first = cpa_entry_slot(pe, best);
+	}
+	kfree(br);
+	return first;
+}
+
+/*
+ * A whiteout of @dentry's name in a directory of its parent above @slot
+ * hides it there: 1, 0, or -errno.
+ */
+static int cpa_create_hidden(struct dentry *dentry, int slot)
+{
+	const struct cpa_entry *pe = CPA_E(dentry->d_parent);
+	const struct qstr *q = &dentry->d_name;
+	const struct cred *old;
+	int i, err = 0;
+
+	old = cpa_override_creds(dentry->d_sb);
+	for (i = 0; i < slot && !err; i++) {
 		struct dentry *h = cpa_entry_dentry(pe, i);
 
 		if (h)
 			err = cpa_wh_test(h, q->name, q->len);
 	}
 	cpa_revert_creds(old);
-	if (err > 0)
-		err = force ? -EXDEV : -EROFS;
-	return err ? err : slot;
+	return err;
+}
+
+/*
+ * The slot of the parent's entry where @br can take @dentry: the parent
+ * gets an object on @br first if need be.  -EROFS if it cannot, or if a
+ * whiteout above would hide the name (unless @unnamed).
+ */
+static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
+			 bool unnamed)
+{
+	int slot, err;
+
+	err = cpa_copy_up_parents(dentry, br);
+	if (err)
+		return err;
+	slot = cpa_entry_slot(CPA_E(dentry->d_parent), br);
+	if (slot < 0)
+		return -ESTALE;
+	err = unnamed ? 0 : cpa_create_hidden(dentry, slot);
+	if (err)
+		return err < 0 ? err : -EROFS;
+	return slot;
+}
+
+/*
+ * Where the new object @dentry is made, as a slot of its parent's entry
+ * (create=):
+ *   tdp   the topmost writable branch that holds the parent;
+ *   pmfs  of those, the one with the most free space;
+ *   rr    the writable branches in turn (directories: as tdp);
+ *   mfs   the writable branch with the most free space.
+ * The parent is copied up (cpup=) when it has no object on a writable
+ * branch for tdp and pmfs, and gets one on the branch rr or mfs picked;
+ * if it cannot (its top object is below that branch), or a whiteout
+ * above that branch hides the name, tdp decides.  @force (a link, a
+ * rename) asks for that branch only: -EXDEV if the name cannot be there.
+ * Called without the mounter's credentials.
+ */
+int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
+		    unsigned int flags)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+	bool unnamed = flags & CPA_CREATE_UNNAMED;
+	struct cpa_branch *br = NULL;
+	int slot, err;
+
+	if (!cpa_sb_writable(sb))
+		return -EROFS;
+	if (force) {
+		slot = cpa_create_on(dentry, force, unnamed);
+		return slot == -EROFS ? -EXDEV : slot;
+	}
+
+	switch (READ_ONCE(sbi->create)) {
+	case CPA_CREATE_RR:
+		if (!(flags & CPA_CREATE_DIR))
+			br = sbi->wbr[(unsigned int)atomic_inc_return(&sbi->rr_next) %
+				      sbi->nwbr];
+		break;
+	case CPA_CREATE_MFS:
+		br = cpa_mfs_pick(sb, sbi->wbr, sbi->nwbr);
+		break;
+	default:
+		break;
+	}
+	if (br) {
+		slot = cpa_create_on(dentry, br, unnamed);
+		if (slot != -EROFS)
+			return slot;
+	}
+
+	slot = cpa_create_parent_slot(sb, CPA_E(dentry->d_parent),
+				      READ_ONCE(sbi->create) == CPA_CREATE_PMFS);
+	if (slot < 0) {
+		err = cpa_copy_up(dentry->d_parent);
+		if (err)
+			return err;
+		slot = 0;
+	}
+	err = unnamed ? 0 : cpa_create_hidden(dentry, slot);
+	if (err)
+		return err < 0 ? err : -EROFS;
+	return slot;
 }
 
 /*

@@ -279,6 +279,7 @@ struct cpa_fs_context {
 	int metacopy;			/* metacopy/nometacopy: 1/0, or -1 */
 	int udba;			/* udba=: enum cpa_udba, or -1 */
 	int create;			/* create=: enum cpa_create_policy, or -1 */
+	int mfs_secs;			/* create=mfs|pmfs:<secs>, or -1 */
 	int cpup;			/* cpup=: enum cpa_cpup_policy, or -1 */
 	struct cpa_brop *brops;		/* [nbrops], in the order given */
 	int nbrops;
@@ -348,8 +349,12 @@ int cpa_copy_up_to_change(struct dentry *dentry, bool meta);
 int cpa_copy_up_tree(struct dentry *dentry);
 int cpa_copy_up_parents(struct dentry *dentry, struct cpa_branch *wbr);
 struct cpa_branch *cpa_copyup_target(struct dentry *dentry);
+/* cpa_create_slot() flags */
+#define CPA_CREATE_DIR		1	/* a directory */
+#define CPA_CREATE_UNNAMED	2	/* O_TMPFILE: no name to hide */
 int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
-		    bool named);
+		    unsigned int flags);
+void cpa_create_nospc(struct cpa_branch *br);
 
 /* metacopy.c */
 bool cpa_xattr_is_private(const char *name);

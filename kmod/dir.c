@@ -54,12 +54,12 @@ static int cpa_lower_exists(struct dentry *dentry, int slot)
  * -errno.
  */
 static int cpa_parent_begin(struct dentry *dentry, struct cpa_branch *force,
-			    bool named)
+			    unsigned int flags)
 {
 	struct cpa_entry *pe;
 	int slot, err;
 
-	slot = cpa_create_slot(dentry, force, named);
+	slot = cpa_create_slot(dentry, force, flags);
 	if (slot < 0)
 		return slot;
 	pe = CPA_E(dentry->d_parent);
@@ -140,7 +140,8 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	err = cpa_check_name(dentry);
 	if (err)
 		return err;
-	slot = cpa_parent_begin(dentry, ca->force, true);
+	slot = cpa_parent_begin(dentry, ca->force,
+				S_ISDIR(ca->mode) ? CPA_CREATE_DIR : 0);
 	if (slot < 0)
 		return slot;
 	pe = CPA_E(dentry->d_parent);
@@ -194,6 +195,9 @@ out_unlock:
 	cpa_revert_creds_owner(old);
 out_drop:
 	mnt_drop_write(br->path.mnt);
+	/* create=mfs|pmfs: this branch is full, look again next time. */
+	if (err == -ENOSPC)
+		cpa_create_nospc(br);
 	return err;
 }
 
@@ -279,7 +283,7 @@ int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 	int err, slot;
 
 	/* The unnamed file's name is no name: no whiteout can hide it. */
-	slot = cpa_parent_begin(dentry, NULL, false);
+	slot = cpa_parent_begin(dentry, NULL, CPA_CREATE_UNNAMED);
 	if (slot < 0)
 		return slot;
 	br = cpa_entry_br(sb, CPA_E(dentry->d_parent), slot);
@@ -504,7 +508,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	    (cpa_entry_upper(CPA_E(new)) ||
 	     !cpa_br_above(sb, br, cpa_dentry_br(new))))
 		return -EXDEV;
-	nslot = cpa_create_slot(new, br, true);
+	nslot = cpa_create_slot(new, br, 0);
 	if (nslot < 0)
 		return nslot == -EROFS ? -EXDEV : nslot;
 	oslot = cpa_entry_slot(CPA_E(old->d_parent), br);

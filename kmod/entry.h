@@ -38,7 +38,13 @@ enum cpa_perm {
 /* create=: where a new object goes (copy_up.c, cpa_create_target()). */
 enum cpa_create_policy {
 	CPA_CREATE_TDP,		/* the parent's topmost writable branch */
+	CPA_CREATE_RR,		/* the writable branches in turn */
+	CPA_CREATE_MFS,		/* the writable branch with most free space */
+	CPA_CREATE_PMFS,	/* the parent's one with most free space */
 };
+
+/* Default interval of mfs and pmfs between two looks at the free space. */
+#define CPA_MFS_SECS_DEFAULT	30
 
 /* cpup=: where a lower object is copied (cpa_copyup_target()). */
 enum cpa_cpup_policy {
@@ -78,6 +84,12 @@ struct cpa_branch {
 	 */
 	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
 	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
+	/*
+	 * create=mfs|pmfs: the free space seen, and when (jiffies, 0:
+	 * never, or a create failed with ENOSPC since).
+	 */
+	u64 mfs_free;
+	unsigned long mfs_stamp;
 	struct rcu_head rcu;
 };
 
@@ -150,6 +162,11 @@ struct cpa_sb_info {
 	/* create= and cpup=; may change on remount */
 	enum cpa_create_policy create;
 	enum cpa_cpup_policy cpup;
+	unsigned int mfs_secs;	/* of create=mfs|pmfs:<secs> */
+	/* the writable branches, top first, fixed at mount (super.c) */
+	struct cpa_branch **wbr;
+	int nwbr;
+	atomic_t rr_next;	/* create=rr: the next of them */
 	/* pseudo-links of branch 0 when it is writable, referenced */
 	struct dentry *plinkdir;	/* .wh..wh.plnk */
 	atomic_t tmp_seq;	/* names of staged copies */

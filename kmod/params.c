@@ -13,7 +13,8 @@
  *                                 seen (the default) or seen at the next
  *                                 lookup (udba.c); notify is refused; fixed
  *                                 at mount
- *   create=tdp                    where new objects go (copy_up.c); may
+ *   create=tdp|rr|mfs[:secs]|pmfs[:secs]
+ *                                 where new objects go (copy_up.c); may
  *                                 change on remount
  *   cpup=tdp|bup|bu               where lower objects are copied up; may
  *                                 change on remount
@@ -361,6 +362,9 @@ static int cpa_parse_udba(struct fs_context *fc, struct fs_parameter *param)
 
 static const char *const cpa_create_names[] = {
 	[CPA_CREATE_TDP] = "tdp",
+	[CPA_CREATE_RR] = "rr",
+	[CPA_CREATE_MFS] = "mfs",
+	[CPA_CREATE_PMFS] = "pmfs",
 };
 
 static const char *const cpa_cpup_names[] = {
@@ -380,28 +384,40 @@ const char *cpa_cpup_str(enum cpa_cpup_policy p)
 }
 
 /*
- * create=<policy>.  aufs's rr, mfs, pmfs, tdmfs and mfsrr are refused by
- * name: they are not there yet.
+ * create=tdp|rr|mfs[:secs]|pmfs[:secs].  aufs's tdmfs, mfsrr and pmfsrr
+ * are refused by name: they are not there yet.
  */
 static int cpa_parse_create(struct fs_context *fc, struct fs_parameter *param)
 {
-	static const char *const later[] = {
-		"rr", "mfs", "pmfs", "tdmfs", "mfsrr", "pmfsrr",
-	};
+	static const char *const later[] = { "tdmfs", "mfsrr", "pmfsrr" };
 	struct cpa_fs_context *ctx = fc->fs_private;
 	const char *v = param->string;
-	int i = match_string(cpa_create_names, ARRAY_SIZE(cpa_create_names), v);
 	size_t n = strcspn(v, ":");
+	unsigned int secs;
+	int i;
 
-	if (i >= 0) {
-		ctx->create = i;
-		return 0;
-	}
 	for (i = 0; i < ARRAY_SIZE(later); i++)
 		if (strlen(later[i]) == n && !strncmp(v, later[i], n))
-			return cpa_invalf(fc, "%s=%s: not supported yet (only tdp)",
+			return cpa_invalf(fc, "%s=%s: not supported yet",
 					  param->key, v);
-	return cpa_invalf(fc, "%s=%s: bad value (expected tdp)", param->key, v);
+	for (i = 0; i < ARRAY_SIZE(cpa_create_names); i++)
+		if (strlen(cpa_create_names[i]) == n &&
+		    !strncmp(v, cpa_create_names[i], n))
+			break;
+	if (i == ARRAY_SIZE(cpa_create_names))
+		return cpa_invalf(fc, "%s=%s: bad value (expected tdp, rr, mfs[:secs] or pmfs[:secs])",
+				  param->key, v);
+	if (v[n]) {
+		if (i != CPA_CREATE_MFS && i != CPA_CREATE_PMFS)
+			return cpa_invalf(fc, "%s=%s: only mfs and pmfs take an interval",
+					  param->key, v);
+		if (kstrtouint(v + n + 1, 10, &secs) || secs > 3600)
+			return cpa_invalf(fc, "%s=%s: bad interval (0 to 3600 seconds)",
+					  param->key, v);
+		ctx->mfs_secs = secs;
+	}
+	ctx->create = i;
+	return 0;
 }
 
 /* cpup=tdp|bup|bu. */
@@ -661,6 +677,10 @@ static int cpa_reconfigure(struct fs_context *fc)
 	sync_filesystem(sb);
 	if (ctx->metacopy >= 0)
 		WRITE_ONCE(CPA_SB(sb)->metacopy, ctx->metacopy);
+	if (ctx->mfs_secs >= 0)
+		WRITE_ONCE(CPA_SB(sb)->mfs_secs, ctx->mfs_secs);
+	else if (ctx->create >= 0)
+		WRITE_ONCE(CPA_SB(sb)->mfs_secs, CPA_MFS_SECS_DEFAULT);
 	if (ctx->create >= 0)
 		WRITE_ONCE(CPA_SB(sb)->create, ctx->create);
 	if (ctx->cpup >= 0)
@@ -709,6 +729,7 @@ int cpa_init_fs_context(struct fs_context *fc)
 	ctx->metacopy = -1;
 	ctx->udba = -1;
 	ctx->create = -1;
+	ctx->mfs_secs = -1;
 	ctx->cpup = -1;
 	fc->fs_private = ctx;
 	fc->ops = &cpa_context_ops;

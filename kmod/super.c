@@ -66,15 +66,20 @@ static int cpa_statfs(struct dentry *dentry, struct kstatfs *buf)
 static int cpa_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct cpa_sb_info *sbi = CPA_SB(root->d_sb);
+	enum cpa_create_policy create;
 
 	seq_printf(m, ",%s=%016llx", CPPAUFS_OPT_SI, sbi->id);
 	if (!READ_ONCE(sbi->metacopy))
 		seq_puts(m, "," CPPAUFS_OPT_NOMETACOPY);
 	if (sbi->udba == CPA_UDBA_REVAL)
 		seq_puts(m, "," CPPAUFS_OPT_UDBA "=reval");
-	if (READ_ONCE(sbi->create) != CPA_CREATE_TDP)
+	create = READ_ONCE(sbi->create);
+	if (create == CPA_CREATE_MFS || create == CPA_CREATE_PMFS)
+		seq_printf(m, "," CPPAUFS_OPT_CREATE "=%s:%u",
+			   cpa_create_str(create), READ_ONCE(sbi->mfs_secs));
+	else if (create != CPA_CREATE_TDP)
 		seq_printf(m, "," CPPAUFS_OPT_CREATE "=%s",
-			   cpa_create_str(READ_ONCE(sbi->create)));
+			   cpa_create_str(create));
 	if (READ_ONCE(sbi->cpup) != CPA_CPUP_TDP)
 		seq_printf(m, "," CPPAUFS_OPT_CPUP "=%s",
 			   cpa_cpup_str(READ_ONCE(sbi->cpup)));
@@ -118,6 +123,7 @@ static const struct super_operations cpa_super_ops = {
 static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 {
 	cpa_wbr_fini(sbi);
+	kfree(sbi->wbr);
 	cpa_brtable_free(rcu_dereference_protected(sbi->brt, 1));
 	kfree(sbi->xino_path);
 	if (sbi->creator_cred)
@@ -216,6 +222,8 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 		    CPA_UDBA_NONE;
 	sbi->create = ctx->create > 0 ? ctx->create : CPA_CREATE_TDP;
 	sbi->cpup = ctx->cpup > 0 ? ctx->cpup : CPA_CPUP_TDP;
+	sbi->mfs_secs = ctx->mfs_secs >= 0 ? ctx->mfs_secs :
+			CPA_MFS_SECS_DEFAULT;
 	sbi->writable = ctx->rw_index >= 0;
 	sb->s_fs_info = sbi;
 	brt = cpa_brtable_alloc(ctx->nbranch);
@@ -228,6 +236,13 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	RCU_INIT_POINTER(sbi->brt, brt);
 	sbi->top = brt->br[0];
 	sbi->next_brid = brt->nbranch;
+	/* Writable branches never change on a mounted union (brops.c). */
+	sbi->wbr = kcalloc(brt->nbranch, sizeof(*sbi->wbr), GFP_KERNEL);
+	if (!sbi->wbr)
+		return -ENOMEM;
+	for (i = 0; i < brt->nbranch; i++)
+		if (cpa_branch_writable(brt->br[i]))
+			sbi->wbr[sbi->nwbr++] = brt->br[i];
 
 	sbi->creator_cred = prepare_creds();
 	if (!sbi->creator_cred)

@@ -88,7 +88,7 @@ cases=(
 	"dirs: a: bad permission 'rx' (expected rw, ro or rr)|-o dirs=a=rx"
 	"dirs: b: bad permission '' (expected rw, ro or rr)|-o dirs=a:b="
 	"dirs: b: bad permission 'RW' (expected rw, ro or rr)|-o dirs=a:b=RW"
-	"create=rr: not supported yet (only tdp)|-o dirs=a,create=rr"
+	"create=tdmfs: not supported yet|-o dirs=a,create=tdmfs"
 	"cpup=up: bad value (expected tdp, bup or bu)|-o dirs=a,cpup=up"
 	"no branches: use dirs=<dir>[:<dir>...]|-o noatime"
 	"Unknown parameter 'foo'|-o dirs=a,foo=1"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # vm-args: --timeout 600
+# vm-kernels: every
 # Several writable branches, at any index (a=rw:b=ro:c=rw:e=ro): each gets
 # its internal files; an object on a writable branch changes in place,
 # below a read-only one too; a lower object is copied up to the branch
@@ -143,10 +144,12 @@ ok test ! -e c/cfile2
 assert_eq "bfile3 cdir d dup eonly eonly2 new shared" "$(names m)" "merged root"
 
 section "create= and cpup= options"
-# fsconfig KEY VALUE...: one remount through fspick(2) + fsconfig(2),
-# which prints the kernel's message and fails like the remount.
+# fsconfig KEY VALUE...: one remount of $fsc_target through fspick(2) +
+# fsconfig(2), which prints the kernel's message and fails like the
+# remount.
+fsc_target=$T/m
 fsconfig() {
-	python3 - "$T/m" "$@" <<'PY'
+	python3 - "$fsc_target" "$@" <<'PY'
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.syscall(433, -100, sys.argv[1].encode(), 1)
@@ -175,9 +178,11 @@ PY
 expect_dmesg 'cppaufs: (create|cpup)='
 expect_dmesg 'cppaufs: (append|add|mod|del)[:=]'
 assert_fails_with "cpup=xx: bad value (expected tdp, bup or bu)" fsconfig cpup xx
-assert_fails_with "create=rr: not supported yet (only tdp)" fsconfig create rr
-assert_fails_with "create=mfs:60: not supported yet" fsconfig create mfs:60
-assert_fails_with "create=nope: bad value (expected tdp)" fsconfig create nope
+assert_fails_with "create=tdmfs:1G: not supported yet" fsconfig create tdmfs:1G
+assert_fails_with "create=nope: bad value (expected tdp, rr, mfs[:secs] or pmfs[:secs])" \
+	fsconfig create nope
+assert_fails_with "create=rr:5: only mfs and pmfs take an interval" fsconfig create rr:5
+assert_fails_with "create=mfs:x: bad interval (0 to 3600 seconds)" fsconfig create mfs:x
 ok sh -c "! grep -q 'cpup=' /proc/mounts"
 run mount -o remount,cpup=bu m
 ok grep -q " $T/m cppaufs .*,cpup=bu" /proc/mounts
@@ -192,6 +197,10 @@ ok sh -c "! grep -q 'cpup=' /proc/mounts"
 run_sh "echo e2-new >$T/m/eonly2"
 assert_file_content a/eonly2 e2-new
 ok test ! -e c/eonly2
+run fsconfig create pmfs
+ok grep -q " $T/m cppaufs .*,create=pmfs:30" /proc/mounts
+run fsconfig create mfs:5
+ok grep -q " $T/m cppaufs .*,create=mfs:5" /proc/mounts
 run mount -o remount,create=tdp m
 ok sh -c "! grep -q 'create=' /proc/mounts"
 
@@ -210,6 +219,49 @@ run_sh "echo n6 >$T/m/cdir/n6"
 assert_file_content c/cdir/n6 n6
 ok cpa_umount m
 assert_eq "$before" "$(sums)" "read-only branches"
+
+section "create=rr, mfs and pmfs"
+# Two writable branches on file systems of their own: x small, y large.
+mkfs_loop tmpfs "$T/x" 16M
+mkfs_loop tmpfs "$T/y" 48M
+mkdir -p x/xonly x/both y/both y/yonly p
+on_x() { local n=0 f; for f in "$@"; do [ ! -e "x/$f" ] || n=$((n + 1)); done; echo $n; }
+on_y() { local n=0 f; for f in "$@"; do [ ! -e "y/$f" ] || n=$((n + 1)); done; echo $n; }
+cpa_mount p "$T/x=rw:$T/y=rw" "create=rr,noxino"
+fsc_target=$T/p
+ok grep -q " $T/p cppaufs .*,create=rr" /proc/mounts
+for i in 1 2 3 4; do run_sh "echo $i >$T/p/rr$i"; done
+assert_eq 2 "$(on_x rr1 rr2 rr3 rr4)" "rr files on x"
+assert_eq 2 "$(on_y rr1 rr2 rr3 rr4)" "rr files on y"
+# Directories stay with their parent's topmost writable branch.
+run mkdir p/rd1 p/rd2
+assert_eq 2 "$(on_x rd1 rd2)" "rr directories on x"
+run fsconfig create mfs:0
+ok grep -q " $T/p cppaufs .*,create=mfs:0" /proc/mounts
+run_sh "echo m1 >$T/p/m1"
+assert_file_content y/m1 m1
+# Fill y through the union: the next create lands where there is room.
+run dd if=/dev/zero of=p/m1 bs=1M count=44 status=none
+ok test -s y/m1
+run_sh "echo m2 >$T/p/m2"
+assert_file_content x/m2 m2
+# yonly is upper on y: its children stay there (as with tdp).
+run_sh "echo m3 >$T/p/yonly/m3"
+assert_file_content y/yonly/m3 m3
+ok test ! -e x/yonly
+run fsconfig create pmfs:0
+# both: on x and y; y is nearly full.
+run_sh "echo p1 >$T/p/both/p1"
+assert_file_content x/both/p1 p1
+run dd if=/dev/zero of=p/both/p1 bs=1M count=14 status=none
+run_sh "echo p2 >$T/p/both/p2"
+assert_file_content y/both/p2 p2
+# xonly: on x only; pmfs keeps to the parent's branches.
+run_sh "echo p3 >$T/p/xonly/p3"
+assert_file_content x/xonly/p3 p3
+assert_eq "both m1 m2 m3 p1 p2 p3 rd1 rd2 rr1 rr2 rr3 rr4 xonly yonly" \
+	"$(cd p && LC_ALL=C find . -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ' | sed 's/ $//')" "union"
+ok cpa_umount p
 
 section "the only writable branch below a read-only one"
 mkdir -p g/gd h/hd n

@@ -387,17 +387,6 @@ static inline int cpa_entry_slot(const struct cpa_entry *e,
 	return -1;
 }
 
-/* Does a directory entry merge any branch below its upper slot? */
-static inline bool cpa_entry_has_lower(const struct cpa_entry *e)
-{
-	int i;
-
-	for (i = 1; i < e->count; i++)
-		if (cpa_entry_dentry(e, i))
-			return true;
-	return false;
-}
-
 /* The topmost slot of a positive union dentry. */
 static inline int cpa_entry_top(const struct cpa_entry *e)
 {

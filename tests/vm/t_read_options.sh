@@ -201,7 +201,7 @@ check_sysfs "no writable branch" "$T/a=ro" "$T/b=ro" ""
 opts=$(awk -v m="$M" '$2 == m {print $4}' /proc/mounts)
 [[ ,$opts, == *,ro,* ]] && pass "mounted read-only without a writable branch ($opts)" || fail "not read-only: $opts"
 ok umount "$M"
-# The one writable branch may be any of them.
+# A writable branch may be any of them.
 ok mount -i -t cppaufs -o "dirs=a=rr:b:c=rw" none "$M"
 check_sysfs "writable bottom branch" "$T/a=rr" "$T/b=ro" "$T/c=rw" "$T/c/.aufs.xino"
 ok umount "$M"

@@ -93,11 +93,12 @@ static int cpa_copy_file(const struct path *lower, const struct path *tmp,
 		goto out_src;
 	}
 	/*
-	 * The caller holds write access to branch 0, the filesystem's freeze
-	 * protection included, and copying takes that protection again
-	 * (file_start_write): a freeze between the two would wait for the
-	 * first while the second waits for the freeze.  The copy goes without
-	 * the caller's; the open @dst keeps the mount writable.
+	 * The caller holds write access to the target branch, the
+	 * filesystem's freeze protection included, and copying takes that
+	 * protection again (file_start_write): a freeze between the two
+	 * would wait for the first while the second waits for the freeze.
+	 * The copy goes without the caller's; the open @dst keeps the mount
+	 * writable.
 	 */
 	sb_end_write(tmp->mnt->mnt_sb);
 	err = cpa_copy_data(src, dst, len);
@@ -279,7 +280,7 @@ static void cpa_remove_tmp(struct dentry *workdir, struct dentry *tmp)
 
 /*
  * The data of a regular file: its first @len bytes, or, if @*meta, none
- * but the size and the metacopy mark.  A branch 0 filesystem that cannot
+ * but the size and the metacopy mark.  A target filesystem that cannot
  * keep the mark gets the data; @*meta says what was done.
  */
 static int cpa_copy_tmp_data(const struct path *data, const struct path *tmp,
@@ -1039,7 +1040,7 @@ int cpa_copy_up_to_change(struct dentry *dentry, bool meta)
 }
 
 /*
- * Complete the metadata-only copy @h of branch 0 met while copying a tree,
+ * Complete the metadata-only copy @h on @wbr met while copying a tree,
  * through its union inode, so that it is ordered against any other
  * copy-up of the file.
  */

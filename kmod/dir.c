@@ -68,7 +68,7 @@ static int cpa_parent_begin(struct dentry *dentry, struct cpa_branch *force,
 }
 
 /*
- * Make the object of @ca at the negative branch 0 dentry @*hp.  mkdir may
+ * Make the object of @ca at the negative upper dentry @*hp.  mkdir may
  * replace it with the dentry of the new directory, and drops it on
  * failure (*hp is NULL then).
  */
@@ -263,7 +263,8 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 }
 
 /*
- * O_TMPFILE: an unnamed file on branch 0, in the copy of the directory.
+ * O_TMPFILE: an unnamed file on the writable branch create= picks, in the
+ * directory's object there.
  * linkat() later gives it a name through cpa_link().  @arg is the file
  * being opened, or its dentry on older kernels (CPA_TMPFILE_ARG).
  */
@@ -533,7 +534,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 		/*
 		 * RENAME_WHITEOUT (overlayfs stacked on the union asks for
 		 * it) leaves a 0/0 character device at the old name on
-		 * branch 0, which hides whatever lower branches hold there:
+		 * its branch, which hides whatever lower branches hold there:
 		 * no aufs whiteout is needed.
 		 */
 		if (flags & RENAME_WHITEOUT)

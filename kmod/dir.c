@@ -423,6 +423,13 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 
 	cpa_dir_changed(dir);
 	cpa_copyattr(dir);
+	/*
+	 * The entry still holds the removed branch object: let the dentry
+	 * go with its last reference, so that the branch frees the object
+	 * now, not when the dentry cache is shrunk.
+	 */
+	if (upper)
+		d_drop(dentry);
 	if (upper && !is_dir)
 		cpa_copyattr(d_inode(dentry));
 	else if (is_dir)

@@ -768,7 +768,8 @@ struct cpa_branch *cpa_copyup_target(struct dentry *dentry)
 }
 
 /*
- * The free space of the writable branch @br for create=mfs|pmfs, looked
+ * The free space of the writable branch @br for the create= policies that
+ * look at it, looked
  * at again when older than the policy's interval or after an ENOSPC.
  */
 static u64 cpa_mfs_free(struct super_block *sb, struct cpa_branch *br)
@@ -886,15 +887,59 @@ static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
 	return slot;
 }
 
+/* create=rr, and mfsrr short of room: the next writable branch in turn. */
+static struct cpa_branch *cpa_rr_pick(struct cpa_sb_info *sbi)
+{
+	unsigned int next = atomic_inc_return(&sbi->rr_next);
+
+	return sbi->wbr[next % sbi->nwbr];
+}
+
+/*
+ * create=tdmfs: the topmost writable branch with more free space than the
+ * low mark, else the one with the most.
+ */
+static struct cpa_branch *cpa_tdmfs_pick(struct super_block *sb)
+{
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+	u64 low = READ_ONCE(sbi->mfs_low);
+	int i;
+
+	for (i = 0; i < sbi->nwbr; i++)
+		if (cpa_mfs_free(sb, sbi->wbr[i]) > low)
+			return sbi->wbr[i];
+	return cpa_mfs_pick(sb, sbi->wbr, sbi->nwbr);
+}
+
+/*
+ * create=mfsrr: the writable branch with the most free space, or, once
+ * even that one has less than the low mark, the next one in turn
+ * (directories: NULL, as tdp).
+ */
+static struct cpa_branch *cpa_mfsrr_pick(struct super_block *sb,
+					 unsigned int flags)
+{
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+	struct cpa_branch *br = cpa_mfs_pick(sb, sbi->wbr, sbi->nwbr);
+
+	if (cpa_mfs_free(sb, br) >= READ_ONCE(sbi->mfs_low))
+		return br;
+	return flags & CPA_CREATE_DIR ? NULL : cpa_rr_pick(sbi);
+}
+
 /*
  * Where the new object @dentry is made, as a slot of its parent's entry
  * (create=):
- *   tdp   the topmost writable branch that holds the parent;
- *   pmfs  of those, the one with the most free space;
- *   rr    the writable branches in turn (directories: as tdp);
- *   mfs   the writable branch with the most free space.
+ *   tdp     the topmost writable branch that holds the parent;
+ *   pmfs    of those, the one with the most free space;
+ *   rr      the writable branches in turn (directories: as tdp);
+ *   mfs     the writable branch with the most free space;
+ *   tdmfs   the topmost writable branch with more free space than the
+ *           low mark, else as mfs;
+ *   mfsrr   as mfs, or as rr once that branch has less than the mark;
+ *   pmfsrr  as pmfs, or as mfsrr once that branch has less than the mark.
  * The parent is copied up (cpup=) when it has no object on a writable
- * branch for tdp and pmfs, and gets one on the branch rr or mfs picked;
+ * branch for tdp and pmfs, and gets one on the branch the others picked;
  * if it cannot (its top object is below that branch), or a whiteout
  * above that branch hides the name, tdp decides.  @force (a link, a
  * rename) asks for that branch only: -EXDEV if the name cannot be there.
@@ -905,9 +950,11 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_sb_info *sbi = CPA_SB(sb);
+	enum cpa_create_policy create = READ_ONCE(sbi->create);
 	bool unnamed = flags & CPA_CREATE_UNNAMED;
 	struct cpa_branch *br = NULL;
-	int slot, err;
+	const struct cpa_entry *pe;
+	int slot, other, err;
 
 	if (!cpa_sb_writable(sb))
 		return -EROFS;
@@ -916,14 +963,19 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 		return slot == -EROFS ? -EXDEV : slot;
 	}
 
-	switch (READ_ONCE(sbi->create)) {
+	switch (create) {
 	case CPA_CREATE_RR:
 		if (!(flags & CPA_CREATE_DIR))
-			br = sbi->wbr[(unsigned int)atomic_inc_return(&sbi->rr_next) %
-				      sbi->nwbr];
+			br = cpa_rr_pick(sbi);
 		break;
 	case CPA_CREATE_MFS:
 		br = cpa_mfs_pick(sb, sbi->wbr, sbi->nwbr);
+		break;
+	case CPA_CREATE_TDMFS:
+		br = cpa_tdmfs_pick(sb);
+		break;
+	case CPA_CREATE_MFSRR:
+		br = cpa_mfsrr_pick(sb, flags);
 		break;
 	default:
 		break;
@@ -935,12 +987,25 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 	}
 
 	slot = cpa_create_parent_slot(sb, CPA_E(dentry->d_parent),
-				      READ_ONCE(sbi->create) == CPA_CREATE_PMFS);
+				      create == CPA_CREATE_PMFS ||
+				      create == CPA_CREATE_PMFSRR);
 	if (slot < 0) {
 		err = cpa_copy_up(dentry->d_parent);
 		if (err)
 			return err;
 		slot = 0;
+	}
+	if (create == CPA_CREATE_PMFSRR) {
+		/* Short of room there: any branch, as mfsrr. */
+		pe = CPA_E(dentry->d_parent);
+		br = cpa_entry_br(sb, pe, slot);
+		if (cpa_mfs_free(sb, br) < READ_ONCE(sbi->mfs_low)) {
+			br = cpa_mfsrr_pick(sb, flags);
+			other = br ? cpa_create_on(dentry, br, unnamed) :
+				-EROFS;
+			if (other != -EROFS)
+				return other;
+		}
 	}
 	err = unnamed ? 0 : cpa_create_hidden(dentry, slot);
 	if (err)

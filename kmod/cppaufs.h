@@ -279,7 +279,8 @@ struct cpa_fs_context {
 	int metacopy;			/* metacopy/nometacopy: 1/0, or -1 */
 	int udba;			/* udba=: enum cpa_udba, or -1 */
 	int create;			/* create=: enum cpa_create_policy, or -1 */
-	int mfs_secs;			/* create=mfs|pmfs:<secs>, or -1 */
+	int mfs_secs;			/* create=...:<secs>, or -1 */
+	u64 mfs_low;			/* create=tdmfs|mfsrr|pmfsrr:<low> */
 	int cpup;			/* cpup=: enum cpa_cpup_policy, or -1 */
 	struct cpa_brop *brops;		/* [nbrops], in the order given */
 	int nbrops;

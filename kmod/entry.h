@@ -41,9 +41,15 @@ enum cpa_create_policy {
 	CPA_CREATE_RR,		/* the writable branches in turn */
 	CPA_CREATE_MFS,		/* the writable branch with most free space */
 	CPA_CREATE_PMFS,	/* the parent's one with most free space */
+	CPA_CREATE_TDMFS,	/* the topmost one with room, else as mfs */
+	CPA_CREATE_MFSRR,	/* as mfs; as rr once all are short of room */
+	CPA_CREATE_PMFSRR,	/* as pmfs; as mfsrr if that one is short */
 };
 
-/* Default interval of mfs and pmfs between two looks at the free space. */
+/*
+ * Default interval of the policies that look at the free space, between
+ * two looks.
+ */
 #define CPA_MFS_SECS_DEFAULT	30
 
 /* cpup=: where a lower object is copied (cpa_copyup_target()). */
@@ -162,7 +168,8 @@ struct cpa_sb_info {
 	/* create= and cpup=; may change on remount */
 	enum cpa_create_policy create;
 	enum cpa_cpup_policy cpup;
-	unsigned int mfs_secs;	/* of create=mfs|pmfs:<secs> */
+	unsigned int mfs_secs;	/* of the policies that look at free space */
+	u64 mfs_low;		/* of create=tdmfs|mfsrr|pmfsrr:<low> */
 	/* the writable branches, top first, fixed at mount (super.c) */
 	struct cpa_branch **wbr;
 	int nwbr;

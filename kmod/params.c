@@ -13,7 +13,8 @@
  *                                 seen (the default) or seen at the next
  *                                 lookup (udba.c); notify is refused; fixed
  *                                 at mount
- *   create=tdp|rr|mfs[:secs]|pmfs[:secs]
+ *   create=tdp|rr|mfs[:secs]|pmfs[:secs]|tdmfs:low[:secs]|
+ *          mfsrr:low[:secs]|pmfsrr:low[:secs]
  *                                 where new objects go (copy_up.c); may
  *                                 change on remount
  *   cpup=tdp|bup|bu               where lower objects are copied up; may
@@ -36,8 +37,10 @@
  * Every branch is resolved and checked as it is parsed, so that the error
  * names the branch as the user wrote it.
  */
+#include <linux/ctype.h>
 #include <linux/fs_parser.h>
 #include <linux/fs_struct.h>
+#include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -365,6 +368,9 @@ static const char *const cpa_create_names[] = {
 	[CPA_CREATE_RR] = "rr",
 	[CPA_CREATE_MFS] = "mfs",
 	[CPA_CREATE_PMFS] = "pmfs",
+	[CPA_CREATE_TDMFS] = "tdmfs",
+	[CPA_CREATE_MFSRR] = "mfsrr",
+	[CPA_CREATE_PMFSRR] = "pmfsrr",
 };
 
 static const char *const cpa_cpup_names[] = {
@@ -383,35 +389,57 @@ const char *cpa_cpup_str(enum cpa_cpup_policy p)
 	return cpa_cpup_names[p];
 }
 
+/* Does create= policy @i look at the free space, and take a low mark? */
+static bool cpa_create_mfs(int i)
+{
+	return i != CPA_CREATE_TDP && i != CPA_CREATE_RR;
+}
+
+static bool cpa_create_low(int i)
+{
+	return i == CPA_CREATE_TDMFS || i == CPA_CREATE_MFSRR ||
+	       i == CPA_CREATE_PMFSRR;
+}
+
 /*
- * create=tdp|rr|mfs[:secs]|pmfs[:secs].  aufs's tdmfs, mfsrr and pmfsrr
- * are refused by name: they are not there yet.
+ * create=tdp|rr|mfs[:secs]|pmfs[:secs]|tdmfs:low[:secs]|mfsrr:low[:secs]|
+ * pmfsrr:low[:secs], low a size in bytes with an optional k, m, g or t.
  */
 static int cpa_parse_create(struct fs_context *fc, struct fs_parameter *param)
 {
-	static const char *const later[] = { "tdmfs", "mfsrr", "pmfsrr" };
 	struct cpa_fs_context *ctx = fc->fs_private;
 	const char *v = param->string;
 	size_t n = strcspn(v, ":");
+	const char *arg = v[n] ? v + n + 1 : NULL;
 	unsigned int secs;
+	char *end;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(later); i++)
-		if (strlen(later[i]) == n && !strncmp(v, later[i], n))
-			return cpa_invalf(fc, "%s=%s: not supported yet",
-					  param->key, v);
 	for (i = 0; i < ARRAY_SIZE(cpa_create_names); i++)
 		if (strlen(cpa_create_names[i]) == n &&
 		    !strncmp(v, cpa_create_names[i], n))
 			break;
 	if (i == ARRAY_SIZE(cpa_create_names))
-		return cpa_invalf(fc, "%s=%s: bad value (expected tdp, rr, mfs[:secs] or pmfs[:secs])",
+		return cpa_invalf(fc, "%s=%s: bad value (expected tdp, rr, mfs[:secs], pmfs[:secs], tdmfs:low[:secs], mfsrr:low[:secs] or pmfsrr:low[:secs])",
 				  param->key, v);
-	if (v[n]) {
-		if (i != CPA_CREATE_MFS && i != CPA_CREATE_PMFS)
-			return cpa_invalf(fc, "%s=%s: only mfs and pmfs take an interval",
-					  param->key, v);
-		if (kstrtouint(v + n + 1, 10, &secs) || secs > 3600)
+	ctx->mfs_low = 0;
+	if (cpa_create_low(i)) {
+		if (!arg || !isdigit(*arg))
+			return cpa_invalf(fc, "%s=%s: %s needs the free space under which it changes course, e.g. %s:1G",
+					  param->key, v, cpa_create_names[i],
+					  cpa_create_names[i]);
+		ctx->mfs_low = memparse(arg, &end);
+		if (*end && *end != ':')
+			return cpa_invalf(fc, "%s=%s: bad size %.*s (bytes, or with k, m, g or t)",
+					  param->key, v, (int)strcspn(arg, ":"),
+					  arg);
+		arg = *end ? end + 1 : NULL;
+	}
+	if (arg) {
+		if (!cpa_create_mfs(i))
+			return cpa_invalf(fc, "%s=%s: %s takes no interval",
+					  param->key, v, cpa_create_names[i]);
+		if (kstrtouint(arg, 10, &secs) || secs > 3600)
 			return cpa_invalf(fc, "%s=%s: bad interval (0 to 3600 seconds)",
 					  param->key, v);
 		ctx->mfs_secs = secs;
@@ -681,8 +709,10 @@ static int cpa_reconfigure(struct fs_context *fc)
 		WRITE_ONCE(CPA_SB(sb)->mfs_secs, ctx->mfs_secs);
 	else if (ctx->create >= 0)
 		WRITE_ONCE(CPA_SB(sb)->mfs_secs, CPA_MFS_SECS_DEFAULT);
-	if (ctx->create >= 0)
+	if (ctx->create >= 0) {
+		WRITE_ONCE(CPA_SB(sb)->mfs_low, ctx->mfs_low);
 		WRITE_ONCE(CPA_SB(sb)->create, ctx->create);
+	}
 	if (ctx->cpup >= 0)
 		WRITE_ONCE(CPA_SB(sb)->cpup, ctx->cpup);
 	return 0;

@@ -77,6 +77,10 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 	if (create == CPA_CREATE_MFS || create == CPA_CREATE_PMFS)
 		seq_printf(m, "," CPPAUFS_OPT_CREATE "=%s:%u",
 			   cpa_create_str(create), READ_ONCE(sbi->mfs_secs));
+	else if (create != CPA_CREATE_TDP && create != CPA_CREATE_RR)
+		seq_printf(m, "," CPPAUFS_OPT_CREATE "=%s:%llu:%u",
+			   cpa_create_str(create), READ_ONCE(sbi->mfs_low),
+			   READ_ONCE(sbi->mfs_secs));
 	else if (create != CPA_CREATE_TDP)
 		seq_printf(m, "," CPPAUFS_OPT_CREATE "=%s",
 			   cpa_create_str(create));
@@ -224,6 +228,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->cpup = ctx->cpup > 0 ? ctx->cpup : CPA_CPUP_TDP;
 	sbi->mfs_secs = ctx->mfs_secs >= 0 ? ctx->mfs_secs :
 			CPA_MFS_SECS_DEFAULT;
+	sbi->mfs_low = ctx->mfs_low;
 	sbi->writable = ctx->rw_index >= 0;
 	sb->s_fs_info = sbi;
 	brt = cpa_brtable_alloc(ctx->nbranch);

@@ -178,10 +178,15 @@ PY
 expect_dmesg 'cppaufs: (create|cpup)='
 expect_dmesg 'cppaufs: (append|add|mod|del)[:=]'
 assert_fails_with "cpup=xx: bad value (expected tdp, bup or bu)" fsconfig cpup xx
-assert_fails_with "create=tdmfs:1G: not supported yet" fsconfig create tdmfs:1G
-assert_fails_with "create=nope: bad value (expected tdp, rr, mfs[:secs] or pmfs[:secs])" \
+assert_fails_with "create=tdmfs: tdmfs needs the free space under which it changes course, e.g. tdmfs:1G" \
+	fsconfig create tdmfs
+assert_fails_with "create=mfsrr:1Q:3: bad size 1Q (bytes, or with k, m, g or t)" \
+	fsconfig create mfsrr:1Q:3
+assert_fails_with "create=nope: bad value (expected tdp, rr, mfs[:secs], pmfs[:secs], tdmfs:low[:secs], mfsrr:low[:secs] or pmfsrr:low[:secs])" \
 	fsconfig create nope
-assert_fails_with "create=rr:5: only mfs and pmfs take an interval" fsconfig create rr:5
+assert_fails_with "create=rr:5: rr takes no interval" fsconfig create rr:5
+assert_fails_with "create=pmfsrr:1G:x: bad interval (0 to 3600 seconds)" \
+	fsconfig create pmfsrr:1G:x
 assert_fails_with "create=mfs:x: bad interval (0 to 3600 seconds)" fsconfig create mfs:x
 ok sh -c "! grep -q 'cpup=' /proc/mounts"
 run mount -o remount,cpup=bu m
@@ -262,6 +267,52 @@ assert_file_content x/xonly/p3 p3
 assert_eq "both m1 m2 m3 p1 p2 p3 rd1 rd2 rr1 rr2 rr3 rr4 xonly yonly" \
 	"$(cd p && LC_ALL=C find . -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ' | sed 's/ $//')" "union"
 ok cpa_umount p
+
+section "create=tdmfs, mfsrr and pmfsrr"
+# v (16 MiB) above w (32 MiB); the low mark is 8 MiB.
+mkfs_loop tmpfs "$T/v" 16M
+mkfs_loop tmpfs "$T/w" 32M
+mkdir -p v/both w/both q
+on_v() { local n=0 f; for f in "$@"; do [ ! -e "v/$f" ] || n=$((n + 1)); done; echo $n; }
+on_w() { local n=0 f; for f in "$@"; do [ ! -e "w/$f" ] || n=$((n + 1)); done; echo $n; }
+cpa_mount q "$T/v=rw:$T/w=rw" "create=tdmfs:8M:0,noxino"
+fsc_target=$T/q
+ok grep -q " $T/q cppaufs .*,create=tdmfs:8388608:0" /proc/mounts
+# tdmfs: the topmost branch with more than 8 MiB free...
+run_sh "echo t1 >$T/q/t1"
+assert_file_content v/t1 t1
+run dd if=/dev/zero of=q/t1 bs=1M count=10 status=none
+# ... v has 6 MiB left: the next one with room.
+run_sh "echo t2 >$T/q/t2"
+assert_file_content w/t2 t2
+run dd if=/dev/zero of=q/t2 bs=1M count=28 status=none
+# Neither has 8 MiB: the one with the most free space (v, 6 MiB).
+run_sh "echo t3 >$T/q/t3"
+assert_file_content v/t3 t3
+# mfsrr: both below the mark, so in turn.
+run fsconfig create mfsrr:8M:0
+ok grep -q " $T/q cppaufs .*,create=mfsrr:8388608:0" /proc/mounts
+for i in 1 2 3 4; do run_sh "echo $i >$T/q/r$i"; done
+assert_eq 2 "$(on_v r1 r2 r3 r4)" "mfsrr files on v, both short of room"
+assert_eq 2 "$(on_w r1 r2 r3 r4)" "mfsrr files on w, both short of room"
+# v has room again: the one with the most free space, every time.
+run rm q/t1
+# The branch frees the space at once (the union holds nothing of t1).
+assert_eq 1 "$(stat -f -c '%a %S' v | awk '{ print ($1 * $2 > 15 * 2^20) }')" \
+	"v has its space back after rm"
+for i in 5 6; do run_sh "echo $i >$T/q/r$i"; done
+assert_eq 2 "$(on_v r5 r6)" "mfsrr files on v, the one with room"
+# pmfsrr: the parent's branch with the most room while it has 8 MiB...
+run mount -o remount,create=pmfsrr:8M:0 q
+ok grep -q " $T/q cppaufs .*,create=pmfsrr:8388608:0" /proc/mounts
+run_sh "echo p1 >$T/q/both/p1"
+assert_file_content v/both/p1 p1
+# ... then any branch, as mfsrr: both short of room, so in turn.
+run dd if=/dev/zero of=q/both/p1 bs=1M count=10 status=none
+for i in 2 3 4 5; do run_sh "echo $i >$T/q/both/p$i"; done
+assert_eq 2 "$(on_v both/p2 both/p3 both/p4 both/p5)" "pmfsrr files on v, both short of room"
+assert_eq 2 "$(on_w both/p2 both/p3 both/p4 both/p5)" "pmfsrr files on w, both short of room"
+ok cpa_umount q
 
 section "the only writable branch below a read-only one"
 mkdir -p g/gd h/hd n

@@ -88,7 +88,7 @@ cases=(
 	"dirs: a: bad permission 'rx' (expected rw, ro or rr)|-o dirs=a=rx"
 	"dirs: b: bad permission '' (expected rw, ro or rr)|-o dirs=a:b="
 	"dirs: b: bad permission 'RW' (expected rw, ro or rr)|-o dirs=a:b=RW"
-	"create=tdmfs: not supported yet|-o dirs=a,create=tdmfs"
+	"create=mfsrr:2x: bad size 2x (bytes, or with k, m, g or t)|-o dirs=a,create=mfsrr:2x"
 	"cpup=up: bad value (expected tdp, bup or bu)|-o dirs=a,cpup=up"
 	"no branches: use dirs=<dir>[:<dir>...]|-o noatime"
 	"Unknown parameter 'foo'|-o dirs=a,foo=1"

@@ -38,6 +38,8 @@
 #               require_module        skip unless cppaufs is registered
 #               skip REASON           print "skipped: REASON", exit 77
 #               on_exit CMD...        run CMD at exit (before the unmounts)
+# Helpers:      $CPA_TESTS             this directory (tests/vm), absolute,
+#                                     for the Python helpers beside the tests
 #
 # Everything runs in the VM's throw-away root: writing to /, /tmp or /sbin is
 # fine.  Kernel modules of the booted kernel (loop, ext4, xfs, btrfs) come
@@ -46,6 +48,7 @@
 set -eEuo pipefail
 
 _cpa_name=${0##*/}
+CPA_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _cpa_pass=0
 _cpa_fail=0
 _cpa_mounts=()   # mount points to unmount at exit, in mount order

@@ -48,37 +48,7 @@ brids() { sysfs_list brid; }
 names() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 # fsconfig KEY VALUE...: one remount through fspick(2) + fsconfig(2);
 # prints the kernel's messages and fails like the remount.
-fsconfig() {
-	python3 - "$T/m" "$@" <<'PY'
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-SYS_fspick, SYS_fsconfig = 433, 431
-FSCONFIG_SET_STRING, FSCONFIG_CMD_RECONFIGURE = 1, 7
-fd = libc.syscall(SYS_fspick, -100, sys.argv[1].encode(), 1)
-if fd < 0:
-    sys.exit("fspick: " + os.strerror(ctypes.get_errno()))
-def log():
-    out = []
-    while True:
-        try:
-            m = os.read(fd, 4096)
-        except OSError:
-            break
-        if not m:
-            break
-        out.append(m.decode(errors="replace"))
-    return " | ".join(out)
-args = sys.argv[2:]
-for k, v in zip(args[::2], args[1::2]):
-    if libc.syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, k.encode(),
-                    v.encode(), 0) < 0:
-        e = ctypes.get_errno()
-        sys.exit("fsconfig %s: %s: %s" % (k, os.strerror(e), log()))
-if libc.syscall(SYS_fsconfig, fd, FSCONFIG_CMD_RECONFIGURE, None, None, 0) < 0:
-    e = ctypes.get_errno()
-    sys.exit("reconfigure: %s: %s" % (os.strerror(e), log()))
-PY
-}
+fsconfig() { "$CPA_TESTS/fsconfig.py" "$T/m" "$@"; }
 
 section "before"
 assert_eq "$T/u=rw $T/base=ro" "$(branches)" "branches"

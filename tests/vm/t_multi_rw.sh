@@ -148,33 +148,7 @@ section "create= and cpup= options"
 # fsconfig(2), which prints the kernel's message and fails like the
 # remount.
 fsc_target=$T/m
-fsconfig() {
-	python3 - "$fsc_target" "$@" <<'PY'
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-fd = libc.syscall(433, -100, sys.argv[1].encode(), 1)
-if fd < 0:
-    sys.exit("fspick: " + os.strerror(ctypes.get_errno()))
-def log():
-    out = []
-    while True:
-        try:
-            m = os.read(fd, 4096)
-        except OSError:
-            break
-        if not m:
-            break
-        out.append(m.decode(errors="replace"))
-    return " | ".join(out)
-args = sys.argv[2:]
-for k, v in zip(args[::2], args[1::2]):
-    if libc.syscall(431, fd, 1, k.encode(), v.encode(), 0) < 0:
-        e = ctypes.get_errno()
-        sys.exit("fsconfig %s: %s: %s" % (k, os.strerror(e), log()))
-if libc.syscall(431, fd, 7, None, None, 0) < 0:
-    sys.exit("reconfigure: %s: %s" % (os.strerror(ctypes.get_errno()), log()))
-PY
-}
+fsconfig() { "$CPA_TESTS/fsconfig.py" "$fsc_target" "$@"; }
 expect_dmesg 'cppaufs: (create|cpup)='
 expect_dmesg 'cppaufs: (append|add|mod|del)[:=]'
 assert_fails_with "cpup=xx: bad value (expected tdp, bup or bu)" fsconfig cpup xx

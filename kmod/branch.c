@@ -22,6 +22,31 @@ const char *cpa_perm_str(enum cpa_perm perm)
 	return cpa_perm_names[perm];
 }
 
+/*
+ * The branches @br[@n] as one buffer of "<name>=<perm>" strings, each
+ * with its NUL (a path may hold any other byte), its length in @len; or
+ * NULL without memory.
+ */
+char *cpa_branches_str(struct cpa_branch **br, int n, size_t *len)
+{
+	size_t size = 0, k;
+	char *s;
+	int i;
+
+	for (i = 0; i < n; i++)
+		size += strlen(br[i]->name) + 4;
+	s = kmalloc(size ?: 1, GFP_KERNEL);
+	if (!s)
+		return NULL;
+	*len = 0;
+	for (i = 0; i < n; i++) {
+		k = scnprintf(s + *len, size - *len, "%s=%s", br[i]->name,
+			      cpa_perm_str(br[i]->perm));
+		*len += k + 1;	/* and its NUL */
+	}
+	return s;
+}
+
 int cpa_perm_parse(const char *s, enum cpa_perm *perm)
 {
 	int i = match_string(cpa_perm_names, ARRAY_SIZE(cpa_perm_names), s);

@@ -313,6 +313,7 @@ bool cpa_br_above(struct super_block *sb, const struct cpa_branch *a,
 struct cpa_branch *cpa_br_writable_above(struct super_block *sb,
 					 const struct cpa_branch *br);
 const char *cpa_perm_str(enum cpa_perm perm);
+char *cpa_branches_str(struct cpa_branch **br, int n, size_t *len);
 int cpa_branch_mapped_add(struct cpa_branch *br, struct inode *inode);
 int cpa_branch_mapped(struct cpa_branch *br);
 int cpa_perm_parse(const char *s, enum cpa_perm *perm);

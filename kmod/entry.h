@@ -178,6 +178,9 @@ struct cpa_sb_info {
 	struct dentry *plinkdir;	/* .wh..wh.plnk */
 	atomic_t tmp_seq;	/* names of staged copies */
 	struct cpa_sysfs sysfs;
+	/* the branches as mounted, for a remount that repeats them (params.c) */
+	char *mount_brs;
+	size_t mount_brs_len;
 };
 
 /*

@@ -654,26 +654,50 @@ static bool cpa_same_file(const char *given, const char *cur)
 }
 
 /*
+ * Are the branches of @ctx, a remount's dirs=, those the union has, or
+ * had at mount (so /etc/fstab says, which mount(8) repeats)?
+ */
+static int cpa_reconfigure_same_brs(struct cpa_fs_context *ctx,
+				    struct cpa_sb_info *sbi)
+{
+	struct cpa_brtable *brt = cpa_brt(sbi);
+	bool same = ctx->nbranch == brt->nbranch;
+	size_t len;
+	char *given;
+	int i;
+
+	for (i = 0; same && i < ctx->nbranch; i++)
+		same = path_equal(&ctx->branches[i]->path, &brt->br[i]->path) &&
+		       ctx->branches[i]->perm == READ_ONCE(brt->br[i]->perm);
+	if (same)
+		return 1;
+	given = cpa_branches_str(ctx->branches, ctx->nbranch, &len);
+	if (!given)
+		return -ENOMEM;
+	same = len == sbi->mount_brs_len &&
+	       !memcmp(given, sbi->mount_brs, len);
+	kfree(given);
+	return same;
+}
+
+/*
  * mount(8) repeats the options of /etc/fstab on remount, dirs= and xino=
  * included: naming the branches (each with its permission) and the xino
- * file the union has is fine, changing them is not.
+ * file the union has, or the branches it was mounted with before add:,
+ * del: and mod: changed them, is fine; changing them is not.
  */
 static int cpa_reconfigure_same(struct fs_context *fc)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
 	struct cpa_sb_info *sbi = CPA_SB(fc->root->d_sb);
-	struct cpa_brtable *brt = cpa_brt(sbi);
-	int i;
+	int same;
 
 	if (ctx->nbranch) {
-		if (ctx->nbranch != brt->nbranch)
+		same = cpa_reconfigure_same_brs(ctx, sbi);
+		if (same < 0)
+			return same;
+		if (!same)
 			return cpa_invalf(fc, "branches cannot be changed on remount");
-		for (i = 0; i < ctx->nbranch; i++)
-			if (!path_equal(&ctx->branches[i]->path,
-					&brt->br[i]->path) ||
-			    ctx->branches[i]->perm != brt->br[i]->perm)
-				return cpa_invalf(fc,
-						  "branches cannot be changed on remount");
 	}
 	if ((ctx->xino_path &&
 	     !cpa_same_file(ctx->xino_path, sbi->xino_path)) ||

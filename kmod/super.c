@@ -130,6 +130,7 @@ static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 	kfree(sbi->wbr);
 	cpa_brtable_free(rcu_dereference_protected(sbi->brt, 1));
 	kfree(sbi->xino_path);
+	kfree(sbi->mount_brs);
 	if (sbi->creator_cred)
 		put_cred(sbi->creator_cred);
 	kfree(sbi);
@@ -239,6 +240,10 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	brt->rw_index = ctx->rw_index;
 	ctx->nbranch = 0;
 	RCU_INIT_POINTER(sbi->brt, brt);
+	sbi->mount_brs = cpa_branches_str(brt->br, brt->nbranch,
+					  &sbi->mount_brs_len);
+	if (!sbi->mount_brs)
+		return -ENOMEM;
 	sbi->top = brt->br[0];
 	sbi->next_brid = brt->nbranch;
 	/* Writable branches never change on a mounted union (brops.c). */

@@ -236,6 +236,13 @@ else
 	ok mount -o remount,rw "$M"
 	ok touch "$M/after-remount"
 	ok test -e "$T/a/after-remount"
+	# After a change of branches too: the dirs= of /etc/fstab are the
+	# branches as mounted, and change nothing.
+	ok mount -o "remount,append:$T/c=ro" "$M"
+	ok mount -o remount,ro "$M"
+	ok mount -o remount,rw "$M"
+	si=$(sed -n "s|.* $M cppaufs .*si=\([0-9a-f]*\).*|\1|p" /proc/mounts)
+	assert_eq "$T/c=ro" "$(cat "/sys/fs/cppaufs/si_$si/br2")" "the appended branch after two fstab remounts"
 	assert_fails_with "" /sbin/mount.cppaufs none "$M" -o "remount,dirs=$T/a:$T/c=ro"
 	assert_fails_with "" /sbin/mount.cppaufs none "$M" -o "remount,xino=$T/x/other.xino"
 	ok /sbin/mount.cppaufs none "$M" -o "remount,xino=$T/x/../x/fstab.xino"

@@ -77,6 +77,10 @@
 #define CPPAUFS_OPT_UDBA		"udba"	/* none|reval|notify */
 #define CPPAUFS_OPT_CREATE		"create"	/* tdp|rr|mfs|pmfs */
 #define CPPAUFS_OPT_CPUP		"cpup"	/* tdp|bup|bu */
+/* statfs: branch 0 (default), every branch, or the writable ones, summed */
+#define CPPAUFS_OPT_NOSUM		"nosum"
+#define CPPAUFS_OPT_SUM			"sum"
+#define CPPAUFS_OPT_WSUM		"wsum"
 /* Default xino file name, created in the first writable branch. */
 #define CPPAUFS_XINO_NAME		".aufs.xino"
 

@@ -282,6 +282,7 @@ struct cpa_fs_context {
 	int mfs_secs;			/* create=...:<secs>, or -1 */
 	u64 mfs_low;			/* create=tdmfs|mfsrr|pmfsrr:<low> */
 	int cpup;			/* cpup=: enum cpa_cpup_policy, or -1 */
+	int sum;			/* sum, wsum, nosum: enum cpa_sum, or -1 */
 	struct cpa_brop *brops;		/* [nbrops], in the order given */
 	int nbrops;
 };

@@ -52,6 +52,13 @@ enum cpa_create_policy {
  */
 #define CPA_MFS_SECS_DEFAULT	30
 
+/* What statfs of the union counts (super.c). */
+enum cpa_sum {
+	CPA_SUM_NONE,		/* branch 0 */
+	CPA_SUM_ALL,		/* every branch's filesystem, once */
+	CPA_SUM_WRITABLE,	/* the writable branches' filesystems, once */
+};
+
 /* cpup=: where a lower object is copied (cpa_copyup_target()). */
 enum cpa_cpup_policy {
 	CPA_CPUP_TDP,	/* the parent's topmost writable branch above it */
@@ -170,6 +177,7 @@ struct cpa_sb_info {
 	enum cpa_cpup_policy cpup;
 	unsigned int mfs_secs;	/* of the policies that look at free space */
 	u64 mfs_low;		/* of create=tdmfs|mfsrr|pmfsrr:<low> */
+	enum cpa_sum sum;	/* sum, wsum, nosum; may change on remount */
 	/* the writable branches, top first, fixed at mount (super.c) */
 	struct cpa_branch **wbr;
 	int nwbr;

@@ -19,6 +19,9 @@
  *                                 change on remount
  *   cpup=tdp|bup|bu               where lower objects are copied up; may
  *                                 change on remount
+ *   nosum, sum, wsum              what statfs counts: branch 0 (the
+ *                                 default), every branch, or the writable
+ *                                 ones; may change on remount
  *
  * On remount only, changes of branches, applied in order (brops.c):
  *   add:<index>:<branch>          (alias ins:) insert at <index>
@@ -58,6 +61,7 @@ enum cpa_opt {
 	Opt_udba,
 	Opt_create,
 	Opt_cpup,
+	Opt_sum,
 	Opt_brop,
 };
 
@@ -72,6 +76,9 @@ static const struct fs_parameter_spec cpa_param_specs[] = {
 	fsparam_string(CPPAUFS_OPT_UDBA,	Opt_udba),
 	fsparam_string(CPPAUFS_OPT_CREATE,	Opt_create),
 	fsparam_string(CPPAUFS_OPT_CPUP,	Opt_cpup),
+	fsparam_flag(CPPAUFS_OPT_NOSUM,		Opt_sum),
+	fsparam_flag(CPPAUFS_OPT_SUM,		Opt_sum),
+	fsparam_flag(CPPAUFS_OPT_WSUM,		Opt_sum),
 	fsparam_string("add",			Opt_brop),
 	fsparam_string("ins",			Opt_brop),
 	fsparam_string("append",		Opt_brop),
@@ -615,6 +622,11 @@ static int cpa_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return cpa_parse_create(fc, param);
 	case Opt_cpup:
 		return cpa_parse_cpup(fc, param);
+	case Opt_sum:
+		ctx->sum = !strcmp(param->key, CPPAUFS_OPT_SUM) ? CPA_SUM_ALL :
+			   !strcmp(param->key, CPPAUFS_OPT_WSUM) ?
+			   CPA_SUM_WRITABLE : CPA_SUM_NONE;
+		return 0;
 	case Opt_brop:
 		given = kasprintf(GFP_KERNEL, "%s:%s", param->key,
 				  param->string);
@@ -710,7 +722,10 @@ static int cpa_reconfigure_same(struct fs_context *fc)
 	return 0;
 }
 
-/* Only flags such as ro, metacopy, create= and cpup= change on remount. */
+/*
+ * Only flags such as ro, metacopy, create=, cpup= and sum change on
+ * remount, and branches through branch operations.
+ */
 static int cpa_reconfigure(struct fs_context *fc)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
@@ -739,6 +754,8 @@ static int cpa_reconfigure(struct fs_context *fc)
 	}
 	if (ctx->cpup >= 0)
 		WRITE_ONCE(CPA_SB(sb)->cpup, ctx->cpup);
+	if (ctx->sum >= 0)
+		WRITE_ONCE(CPA_SB(sb)->sum, ctx->sum);
 	return 0;
 }
 
@@ -781,6 +798,7 @@ int cpa_init_fs_context(struct fs_context *fc)
 		return -ENOMEM;
 	ctx->rw_index = -1;
 	ctx->metacopy = -1;
+	ctx->sum = -1;
 	ctx->udba = -1;
 	ctx->create = -1;
 	ctx->mfs_secs = -1;

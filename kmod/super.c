@@ -51,12 +51,82 @@ static void cpa_evict_inode(struct inode *inode)
 }
 
 /* Space is what branch 0 has: the writable branch, when there is one. */
+/* Does statfs count the branch @br: all with sum, writable with wsum? */
+static bool cpa_statfs_counts(struct cpa_branch *br, bool writable)
+{
+	return !writable || cpa_branch_writable(br);
+}
+
+/*
+ * sum, wsum: add the filesystem of branch @n of @brt to @buf, unless a
+ * branch above that counts has the same one.  Sizes are added up in bytes
+ * (@bytes) and given back in the block size of the first filesystem.
+ */
+static int cpa_statfs_add(struct cpa_brtable *brt, int n, bool writable,
+			  struct kstatfs *buf, u64 *bytes, int *nfs)
+{
+	struct super_block *fs = brt->br[n]->path.mnt->mnt_sb;
+	struct kstatfs st;
+	int i, err;
+
+	for (i = 0; i < n; i++)
+		if (brt->br[i]->path.mnt->mnt_sb == fs &&
+		    cpa_statfs_counts(brt->br[i], writable))
+			return 0;
+	err = cpa_do_statfs(&brt->br[n]->path, &st);
+	if (err)
+		return err;
+	if (!(*nfs)++) {
+		/* The first one gives the block size, name length and id. */
+		*buf = st;
+		buf->f_files = buf->f_ffree = 0;
+	} else {
+		buf->f_namelen = min(buf->f_namelen, st.f_namelen);
+	}
+	bytes[0] += (u64)st.f_blocks * st.f_bsize;
+	bytes[1] += (u64)st.f_bfree * st.f_bsize;
+	bytes[2] += (u64)st.f_bavail * st.f_bsize;
+	buf->f_files += st.f_files;
+	buf->f_ffree += st.f_ffree;
+	return 0;
+}
+
+static int cpa_statfs_sum(struct super_block *sb, struct kstatfs *buf,
+			  bool writable)
+{
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+	struct cpa_brtable *brt;
+	u64 bytes[3] = {};	/* blocks, free, available */
+	int i, nfs = 0, err = 0;
+
+	/* The table does not change meanwhile; statfs may sleep. */
+	mutex_lock(&sbi->br_lock);
+	brt = cpa_brt(sbi);
+	for (i = 0; i < brt->nbranch && !err; i++)
+		if (cpa_statfs_counts(brt->br[i], writable))
+			err = cpa_statfs_add(brt, i, writable, buf, bytes,
+					     &nfs);
+	if (!err && !nfs)	/* wsum without a writable branch */
+		err = cpa_statfs_add(brt, 0, false, buf, bytes, &nfs);
+	mutex_unlock(&sbi->br_lock);
+	if (err || !buf->f_bsize)
+		return err;
+	buf->f_blocks = div_u64(bytes[0], buf->f_bsize);
+	buf->f_bfree = div_u64(bytes[1], buf->f_bsize);
+	buf->f_bavail = div_u64(bytes[2], buf->f_bsize);
+	return 0;
+}
+
 static int cpa_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
+	struct super_block *sb = dentry->d_sb;
+	enum cpa_sum sum = READ_ONCE(CPA_SB(sb)->sum);
 	int err;
 
-	/* Branch 0, writable or not, is fixed: no need for the table. */
-	err = cpa_do_statfs(&cpa_top(dentry->d_sb)->path, buf);
+	if (sum != CPA_SUM_NONE)
+		err = cpa_statfs_sum(sb, buf, sum == CPA_SUM_WRITABLE);
+	else	/* Branch 0, writable or not, is fixed: no need for the table. */
+		err = cpa_do_statfs(&cpa_top(sb)->path, buf);
 	if (!err)
 		buf->f_type = CPPAUFS_SUPER_MAGIC;
 	return err;
@@ -87,6 +157,16 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 	if (READ_ONCE(sbi->cpup) != CPA_CPUP_TDP)
 		seq_printf(m, "," CPPAUFS_OPT_CPUP "=%s",
 			   cpa_cpup_str(READ_ONCE(sbi->cpup)));
+	switch (READ_ONCE(sbi->sum)) {
+	case CPA_SUM_ALL:
+		seq_puts(m, "," CPPAUFS_OPT_SUM);
+		break;
+	case CPA_SUM_WRITABLE:
+		seq_puts(m, "," CPPAUFS_OPT_WSUM);
+		break;
+	default:
+		break;
+	}
 	return 0;
 }
 
@@ -230,6 +310,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->mfs_secs = ctx->mfs_secs >= 0 ? ctx->mfs_secs :
 			CPA_MFS_SECS_DEFAULT;
 	sbi->mfs_low = ctx->mfs_low;
+	sbi->sum = ctx->sum > 0 ? ctx->sum : CPA_SUM_NONE;
 	sbi->writable = ctx->rw_index >= 0;
 	sb->s_fs_info = sbi;
 	brt = cpa_brtable_alloc(ctx->nbranch);

@@ -286,6 +286,21 @@ run dd if=/dev/zero of=q/both/p1 bs=1M count=10 status=none
 for i in 2 3 4 5; do run_sh "echo $i >$T/q/both/p$i"; done
 assert_eq 2 "$(on_v both/p2 both/p3 both/p4 both/p5)" "pmfsrr files on v, both short of room"
 assert_eq 2 "$(on_w both/p2 both/p3 both/p4 both/p5)" "pmfsrr files on w, both short of room"
+
+section "statfs: nosum, sum and wsum"
+# A read-only branch on a third file system ($T's), added below.
+run fsconfig append "$T/b=ro"
+size() { stat -f -c '%b %S' "$1" | awk '{ printf "%d\n", $1 * $2 }'; }
+assert_eq "$(size v)" "$(size q)" "nosum: branch 0's size"
+run mount -o remount,sum q
+ok grep -q " $T/q cppaufs .*,sum" /proc/mounts
+assert_eq "$(( $(size v) + $(size w) + $(size "$T") ))" "$(size q)" \
+	"sum: every file system once"
+run mount -o remount,wsum q
+ok grep -q " $T/q cppaufs .*,wsum" /proc/mounts
+assert_eq "$(( $(size v) + $(size w) ))" "$(size q)" "wsum: the writable branches'"
+run mount -o remount,nosum q
+ok sh -c "! grep -q ',w*sum' /proc/mounts"
 ok cpa_umount q
 
 section "the only writable branch below a read-only one"

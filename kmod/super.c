@@ -50,7 +50,6 @@ static void cpa_evict_inode(struct inode *inode)
 	ci->br = NULL;
 }
 
-/* Space is what branch 0 has: the writable branch, when there is one. */
 /* Does statfs count the branch @br: all with sum, writable with wsum? */
 static bool cpa_statfs_counts(struct cpa_branch *br, bool writable)
 {

@@ -93,7 +93,6 @@ struct cpa_branch *cpa_branch_new(const struct path *path,
 	br->path = *path;
 	path_get(&br->path);
 	br->perm = perm;
-	xa_init(&br->xino);
 	spin_lock_init(&br->mapped_lock);
 	INIT_LIST_HEAD(&br->mapped);
 	br->mapped_prune = CPA_MAPPED_PRUNE;
@@ -198,7 +197,6 @@ void cpa_branch_put(struct cpa_branch *br)
 {
 	if (!br || !refcount_dec_and_test(&br->ref))
 		return;
-	xa_destroy(&br->xino);
 	cpa_mapped_free(&br->mapped);
 	path_put(&br->path);
 	cpa_objects_dec();

@@ -9,8 +9,7 @@
  *       cpa_sb_info.br_lock
  *     cpa_inode.lock
  *       branch directory inode locks, parent before child (I_MUTEX_PARENT)
- *         cpa_xino.lock
- *           cpa_branch.xino lock (xarray internal spinlock)
+ *         cpa_xino.lock (allocations under it do not enter fs reclaim)
  */
 #ifndef _CPPAUFS_ENTRY_H
 #define _CPPAUFS_ENTRY_H
@@ -78,9 +77,7 @@ struct cpa_branch {
 	char *name;		/* absolute path, as sysfs shows it */
 	enum cpa_perm perm;
 	int id;			/* brid: stable id of the branch */
-	/* xino: branch inode number -> union inode number (xino.c) */
-	struct xarray xino;
-	u32 xino_slot;		/* the branch's number in the xino file */
+	u32 xino_slot;		/* the branch's slot in the xino tables */
 	/* union files open whose data is on this branch (file.c) */
 	atomic_t nfiles;
 	/*

@@ -4,66 +4,96 @@
  * numbers, kept in a file so that a union number stays the same for the
  * life of that file: across cache drops, copy-up and remounts.
  *
- * In memory each branch has an xarray: branch inode number -> (union
- * number, branch inode generation).  Lookups read it without locks; a new
- * number is handed out under cpa_xino.lock and the record that says so is
- * queued for the file.  A work item appends the queued records, so callers
- * never write to a branch filesystem themselves: they may hold its freeze
- * protection already (copy-up), and the file must not be limited by the
- * caller's RLIMIT_FSIZE.  It runs a little after the first record is
- * queued (sooner once a batch is large), so that a readdir or a tree walk
- * that meets thousands of new names writes them in a few appends rather
- * than one each.  syncfs and unmount wait for the queue and sync the file.
+ * The file (format 2) is an on-disk index read a block at a time, through
+ * the page cache: mounting reads the header and the branch slots only,
+ * whatever the number of objects the file describes, and the kernel keeps
+ * no per-number memory of its own.  All little-endian, in blocks of 4 KiB:
  *
- * The file, all little-endian, records aligned to 32 bytes:
+ *   block 0 and block 1: two copies of the header; the valid one with the
+ *   highest sequence number counts, and each write goes to the other one
+ *	0   magic		"cppaxino"
+ *	8   __le32 version	2 (1: the append-only log of before, converted
+ *				at mount, see cpa_xino_upgrade())
+ *	12  __le32 block size	4096
+ *	16  __le64 seq
+ *	24  __le32 flags	CLEAN: the file was synced by an unmount
+ *	28  __le32 crc32	of the 352 header bytes, this field zero
+ *	32  __le64 nblocks	blocks in use or free: the high-water mark
+ *	40  __le64 free_head	first block of the list of free blocks, or 0
+ *	48  __le32 nslots	branch slots
+ *	52  __le32 rev_height	height of the reverse table's tree
+ *	56  __le64 rev_root	its root (a tree pointer, see below)
+ *	64  __le64 cursor	next number the allocator looks at
+ *	72  __le64 ino_max	one above the highest number ever handed out
+ *	80  __le64 live		numbers in use
+ *	88  __le64 nfree	blocks in the free list
+ *	96  __le64 slot_blk[32]	the blocks of the slot table (64 slots each)
+ *   Only the slot table and rev_root must be exact in a header without
+ *   CLEAN: the rest is rebuilt by the first mount after a crash.
  *
- *   header, 64 bytes at offset 0
- *	0  magic	"cppaxino"
- *	8  __le32	version (1)
- *	12 __le32	header size (64): the first record's offset
- *	16 __le32	record unit (32)
- *	20 __le32	crc32 of the 64 header bytes, this field zero
- *	24		zero
+ *   slot, 64 bytes: a branch, recognised by its identity
+ *	0   u8[16] s_uuid of the branch filesystem
+ *	16  __le64 inode number of the branch root directory
+ *	24  __le32 generation of the branch root directory
+ *	28  __le32 s_magic of the branch filesystem
+ *	32  __le64 root of the forward tree of this branch
+ *	40  __le32 its height (0: empty)
+ *	44  zero, 60 __le32 crc32 of bytes 0..59
  *
- *   every record starts with
- *	0  __le32	crc32 of the record's bytes 4.., seeded with ~0
- *	4  __le16	type
- *	6  __le16	length in 32-byte units
- *	8  __le32	slot: the branch the record is about
+ *   forward tree, one per slot: a radix tree over the branch inode number.
+ *   A leaf holds 256 records of 16 bytes, indexed by h_ino & 255:
+ *	__le32 ino, __le32 h_gen (0: unknown), __le32 ngen, __le32 crc32 of
+ *	the 12 bytes and of the key (slot, h_ino).
+ *   An interior block holds 512 pointers of 8 bytes: the block number in
+ *   the low 48 bits, and 16 bits of a crc32 of (tree, level, key prefix,
+ *   block number).  A record or a pointer read from a block that now holds
+ *   something else, or that a crash left unwritten, fails its check and
+ *   reads as empty.  A record never spans a 512-byte sector, so a torn
+ *   write leaves each record old or new.  A taller tree has the old root as
+ *   its child 0: 64-bit inode numbers (xfs, btrfs) only make it taller.
  *
- *   type 1, branch, 64 bytes: gives a branch a slot number
- *	12 __le32	generation of the branch root directory
- *	16 __le64	inode number of the branch root directory
- *	24 __le32	s_magic of the branch filesystem
- *	28		zero
- *	32 u8[16]	s_uuid of the branch filesystem
- *	48		zero
+ *   reverse table: a radix tree of the same kind (512 entries per leaf)
+ *   over the union number: __le32 ngen, __le16 flags (USED), __le16 check
+ *   (16 bits of a crc32 of number, ngen and flags).  A forward record is
+ *   valid only while its number is USED with the record's ngen: freeing a
+ *   number bumps its ngen, which invalidates every record that points at
+ *   it at once, wherever it is.
  *
- *   type 2, map, 32 bytes: inode (h_ino, h_gen) of the branch in slot is
- *   union inode ino
- *	12 __le32	h_gen, 0 when unknown (seen by readdir only)
- *	16 __le64	h_ino
- *	24 __le64	ino
+ *   free block: "cpaxfree", __le64 next, __le64 its own number, __le32 crc.
  *
- * A branch is recognised by its filesystem's uuid, its root directory's
- * inode number and generation and the filesystem magic, not by its place in
- * the mount or its path: reordered, renamed or moved branches keep their
- * numbers.  Filesystems without a uuid (tmpfs) are told apart by the root's
- * random generation; tmpfs loses its content at reboot anyway.
+ * Numbers are handed out by a next-fit cursor over the reverse table: at
+ * ino_max the table grows when more than half of it is in use, else the
+ * cursor starts over from the first number, so that the numbers stay
+ * within about twice the most ever in use and a freed number waits as long
+ * as possible before it is handed out again.  Numbers are at most
+ * 2^31 - 1; the root directory of the top branch is always CPA_ROOT_INO.
  *
- * Loading reads the file once: a later map record of the same branch inode
- * replaces an earlier one, and the next free number is one above the
- * highest ever recorded, whatever branch it belongs to, so no number is
- * handed out twice for the life of the file.  Units of zeros (space a crash
- * allocated but never wrote) and records with a bad checksum are skipped,
- * the latter with a warning; an incomplete record at the end is ignored and
- * overwritten by the next append.  The file only grows.
+ * Writing.  Callers may hold the freeze protection of a branch filesystem
+ * (copy-up), and the file must not be limited by the caller's
+ * RLIMIT_FSIZE, so nobody writes the file but a work item.  A change is
+ * made in a copy of its block kept in memory (the queue, xi->dirty); the
+ * work item swaps the queue for an empty one and writes it, a little after
+ * the first change (sooner once it holds many blocks).  Lookups look at the
+ * queue and at the blocks being written (xi->flushing) before the file.
+ * The memory of its own is what is not yet written; the rest is the file's
+ * page cache.  Blocks that the slot table or the header point to
+ * directly are written after the others and after a sync, so that a crash
+ * never leaves a root pointing at a block that was not written.
+ *
+ * Mounting writes the header without CLEAN, and syncs it, before anything
+ * else changes; a clean unmount syncs the file and then writes CLEAN.  The
+ * first mount after a crash (CLEAN missing) walks the trees once, at a
+ * cost proportional to the blocks they use, and rebuilds what the header
+ * did not say exactly: the USED flags from the valid forward records,
+ * ino_max, live, the cursor and the list of free blocks.
  *
  * A branch inode number that comes back with another generation belongs to
  * a new file (the old one was removed behind the union's back): it gets a
  * new union number.  Branch filesystems are expected to hand out a new
  * generation when they reuse an inode number (ext4, xfs, btrfs and tmpfs
- * do).  Union numbers are at most 2^31 - 1 per xino file.
+ * do).
+ *
+ * Without a file (noxino) the same structures live in the queue only.
  */
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -72,25 +102,98 @@
 #include <linux/uuid.h>
 #include <linux/list.h>
 #include <linux/workqueue.h>
+#include <linux/sched/mm.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
 #include "cppaufs.h"
 
 #define CPA_XINO_MAGIC		"cppaxino"
-#define CPA_XINO_VERSION	1
-#define CPA_XINO_HDR_SIZE	64
-#define CPA_XINO_UNIT		32
-#define CPA_XINO_T_BRANCH	1
-#define CPA_XINO_T_MAP		2
-/* Union numbers are packed with a 32-bit generation in an xarray value. */
+#define CPA_XINO_V1		1
+#define CPA_XINO_V2		2
+#define CPA_XINO_BLK_SHIFT	12
+#define CPA_XINO_BLK		(1U << CPA_XINO_BLK_SHIFT)
+#define CPA_XINO_CLEAN		1
+#define CPA_XINO_NSLOTBLK	32
+#define CPA_XINO_SLOT_SIZE	64
+#define CPA_XINO_SLOTS_PER_BLK	(CPA_XINO_BLK / CPA_XINO_SLOT_SIZE)
+#define CPA_XINO_MAX_SLOTS	(CPA_XINO_NSLOTBLK * CPA_XINO_SLOTS_PER_BLK)
+/* Keys per leaf (log2): forward and reverse; pointers per interior block. */
+#define CPA_XINO_FWD_SHIFT	8
+#define CPA_XINO_REV_SHIFT	9
+#define CPA_XINO_PTR_SHIFT	9
+#define CPA_XINO_PTRS		(1U << CPA_XINO_PTR_SHIFT)
+#define CPA_XINO_MAX_HEIGHT	8
+/* The reverse table's tree id in pointer checks (slots are below). */
+#define CPA_XINO_REV_ID		U32_MAX
+#define CPA_XINO_BLK_MAX	((1ULL << 48) - 1)
+#define CPA_XINO_USED		1
+#define CPA_XINO_FREE_MAGIC	"cpaxfree"
 #define CPA_XINO_INO_MAX	((1UL << 31) - 1)
 #define CPA_XINO_NO_SLOT	U32_MAX
-/* Bytes read from the file at a time when loading. */
-/* The queue is written this long after its first record... */
+/* The queue is written this long after its first change... */
 #define CPA_XINO_DELAY		(HZ / 2)
-/* ...or as soon as it holds this many bytes. */
-#define CPA_XINO_BATCH		(64 * 1024)
+/* ...or as soon as it holds this many blocks. */
+#define CPA_XINO_BATCH		64
+/* Format 1, read to convert it. */
+#define CPA_XINO_V1_HDR		64
+#define CPA_XINO_V1_UNIT	32
+#define CPA_XINO_T_BRANCH	1
+#define CPA_XINO_T_MAP		2
 #define CPA_XINO_CHUNK		(64 * 1024)
 
 struct cpa_xino_hdr {
+	char magic[8];
+	__le32 version;
+	__le32 blksize;
+	__le64 seq;
+	__le32 flags;
+	__le32 csum;
+	__le64 nblocks;
+	__le64 free_head;
+	__le32 nslots;
+	__le32 rev_height;
+	__le64 rev_root;
+	__le64 cursor;
+	__le64 ino_max;
+	__le64 live;
+	__le64 nfree;
+	__le64 slot_blk[CPA_XINO_NSLOTBLK];
+};
+
+struct cpa_xino_slotrec {
+	u8 uuid[16];
+	__le64 root_ino;
+	__le32 root_gen;
+	__le32 s_magic;
+	__le64 root;
+	__le32 height;
+	u8 zero[16];
+	__le32 csum;
+};
+
+struct cpa_xino_fwd {
+	__le32 ino;
+	__le32 h_gen;
+	__le32 ngen;
+	__le32 csum;
+};
+
+struct cpa_xino_rev {
+	__le32 ngen;
+	__le16 flags;
+	__le16 check;
+};
+
+struct cpa_xino_freeblk {
+	char magic[8];
+	__le64 next;
+	__le64 blk;
+	__le32 csum;
+	__le32 zero;
+};
+
+/* Format 1 records. */
+struct cpa_xino_v1_hdr {
 	char magic[8];
 	__le32 version;
 	__le32 hdr_size;
@@ -123,10 +226,13 @@ struct cpa_xino_rec_map {
 	__le64 ino;
 };
 
-static_assert(sizeof(struct cpa_xino_hdr) == CPA_XINO_HDR_SIZE);
-static_assert(sizeof(struct cpa_xino_rec_head) == 12);
-static_assert(sizeof(struct cpa_xino_rec_branch) == 2 * CPA_XINO_UNIT);
-static_assert(sizeof(struct cpa_xino_rec_map) == CPA_XINO_UNIT);
+static_assert(sizeof(struct cpa_xino_hdr) == 352);
+static_assert(sizeof(struct cpa_xino_slotrec) == CPA_XINO_SLOT_SIZE);
+static_assert(sizeof(struct cpa_xino_fwd) == 16);
+static_assert(sizeof(struct cpa_xino_rev) == 8);
+static_assert(sizeof(struct cpa_xino_v1_hdr) == CPA_XINO_V1_HDR);
+static_assert(sizeof(struct cpa_xino_rec_branch) == 2 * CPA_XINO_V1_UNIT);
+static_assert(sizeof(struct cpa_xino_rec_map) == CPA_XINO_V1_UNIT);
 
 /* What identifies a branch across mounts. */
 struct cpa_xino_brkey {
@@ -136,23 +242,63 @@ struct cpa_xino_brkey {
 	u32 s_magic;
 };
 
+/* A tree: its root pointer (encoded) and height. */
+struct cpa_xino_tree {
+	u64 root;
+	u32 height;
+};
+
+struct cpa_xino_slot {
+	struct cpa_xino_brkey key;
+	struct cpa_xino_tree fwd;
+	bool ok;		/* false: unreadable or unused, never matched */
+};
+
+/* The header, in CPU order. */
+struct cpa_xino_state {
+	u64 seq;
+	u32 flags;
+	u64 nblocks;
+	u64 free_head;
+	u64 nfree;
+	u32 nslots;
+	struct cpa_xino_tree rev;
+	u64 cursor;
+	u64 ino_max;
+	u64 live;
+	u64 slot_blk[CPA_XINO_NSLOTBLK];
+};
+
 /* Per mount (cpa_sb_info.xino), also without a file. */
 struct cpa_xino {
 	/*
-	 * Serialises handing out numbers: the slow path of every map update,
-	 * sbi->next_ino, and the queue (pend*).
+	 * Serialises everything below but the file's writing: lookups,
+	 * handing out numbers, the queue.  Held with allocations that do
+	 * not enter filesystem reclaim (memalloc_nofs_save()): reclaim may
+	 * evict union inodes, and evict frees numbers.
 	 */
 	struct mutex lock;
+	/* Serialises writers of the file: the work item, sync, unmount. */
+	struct mutex flush_lock;
 	struct cpa_sb_info *sbi;
 	struct file *file;		/* NULL: numbers live in memory only */
 	struct inode *inode;		/* file_inode(file) */
 	struct list_head in_use;	/* on cpa_xino_files */
-	char *pend;			/* records waiting for the file */
-	size_t pend_len, pend_cap;
-	struct delayed_work work;	/* appends pend to the file */
-	loff_t pos;			/* where the next record goes */
+	const char *path;		/* for messages */
+	struct cpa_xino_state st;
+	struct cpa_xino_slot *slots;	/* [st.nslots] */
+	u32 slots_cap;
+	/* block number -> a 4 KiB copy: changes not written yet */
+	struct xarray *dirty;
+	/* ... and those being written by the work item */
+	struct xarray *flushing;
+	struct xarray xa[2];
+	unsigned long ndirty;
+	bool hdr_dirty;			/* the header must be written */
+	struct delayed_work work;
 	int err;			/* first write error, reported once */
-	atomic_t unsynced;		/* records written since the last sync */
+	atomic_t unsynced;		/* written since the last sync */
+	void *scratch;			/* one block, under lock */
 };
 
 /* xino files in use by a mount: one mount per file. */
@@ -164,70 +310,841 @@ static u32 cpa_xino_csum(const void *p, size_t len)
 	return crc32_le(~0U, p, len);
 }
 
-static void *cpa_xino_pack(unsigned long ino, u32 gen)
+static unsigned int cpa_xino_lock(struct cpa_xino *xi)
 {
-	return xa_mk_value((ino << 32) | gen);
+	mutex_lock(&xi->lock);
+	return memalloc_nofs_save();
 }
 
-static void cpa_xino_unpack(void *entry, unsigned long *ino, u32 *gen)
+static void cpa_xino_unlock(struct cpa_xino *xi, unsigned int nofs)
 {
-	unsigned long v = xa_to_value(entry);
-
-	*ino = v >> 32;
-	*gen = (u32)v;
+	memalloc_nofs_restore(nofs);
+	mutex_unlock(&xi->lock);
 }
 
-/* -- the queue and the writer ------------------------------------------- */
-
-/* Write @len bytes at xi->pos; a short write leaves pos on a unit boundary. */
-static int cpa_xino_write(struct cpa_xino *xi, const void *buf, size_t len)
+static void cpa_xino_damaged(struct cpa_xino *xi, const char *what, u64 where)
 {
-	const struct cred *old;
-	loff_t pos = xi->pos;
+	pr_warn_ratelimited("xino %s: damaged %s (%llu) ignored\n",
+			    xi->path ?: "(memory)", what, where);
+}
+
+/* -- checks ---------------------------------------------------------------- */
+
+/* A tree pointer to block @blk, a child at @level with key prefix @prefix. */
+static u64 cpa_xino_ptr(u32 id, u32 level, u64 prefix, u64 blk)
+{
+	struct {
+		__le32 id;
+		__le32 level;
+		__le64 prefix;
+		__le64 blk;
+	} k = {
+		.id	= cpu_to_le32(id),
+		.level	= cpu_to_le32(level),
+		.prefix	= cpu_to_le64(prefix),
+		.blk	= cpu_to_le64(blk),
+	};
+
+	return blk | (u64)(cpa_xino_csum(&k, sizeof(k)) & 0xffff) << 48;
+}
+
+/* The block a pointer names, or 0 when it is null or fails its check. */
+static u64 cpa_xino_ptr_blk(u64 ptr, u32 id, u32 level, u64 prefix)
+{
+	u64 blk = ptr & CPA_XINO_BLK_MAX;
+
+	if (!ptr || blk < 2 || cpa_xino_ptr(id, level, prefix, blk) != ptr)
+		return 0;
+	return blk;
+}
+
+static __le32 cpa_xino_fwd_csum(const struct cpa_xino_fwd *r, u32 slot,
+				u64 h_ino)
+{
+	struct {
+		__le32 ino;
+		__le32 h_gen;
+		__le32 ngen;
+		__le32 slot;
+		__le64 h_ino;
+	} k = {
+		.ino	= r->ino,
+		.h_gen	= r->h_gen,
+		.ngen	= r->ngen,
+		.slot	= cpu_to_le32(slot),
+		.h_ino	= cpu_to_le64(h_ino),
+	};
+
+	return cpu_to_le32(cpa_xino_csum(&k, sizeof(k)));
+}
+
+static __le16 cpa_xino_rev_check(u64 ino, u32 ngen, u16 flags)
+{
+	struct {
+		__le64 ino;
+		__le32 ngen;
+		__le16 flags;
+		__le16 zero;
+	} k = {
+		.ino	= cpu_to_le64(ino),
+		.ngen	= cpu_to_le32(ngen),
+		.flags	= cpu_to_le16(flags),
+	};
+
+	return cpu_to_le16(cpa_xino_csum(&k, sizeof(k)) & 0xffff);
+}
+
+/* A reverse entry: its ngen and flags, state 0 (empty), 1 (valid), -1. */
+struct cpa_xino_revst {
+	u32 ngen;
+	u16 flags;
+	int state;
+};
+
+static void cpa_xino_rev_decode(const struct cpa_xino_rev *e, u64 ino,
+				struct cpa_xino_revst *rv)
+{
+	rv->ngen = le32_to_cpu(e->ngen);
+	rv->flags = le16_to_cpu(e->flags);
+	if (!rv->ngen && !rv->flags && !e->check)
+		rv->state = 0;
+	else if (e->check == cpa_xino_rev_check(ino, rv->ngen, rv->flags))
+		rv->state = 1;
+	else
+		rv->state = -1;
+}
+
+static void cpa_xino_rev_encode(struct cpa_xino_rev *e, u64 ino, u32 ngen,
+				u16 flags)
+{
+	e->ngen = cpu_to_le32(ngen);
+	e->flags = cpu_to_le16(flags);
+	e->check = cpa_xino_rev_check(ino, ngen, flags);
+}
+
+static bool cpa_xino_rev_free(const struct cpa_xino_revst *rv)
+{
+	return !rv->state || (rv->state > 0 && !(rv->flags & CPA_XINO_USED));
+}
+
+/* -- blocks ---------------------------------------------------------------- */
+
+static loff_t cpa_xino_off(u64 blk)
+{
+	return (loff_t)blk << CPA_XINO_BLK_SHIFT;
+}
+
+/* Read from the file; what lies beyond its end reads as zeros. */
+static int cpa_xino_pread(struct cpa_xino *xi, loff_t pos, void *buf,
+			  size_t len)
+{
+	size_t got = 0;
 	ssize_t n;
+
+	while (xi->file && got < len) {
+		n = kernel_read(xi->file, buf + got, len - got, &pos);
+		if (n < 0)
+			return n;
+		if (!n)
+			break;
+		got += n;
+	}
+	memset(buf + got, 0, len - got);
+	return 0;
+}
+
+/* Read @len bytes at @off of block @blk, queued or written.  Under lock. */
+static int cpa_xino_read(struct cpa_xino *xi, u64 blk, size_t off, void *buf,
+			 size_t len)
+{
+	void *p = xa_load(xi->dirty, blk);
+
+	if (!p)
+		p = xa_load(xi->flushing, blk);
+	if (p) {
+		memcpy(buf, p + off, len);
+		return 0;
+	}
+	return cpa_xino_pread(xi, cpa_xino_off(blk) + off, buf, len);
+}
+
+static void cpa_xino_kick(struct cpa_xino *xi)
+{
+	if (!xi->file)
+		return;
+	if (xi->ndirty >= CPA_XINO_BATCH)
+		mod_delayed_work(cpa_system_wq, &xi->work, 0);
+	else
+		queue_delayed_work(cpa_system_wq, &xi->work, CPA_XINO_DELAY);
+}
+
+/*
+ * Block @blk, to change: its queued copy, made from what it holds now, or
+ * zeros when @fresh.  Under lock.
+ */
+static void *cpa_xino_modify(struct cpa_xino *xi, u64 blk, bool fresh)
+{
+	void *p = xa_load(xi->dirty, blk), *q;
 	int err = 0;
 
-	old = override_creds(xi->sbi->creator_cred);
-	while (len) {
-		n = kernel_write(xi->file, buf, len, &pos);
-		if (n <= 0) {
-			err = n ? n : -EIO;
-			break;
-		}
-		buf += n;
-		len -= n;
+	if (p) {
+		if (fresh)
+			memset(p, 0, CPA_XINO_BLK);
+		return p;
 	}
-	cpa_revert_creds(old);
-	/* The unit left torn is skipped at load (bad checksum). */
-	xi->pos = round_up(pos, CPA_XINO_UNIT);
+	p = kmalloc(CPA_XINO_BLK, GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	q = xa_load(xi->flushing, blk);
+	if (fresh)
+		memset(p, 0, CPA_XINO_BLK);
+	else if (q)
+		memcpy(p, q, CPA_XINO_BLK);
+	else
+		err = cpa_xino_pread(xi, cpa_xino_off(blk), p, CPA_XINO_BLK);
+	if (!err)
+		err = xa_err(xa_store(xi->dirty, blk, p, GFP_KERNEL));
+	if (err) {
+		kfree(p);
+		return ERR_PTR(err);
+	}
+	xi->ndirty++;
+	if (xi->ndirty == 1 || xi->ndirty == CPA_XINO_BATCH)
+		cpa_xino_kick(xi);
+	return p;
+}
+
+static void cpa_xino_hdr_changed(struct cpa_xino *xi)
+{
+	xi->hdr_dirty = true;
+	cpa_xino_kick(xi);
+}
+
+static bool cpa_xino_freeblk_ok(const struct cpa_xino_freeblk *fb, u64 blk,
+				u64 nblocks)
+{
+	return !memcmp(fb->magic, CPA_XINO_FREE_MAGIC, sizeof(fb->magic)) &&
+	       le64_to_cpu(fb->blk) == blk &&
+	       le64_to_cpu(fb->next) < nblocks &&
+	       le32_to_cpu(fb->csum) ==
+			cpa_xino_csum(fb, offsetof(struct cpa_xino_freeblk,
+						   csum));
+}
+
+/* A new block, zeroed in the queue: from the free list, else appended. */
+static int cpa_xino_alloc_blk(struct cpa_xino *xi, u64 *blk, void **data)
+{
+	struct cpa_xino_state *st = &xi->st;
+	struct cpa_xino_freeblk fb;
+	u64 b = st->free_head;
+	void *p;
+	int err;
+
+	if (b) {
+		err = cpa_xino_read(xi, b, 0, &fb, sizeof(fb));
+		if (err)
+			return err;
+		if (cpa_xino_freeblk_ok(&fb, b, st->nblocks)) {
+			st->free_head = le64_to_cpu(fb.next);
+			st->nfree--;
+		} else {
+			cpa_xino_damaged(xi, "free block", b);
+			st->free_head = 0;
+			st->nfree = 0;
+			b = 0;
+		}
+	}
+	if (!b) {
+		if (st->nblocks >= CPA_XINO_BLK_MAX)
+			return -EFBIG;
+		b = st->nblocks++;
+	}
+	p = cpa_xino_modify(xi, b, true);
+	if (IS_ERR(p))
+		return PTR_ERR(p);	/* the block is found again after a crash */
+	*blk = b;
+	if (data)
+		*data = p;
+	return 0;
+}
+
+/* Put block @blk on the free list. */
+static int cpa_xino_free_blk(struct cpa_xino *xi, u64 blk)
+{
+	struct cpa_xino_freeblk *fb;
+
+	fb = cpa_xino_modify(xi, blk, true);
+	if (IS_ERR(fb))
+		return PTR_ERR(fb);
+	memcpy(fb->magic, CPA_XINO_FREE_MAGIC, sizeof(fb->magic));
+	fb->next = cpu_to_le64(xi->st.free_head);
+	fb->blk = cpu_to_le64(blk);
+	fb->csum = cpu_to_le32(cpa_xino_csum(fb, offsetof(struct cpa_xino_freeblk,
+							  csum)));
+	xi->st.free_head = blk;
+	xi->st.nfree++;
+	return 0;
+}
+
+/* -- trees ----------------------------------------------------------------- */
+
+/* Bits of key a block at @level covers, for leaves of 2^@shift keys. */
+static unsigned int cpa_xino_bits(unsigned int shift, u32 level)
+{
+	return shift + CPA_XINO_PTR_SHIFT * level;
+}
+
+static u64 cpa_xino_prefix(u64 key, unsigned int bits)
+{
+	return bits >= 64 ? 0 : key >> bits;
+}
+
+/*
+ * The leaf of tree @t (@id: its slot, or CPA_XINO_REV_ID) that holds @key,
+ * made with the blocks above it when @create; *@leaf is 0 when there is
+ * none.  *@changed is set when the root changed: the caller records it.
+ */
+static int cpa_xino_leaf(struct cpa_xino *xi, struct cpa_xino_tree *t, u32 id,
+			 unsigned int shift, u64 key, bool create,
+			 bool *changed, u64 *leaf)
+{
+	u64 blk, child, ptr, cprefix;
+	__le64 *p, lp;
+	unsigned int idx;
+	u32 level;
+	int err;
+
+	*leaf = 0;
+again:
+	while (!t->height ||
+	       cpa_xino_prefix(key, cpa_xino_bits(shift, t->height - 1))) {
+		if (!create)
+			return 0;
+		if (t->height >= CPA_XINO_MAX_HEIGHT)
+			return -EFBIG;
+		err = cpa_xino_alloc_blk(xi, &blk, (void **)&p);
+		if (err)
+			return err;
+		/* The old root is the new one's child 0, prefix 0. */
+		if (t->height)
+			p[0] = cpu_to_le64(t->root);
+		t->root = cpa_xino_ptr(id, t->height, 0, blk);
+		t->height++;
+		*changed = true;
+	}
+	blk = cpa_xino_ptr_blk(t->root, id, t->height - 1, 0);
+	if (!blk) {
+		cpa_xino_damaged(xi, "tree root", id);
+		if (!create)
+			return 0;
+		t->root = 0;
+		t->height = 0;
+		*changed = true;
+		goto again;
+	}
+	for (level = t->height - 1; level > 0; level--) {
+		cprefix = cpa_xino_prefix(key, cpa_xino_bits(shift, level - 1));
+		idx = cprefix & (CPA_XINO_PTRS - 1);
+		err = cpa_xino_read(xi, blk, idx * sizeof(lp), &lp, sizeof(lp));
+		if (err)
+			return err;
+		ptr = le64_to_cpu(lp);
+		child = cpa_xino_ptr_blk(ptr, id, level - 1, cprefix);
+		if (!child) {
+			if (ptr)
+				cpa_xino_damaged(xi, "tree pointer", blk);
+			if (!create)
+				return 0;
+			p = cpa_xino_modify(xi, blk, false);
+			if (IS_ERR(p))
+				return PTR_ERR(p);
+			err = cpa_xino_alloc_blk(xi, &child, NULL);
+			if (err)
+				return err;
+			p[idx] = cpu_to_le64(cpa_xino_ptr(id, level - 1,
+							  cprefix, child));
+		}
+		blk = child;
+	}
+	*leaf = blk;
+	return 0;
+}
+
+static int cpa_xino_rev_get(struct cpa_xino *xi, u64 ino,
+			    struct cpa_xino_revst *rv)
+{
+	struct cpa_xino_rev e;
+	bool changed = false;
+	u64 leaf;
+	int err;
+
+	memset(rv, 0, sizeof(*rv));
+	err = cpa_xino_leaf(xi, &xi->st.rev, CPA_XINO_REV_ID,
+			    CPA_XINO_REV_SHIFT, ino, false, &changed, &leaf);
+	if (err || !leaf)
+		return err;
+	err = cpa_xino_read(xi, leaf, (ino & ((1U << CPA_XINO_REV_SHIFT) - 1)) *
+			    sizeof(e), &e, sizeof(e));
+	if (!err)
+		cpa_xino_rev_decode(&e, ino, rv);
 	return err;
 }
 
-/* Append what is queued.  Runs in the work item, or at unmount. */
-static void cpa_xino_drain(struct cpa_xino *xi)
+static int cpa_xino_rev_set(struct cpa_xino *xi, u64 ino, u32 ngen, u16 flags)
 {
-	size_t len;
-	char *buf;
+	struct cpa_xino_rev *e;
+	bool changed = false;
+	u64 leaf;
 	int err;
 
-	mutex_lock(&xi->lock);
-	buf = xi->pend;
-	len = xi->pend_len;
-	xi->pend = NULL;
-	xi->pend_len = 0;
-	xi->pend_cap = 0;
-	mutex_unlock(&xi->lock);
-	if (!buf)
-		return;
+	err = cpa_xino_leaf(xi, &xi->st.rev, CPA_XINO_REV_ID,
+			    CPA_XINO_REV_SHIFT, ino, true, &changed, &leaf);
+	if (changed)
+		cpa_xino_hdr_changed(xi);
+	if (err)
+		return err;
+	e = cpa_xino_modify(xi, leaf, false);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	cpa_xino_rev_encode(&e[ino & ((1U << CPA_XINO_REV_SHIFT) - 1)], ino,
+			    ngen, flags);
+	return 0;
+}
 
-	err = cpa_xino_write(xi, buf, len);
-	kvfree(buf);
-	atomic_set(&xi->unsynced, 1);
+/* -- slots ----------------------------------------------------------------- */
+
+static void cpa_xino_slot_encode(const struct cpa_xino_slot *s,
+				 struct cpa_xino_slotrec *r)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->uuid, &s->key.uuid, sizeof(r->uuid));
+	r->root_ino = cpu_to_le64(s->key.root_ino);
+	r->root_gen = cpu_to_le32(s->key.root_gen);
+	r->s_magic = cpu_to_le32(s->key.s_magic);
+	r->root = cpu_to_le64(s->fwd.root);
+	r->height = cpu_to_le32(s->fwd.height);
+	r->csum = cpu_to_le32(cpa_xino_csum(r, offsetof(struct cpa_xino_slotrec,
+							 csum)));
+}
+
+/* Returns 0 (empty), 1 (valid) or -1 (damaged). */
+static int cpa_xino_slot_decode(const struct cpa_xino_slotrec *r,
+				struct cpa_xino_slot *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (!memchr_inv(r, 0, sizeof(*r)))
+		return 0;
+	if (le32_to_cpu(r->csum) !=
+	    cpa_xino_csum(r, offsetof(struct cpa_xino_slotrec, csum)) ||
+	    le32_to_cpu(r->height) > CPA_XINO_MAX_HEIGHT)
+		return -1;
+	memcpy(&s->key.uuid, r->uuid, sizeof(s->key.uuid));
+	s->key.root_ino = le64_to_cpu(r->root_ino);
+	s->key.root_gen = le32_to_cpu(r->root_gen);
+	s->key.s_magic = le32_to_cpu(r->s_magic);
+	s->fwd.root = le64_to_cpu(r->root);
+	s->fwd.height = le32_to_cpu(r->height);
+	s->ok = true;
+	return 1;
+}
+
+static int cpa_xino_slot_write(struct cpa_xino *xi, u32 slot)
+{
+	u32 bi = slot / CPA_XINO_SLOTS_PER_BLK;
+	u64 blk = xi->st.slot_blk[bi];
+	struct cpa_xino_slotrec *r;
+	int err;
+
+	if (!blk) {
+		err = cpa_xino_alloc_blk(xi, &blk, NULL);
+		if (err)
+			return err;
+		xi->st.slot_blk[bi] = blk;
+		cpa_xino_hdr_changed(xi);
+	}
+	r = cpa_xino_modify(xi, blk, false);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	cpa_xino_slot_encode(&xi->slots[slot],
+			     &r[slot % CPA_XINO_SLOTS_PER_BLK]);
+	return 0;
+}
+
+static int cpa_xino_slots_grow(struct cpa_xino *xi, u32 n)
+{
+	struct cpa_xino_slot *s;
+	u32 cap;
+
+	if (n <= xi->slots_cap)
+		return 0;
+	cap = max3(n, 2 * xi->slots_cap, 8U);
+	s = krealloc(xi->slots, cap * sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	memset(s + xi->slots_cap, 0, (cap - xi->slots_cap) * sizeof(*s));
+	xi->slots = s;
+	xi->slots_cap = cap;
+	return 0;
+}
+
+/* The slot of branch @key, given one when it has none. */
+static int cpa_xino_slot_find(struct cpa_xino *xi,
+			      const struct cpa_xino_brkey *key, u32 *slot)
+{
+	struct cpa_xino_slot *s;
+	u32 i, n = xi->st.nslots;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (xi->slots[i].ok &&
+		    !memcmp(&xi->slots[i].key, key, sizeof(*key))) {
+			*slot = i;
+			return 0;
+		}
+	}
+	if (n >= CPA_XINO_MAX_SLOTS)
+		return -EOVERFLOW;
+	err = cpa_xino_slots_grow(xi, n + 1);
+	if (err)
+		return err;
+	s = &xi->slots[n];
+	memset(s, 0, sizeof(*s));
+	s->key = *key;
+	s->ok = true;
+	xi->st.nslots = n + 1;
+	cpa_xino_hdr_changed(xi);
+	err = cpa_xino_slot_write(xi, n);
+	if (err)
+		return err;
+	*slot = n;
+	return 0;
+}
+
+/* -- forward records ------------------------------------------------------- */
+
+struct cpa_xino_map {
+	u32 ino;
+	u32 gen;
+	u32 ngen;
+};
+
+/* The valid record of (@slot, @h_ino): 1, or 0 when there is none. */
+static int cpa_xino_fwd_get(struct cpa_xino *xi, u32 slot, u64 h_ino,
+			    struct cpa_xino_map *m)
+{
+	struct cpa_xino_slot *s = &xi->slots[slot];
+	struct cpa_xino_revst rv;
+	struct cpa_xino_fwd r;
+	bool changed = false;
+	u64 leaf;
+	int err;
+
+	err = cpa_xino_leaf(xi, &s->fwd, slot, CPA_XINO_FWD_SHIFT, h_ino, false,
+			    &changed, &leaf);
+	if (err || !leaf)
+		return err;
+	err = cpa_xino_read(xi, leaf, (h_ino & ((1U << CPA_XINO_FWD_SHIFT) - 1)) *
+			    sizeof(r), &r, sizeof(r));
+	if (err)
+		return err;
+	if (!memchr_inv(&r, 0, sizeof(r)))
+		return 0;
+	if (r.csum != cpa_xino_fwd_csum(&r, slot, h_ino)) {
+		cpa_xino_damaged(xi, "record", h_ino);
+		return 0;
+	}
+	m->ino = le32_to_cpu(r.ino);
+	m->gen = le32_to_cpu(r.h_gen);
+	m->ngen = le32_to_cpu(r.ngen);
+	if (!m->ngen || m->ino < CPA_FIRST_INO || m->ino > CPA_XINO_INO_MAX)
+		return 0;
+	err = cpa_xino_rev_get(xi, m->ino, &rv);
+	if (err)
+		return err;
+	return rv.state > 0 && (rv.flags & CPA_XINO_USED) && rv.ngen == m->ngen;
+}
+
+/* Write the record of (@slot, @h_ino); @m NULL clears it. */
+static int cpa_xino_fwd_put(struct cpa_xino *xi, u32 slot, u64 h_ino,
+			    const struct cpa_xino_map *m)
+{
+	struct cpa_xino_slot *s = &xi->slots[slot];
+	struct cpa_xino_fwd *r;
+	bool changed = false;
+	u64 leaf;
+	int err, err2 = 0;
+
+	err = cpa_xino_leaf(xi, &s->fwd, slot, CPA_XINO_FWD_SHIFT, h_ino, !!m,
+			    &changed, &leaf);
+	if (changed)
+		err2 = cpa_xino_slot_write(xi, slot);
+	if (err || err2 || !leaf)
+		return err ?: err2;
+	r = cpa_xino_modify(xi, leaf, false);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	r += h_ino & ((1U << CPA_XINO_FWD_SHIFT) - 1);
+	if (!m) {
+		memset(r, 0, sizeof(*r));
+		return 0;
+	}
+	r->ino = cpu_to_le32(m->ino);
+	r->h_gen = cpu_to_le32(m->gen);
+	r->ngen = cpu_to_le32(m->ngen);
+	r->csum = cpa_xino_fwd_csum(r, slot, h_ino);
+	return 0;
+}
+
+/* -- numbers --------------------------------------------------------------- */
+
+/* Mark @ino in use, with its current ngen (1 for a number never used). */
+static int cpa_xino_take(struct cpa_xino *xi, u64 ino,
+			 const struct cpa_xino_revst *rv, u32 *ngen)
+{
+	int err;
+
+	*ngen = rv->state > 0 && rv->ngen ? rv->ngen : 1;
+	err = cpa_xino_rev_set(xi, ino, *ngen, CPA_XINO_USED);
+	if (err)
+		return err;
+	xi->st.live++;
+	if (xi->st.ino_max <= ino)
+		xi->st.ino_max = ino + 1;
+	return 0;
+}
+
+/*
+ * A free number: the next one from the cursor, next-fit.  At ino_max the
+ * table grows if more than half of it is in use, else the cursor starts
+ * over.
+ */
+static int cpa_xino_alloc_ino(struct cpa_xino *xi, u32 *ino, u32 *ngen)
+{
+	struct cpa_xino_state *st = &xi->st;
+	const u32 mask = (1U << CPA_XINO_REV_SHIFT) - 1;
+	struct cpa_xino_revst rv;
+	bool wrapped = false, changed = false;
+	const struct cpa_xino_rev *e;
+	u64 n, end, leaf;
+	int err;
+
+	for (;;) {
+		if (st->cursor < CPA_FIRST_INO)
+			st->cursor = CPA_FIRST_INO;
+		if (st->cursor >= st->ino_max) {
+			if (!wrapped && st->ino_max > CPA_FIRST_INO &&
+			    st->live <= (st->ino_max - CPA_FIRST_INO) / 2) {
+				st->cursor = CPA_FIRST_INO;
+				wrapped = true;
+				continue;
+			}
+			if (st->ino_max > CPA_XINO_INO_MAX) {
+				if (wrapped)
+					return -EOVERFLOW;
+				st->cursor = CPA_FIRST_INO;
+				wrapped = true;
+				continue;
+			}
+			n = st->ino_max;
+			st->ino_max = n + 1;
+			st->cursor = n + 1;
+			err = cpa_xino_rev_get(xi, n, &rv);
+			if (err)
+				return err;
+			if (!cpa_xino_rev_free(&rv))
+				continue;
+			goto take;
+		}
+		n = st->cursor;
+		end = min((n | mask) + 1, st->ino_max);
+		err = cpa_xino_leaf(xi, &st->rev, CPA_XINO_REV_ID,
+				    CPA_XINO_REV_SHIFT, n, false, &changed,
+				    &leaf);
+		if (err)
+			return err;
+		if (!leaf) {
+			memset(&rv, 0, sizeof(rv));
+			goto take;
+		}
+		err = cpa_xino_read(xi, leaf, 0, xi->scratch, CPA_XINO_BLK);
+		if (err)
+			return err;
+		e = xi->scratch;
+		for (; n < end; n++) {
+			cpa_xino_rev_decode(&e[n & mask], n, &rv);
+			if (cpa_xino_rev_free(&rv))
+				goto take;
+		}
+		st->cursor = end;
+	}
+take:
+	if (st->cursor <= n)
+		st->cursor = n + 1;
+	err = cpa_xino_take(xi, n, &rv, ngen);
+	if (!err)
+		*ino = n;
+	return err;
+}
+
+/* -- the writer ------------------------------------------------------------ */
+
+static void cpa_xino_hdr_encode(const struct cpa_xino_state *st,
+				struct cpa_xino_hdr *h)
+{
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, CPA_XINO_MAGIC, sizeof(h->magic));
+	h->version = cpu_to_le32(CPA_XINO_V2);
+	h->blksize = cpu_to_le32(CPA_XINO_BLK);
+	h->seq = cpu_to_le64(st->seq);
+	h->flags = cpu_to_le32(st->flags);
+	h->nblocks = cpu_to_le64(st->nblocks);
+	h->free_head = cpu_to_le64(st->free_head);
+	h->nslots = cpu_to_le32(st->nslots);
+	h->rev_height = cpu_to_le32(st->rev.height);
+	h->rev_root = cpu_to_le64(st->rev.root);
+	h->cursor = cpu_to_le64(st->cursor);
+	h->ino_max = cpu_to_le64(st->ino_max);
+	h->live = cpu_to_le64(st->live);
+	h->nfree = cpu_to_le64(st->nfree);
+	for (i = 0; i < CPA_XINO_NSLOTBLK; i++)
+		h->slot_blk[i] = cpu_to_le64(st->slot_blk[i]);
+	h->csum = cpu_to_le32(cpa_xino_csum(h, sizeof(*h)));
+}
+
+/* Write @len bytes at @pos. */
+static int cpa_xino_pwrite(struct cpa_xino *xi, loff_t pos, const void *buf,
+			   size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = kernel_write(xi->file, buf, len, &pos);
+		if (n <= 0)
+			return n ? n : -EIO;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static bool cpa_xino_is_slot_blk(const u64 *slot_blk, u64 blk)
+{
+	int i;
+
+	for (i = 0; i < CPA_XINO_NSLOTBLK; i++)
+		if (slot_blk[i] == blk)
+			return true;
+	return false;
+}
+
+static int cpa_xino_sync_file(struct cpa_xino *xi, int datasync)
+{
+	const struct cred *old;
+	int err;
+
+	old = override_creds(xi->sbi->creator_cred);
+	err = vfs_fsync(xi->file, datasync);
+	cpa_revert_creds(old);
+	return err;
+}
+
+/*
+ * Write what is queued: the blocks first, then, after a sync, the slot
+ * blocks and the header, which point to them.  Runs in the work item, or
+ * under the mount or the unmount, or for syncfs; never with xi->lock held.
+ */
+static int cpa_xino_drain(struct cpa_xino *xi)
+{
+	u64 slot_blk[CPA_XINO_NSLOTBLK];
+	struct cpa_xino_hdr h;
+	const struct cred *old;
+	struct xarray *fl;
+	bool hdr, meta = false, any = false;
+	unsigned long idx;
+	unsigned int nofs;
+	int err = 0, e;
+	void *p;
+
+	if (!xi->file)
+		return 0;
+	mutex_lock(&xi->flush_lock);
+	nofs = cpa_xino_lock(xi);
+	fl = xi->dirty;
+	xi->dirty = xi->flushing;
+	xi->flushing = fl;
+	xi->ndirty = 0;
+	hdr = xi->hdr_dirty;
+	if (hdr) {
+		xi->hdr_dirty = false;
+		xi->st.seq++;
+		cpa_xino_hdr_encode(&xi->st, &h);
+	}
+	memcpy(slot_blk, xi->st.slot_blk, sizeof(slot_blk));
+	cpa_xino_unlock(xi, nofs);
+
+	nofs = memalloc_nofs_save();
+	old = override_creds(xi->sbi->creator_cred);
+	xa_for_each(fl, idx, p) {
+		if (cpa_xino_is_slot_blk(slot_blk, idx)) {
+			meta = true;
+			continue;
+		}
+		e = cpa_xino_pwrite(xi, cpa_xino_off(idx), p, CPA_XINO_BLK);
+		err = err ?: e;
+		any = true;
+	}
+	if (meta || hdr) {
+		/* What the slots and the header point to is on disk first. */
+		if (any) {
+			e = vfs_fsync(xi->file, 1);
+			err = err ?: e;
+		}
+		xa_for_each(fl, idx, p) {
+			if (!cpa_xino_is_slot_blk(slot_blk, idx))
+				continue;
+			e = cpa_xino_pwrite(xi, cpa_xino_off(idx), p,
+					    CPA_XINO_BLK);
+			err = err ?: e;
+		}
+		if (hdr) {
+			e = cpa_xino_pwrite(xi, cpa_xino_off(le64_to_cpu(h.seq) & 1),
+					    &h, sizeof(h));
+			err = err ?: e;
+		}
+		any = true;
+	}
+	cpa_revert_creds(old);
+	memalloc_nofs_restore(nofs);
+
+	nofs = cpa_xino_lock(xi);
+	xa_for_each(fl, idx, p)
+		kfree(p);
+	xa_destroy(fl);
+	cpa_xino_unlock(xi, nofs);
+	if (any)
+		atomic_set(&xi->unsynced, 1);
 	if (err && !xi->err) {
 		xi->err = err;
 		pr_err("xino %s: write error %d: new inode numbers will not survive a remount\n",
-		       xi->sbi->xino_path, err);
+		       xi->path, err);
 	}
+	mutex_unlock(&xi->flush_lock);
+	return err;
+}
+
+/* Drop what is queued, unwritten.  Under lock, the work item stopped. */
+static void cpa_xino_discard(struct cpa_xino *xi)
+{
+	unsigned long idx;
+	void *p;
+
+	xa_for_each(xi->dirty, idx, p)
+		kfree(p);
+	xa_destroy(xi->dirty);
+	xi->ndirty = 0;
+	xi->hdr_dirty = false;
 }
 
 static void cpa_xino_work(struct work_struct *work)
@@ -236,76 +1153,7 @@ static void cpa_xino_work(struct work_struct *work)
 				    work));
 }
 
-/* Make room for @len more queued bytes.  Caller holds xi->lock. */
-static int cpa_xino_reserve(struct cpa_xino *xi, size_t len)
-{
-	size_t cap;
-	char *p;
-
-	lockdep_assert_held(&xi->lock);
-	if (!xi->file || xi->pend_len + len <= xi->pend_cap)
-		return 0;
-	cap = max_t(size_t, PAGE_SIZE, 2 * xi->pend_cap);
-	p = kvmalloc(cap, GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	if (xi->pend) {
-		memcpy(p, xi->pend, xi->pend_len);
-		kvfree(xi->pend);
-	}
-	xi->pend = p;
-	xi->pend_cap = cap;
-	return 0;
-}
-
-/* Queue a record; room was reserved.  Caller holds xi->lock. */
-static void cpa_xino_emit(struct cpa_xino *xi, void *rec, size_t len)
-{
-	struct cpa_xino_rec_head *h = rec;
-
-	lockdep_assert_held(&xi->lock);
-	if (!xi->file)
-		return;
-	h->csum = cpu_to_le32(cpa_xino_csum(rec + sizeof(h->csum),
-					    len - sizeof(h->csum)));
-	memcpy(xi->pend + xi->pend_len, rec, len);
-	if (!xi->pend_len)
-		schedule_delayed_work(&xi->work, CPA_XINO_DELAY);
-	xi->pend_len += len;
-	if (xi->pend_len >= CPA_XINO_BATCH &&
-	    xi->pend_len - len < CPA_XINO_BATCH)
-		mod_delayed_work(cpa_system_wq, &xi->work, 0);
-}
-
-/* -- numbers -------------------------------------------------------------- */
-
-/*
- * Record that inode (@h_ino, @gen) of branch @br is union inode @ino,
- * in memory and in the file.  Caller holds xi->lock.
- */
-static int cpa_xino_store(struct cpa_xino *xi, struct cpa_branch *br,
-			  u64 h_ino, u32 gen, unsigned long ino)
-{
-	struct cpa_xino_rec_map rec = {
-		.head.type	= cpu_to_le16(CPA_XINO_T_MAP),
-		.head.units	= cpu_to_le16(1),
-		.head.slot	= cpu_to_le32(br->xino_slot),
-		.h_gen		= cpu_to_le32(gen),
-		.h_ino		= cpu_to_le64(h_ino),
-		.ino		= cpu_to_le64(ino),
-	};
-	int err;
-
-	err = cpa_xino_reserve(xi, sizeof(rec));
-	if (err)
-		return err;
-	err = xa_err(xa_store(&br->xino, h_ino, cpa_xino_pack(ino, gen),
-			      GFP_KERNEL));
-	if (err)
-		return err;
-	cpa_xino_emit(xi, &rec, sizeof(rec));
-	return 0;
-}
+/* -- numbers, for the union ------------------------------------------------ */
 
 static bool cpa_xino_is_root(struct cpa_sb_info *sbi, struct cpa_branch *br,
 			     u64 h_ino)
@@ -327,48 +1175,41 @@ static int cpa_xino_get(struct super_block *sb, struct cpa_branch *br,
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
 	struct cpa_xino *xi = sbi->xino;
-	struct xarray *xa = &br->xino;
-	unsigned long fresh;
-	void *entry;
-	u32 sgen;
-	int err;
+	struct cpa_xino_map m;
+	unsigned int nofs;
+	int found, err;
 
 	if (cpa_xino_is_root(sbi, br, h_ino)) {
 		*ino = CPA_ROOT_INO;
 		return 0;
 	}
-
-	entry = xa_load(xa, h_ino);
-	if (entry) {
-		cpa_xino_unpack(entry, ino, &sgen);
-		if (sgen == gen || (sgen && !gen))
-			return 0;
-	}
-
-	mutex_lock(&xi->lock);
-	entry = xa_load(xa, h_ino);
-	if (entry) {
-		cpa_xino_unpack(entry, ino, &sgen);
-		err = 0;
-		if (!cpa_xino_gen_match(sgen, gen))
-			goto fresh;
+	if (br->xino_slot == CPA_XINO_NO_SLOT)
+		return -EIO;
+	nofs = cpa_xino_lock(xi);
+	found = cpa_xino_fwd_get(xi, br->xino_slot, h_ino, &m);
+	err = found < 0 ? found : 0;
+	if (found > 0 && cpa_xino_gen_match(m.gen, gen)) {
 		/* Learn the generation that readdir could not see. */
-		if (!sgen && gen)
-			err = cpa_xino_store(xi, br, h_ino, gen, *ino);
-		goto unlock;
+		if (!m.gen && gen) {
+			m.gen = gen;
+			err = cpa_xino_fwd_put(xi, br->xino_slot, h_ino, &m);
+		}
+		*ino = m.ino;
+	} else if (!err) {
+		/*
+		 * A new object.  The number of the one it replaces, if any,
+		 * stays in use: other records may point at it.
+		 */
+		m.gen = gen;
+		err = cpa_xino_alloc_ino(xi, &m.ino, &m.ngen);
+		if (err == -EOVERFLOW)
+			pr_err_ratelimited("xino: out of union inode numbers\n");
+		if (!err)
+			err = cpa_xino_fwd_put(xi, br->xino_slot, h_ino, &m);
+		if (!err)
+			*ino = m.ino;
 	}
-fresh:
-	fresh = atomic64_inc_return(&sbi->next_ino) - 1;
-	if (fresh > CPA_XINO_INO_MAX) {
-		pr_err_ratelimited("xino: out of union inode numbers\n");
-		err = -EOVERFLOW;
-		goto unlock;
-	}
-	err = cpa_xino_store(xi, br, h_ino, gen, fresh);
-	if (!err)
-		*ino = fresh;
-unlock:
-	mutex_unlock(&xi->lock);
+	cpa_xino_unlock(xi, nofs);
 	return err;
 }
 
@@ -392,18 +1233,26 @@ int cpa_xino_ino(struct super_block *sb, struct cpa_branch *br,
 int cpa_xino_find(struct super_block *sb, struct cpa_branch *br,
 		  const struct inode *h_inode, unsigned long *ino)
 {
-	void *entry;
-	u32 sgen;
+	struct cpa_xino *xi = CPA_SB(sb)->xino;
+	struct cpa_xino_map m;
+	unsigned int nofs;
+	int found;
 
 	if (cpa_xino_is_root(CPA_SB(sb), br, h_inode->i_ino)) {
 		*ino = CPA_ROOT_INO;
 		return 0;
 	}
-	entry = xa_load(&br->xino, h_inode->i_ino);
-	if (!entry)
+	if (br->xino_slot == CPA_XINO_NO_SLOT)
 		return -ENOENT;
-	cpa_xino_unpack(entry, ino, &sgen);
-	return cpa_xino_gen_match(sgen, h_inode->i_generation) ? 0 : -ENOENT;
+	nofs = cpa_xino_lock(xi);
+	found = cpa_xino_fwd_get(xi, br->xino_slot, h_inode->i_ino, &m);
+	cpa_xino_unlock(xi, nofs);
+	if (found < 0)
+		return found;
+	if (!found || !cpa_xino_gen_match(m.gen, h_inode->i_generation))
+		return -ENOENT;
+	*ino = m.ino;
+	return 0;
 }
 
 /* The same from an inode number alone, as readdir has: any generation. */
@@ -422,30 +1271,41 @@ int cpa_xino_set(struct super_block *sb, struct cpa_branch *br,
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
 	struct cpa_xino *xi = sbi->xino;
-	u32 gen = h_inode->i_generation;
-	unsigned long cur;
-	void *entry;
-	u32 sgen;
-	int err;
+	struct cpa_xino_revst rv;
+	struct cpa_xino_map m, cur;
+	unsigned int nofs;
+	int found, err;
 
-	if (WARN_ON_ONCE(ino > CPA_XINO_INO_MAX))
+	if (WARN_ON_ONCE(ino > CPA_XINO_INO_MAX || ino < CPA_FIRST_INO))
 		return -EOVERFLOW;
 	if (cpa_xino_is_root(sbi, br, h_inode->i_ino))
 		return 0;
-	mutex_lock(&xi->lock);
-	entry = xa_load(&br->xino, h_inode->i_ino);
-	if (entry) {
-		cpa_xino_unpack(entry, &cur, &sgen);
-		if (cur == ino && sgen == gen) {
-			mutex_unlock(&xi->lock);
-			return 0;
-		}
+	if (br->xino_slot == CPA_XINO_NO_SLOT)
+		return -EIO;
+	m.ino = ino;
+	m.gen = h_inode->i_generation;
+	nofs = cpa_xino_lock(xi);
+	err = cpa_xino_rev_get(xi, ino, &rv);
+	if (err)
+		goto out;
+	if (rv.state > 0 && (rv.flags & CPA_XINO_USED)) {
+		m.ngen = rv.ngen;
+	} else {
+		/* A number from elsewhere must never be handed out again. */
+		err = cpa_xino_take(xi, ino, &rv, &m.ngen);
+		if (err)
+			goto out;
 	}
-	err = cpa_xino_store(xi, br, h_inode->i_ino, gen, ino);
-	/* A number from elsewhere must never be handed out again. */
-	if (!err && atomic64_read(&sbi->next_ino) <= ino)
-		atomic64_set(&sbi->next_ino, ino + 1);
-	mutex_unlock(&xi->lock);
+	found = cpa_xino_fwd_get(xi, br->xino_slot, h_inode->i_ino, &cur);
+	if (found < 0) {
+		err = found;
+		goto out;
+	}
+	if (!found || cur.ino != m.ino || cur.gen != m.gen ||
+	    cur.ngen != m.ngen)
+		err = cpa_xino_fwd_put(xi, br->xino_slot, h_inode->i_ino, &m);
+out:
+	cpa_xino_unlock(xi, nofs);
 	return err;
 }
 
@@ -471,20 +1331,17 @@ bool cpa_xino_is_dirent(struct super_block *sb, const struct dentry *h_dir,
 	       h_dir->d_sb == xi->inode->i_sb;
 }
 
-/* Queue the xino file for writeback and wait for it (syncfs). */
+/* Write what is queued and sync the xino file (syncfs). */
 int cpa_xino_sync(struct super_block *sb)
 {
 	struct cpa_xino *xi = CPA_SB(sb)->xino;
-	const struct cred *old;
 	int err;
 
 	if (!xi || !xi->file)
 		return 0;
 	flush_delayed_work(&xi->work);
 	atomic_set(&xi->unsynced, 0);
-	old = cpa_override_creds(sb);
-	err = vfs_fsync(xi->file, 1);
-	cpa_revert_creds(old);
+	err = cpa_xino_sync_file(xi, 1);
 	if (err)
 		atomic_set(&xi->unsynced, 1);
 	return err;
@@ -494,8 +1351,8 @@ int cpa_xino_sync(struct super_block *sb)
  * fsync(2) of a union file or directory: the union inode numbers handed out
  * so far must outlive a crash as the data does, or a file fsync'd before a
  * power cut would come back with another number.  Write what is queued,
- * and sync the xino file when records reached it since it was last synced:
- * an fsync that hands out no new number costs nothing more.
+ * and sync the xino file when something reached it since it was last
+ * synced: an fsync that hands out no new number costs nothing more.
  */
 int cpa_xino_fsync(struct super_block *sb)
 {
@@ -509,7 +1366,7 @@ int cpa_xino_fsync(struct super_block *sb)
 	return cpa_xino_sync(sb);
 }
 
-/* -- opening and loading -------------------------------------------------- */
+/* -- opening and loading --------------------------------------------------- */
 
 static void cpa_xino_brkey(const struct cpa_branch *br,
 			   struct cpa_xino_brkey *key)
@@ -523,94 +1380,418 @@ static void cpa_xino_brkey(const struct cpa_branch *br,
 	key->s_magic = root->i_sb->s_magic;
 }
 
-/* State of one load. */
-struct cpa_xino_load {
-	struct cpa_brtable *brt;	/* the branches being loaded */
-	struct cpa_xino_brkey *keys;	/* [brt->nbranch] */
-	struct xarray slots;		/* slot -> index in brt */
-	u32 nslots;			/* one above the highest slot seen */
-	unsigned long max_ino;		/* highest union number seen */
-	unsigned long bad;		/* records skipped */
-};
-
-static void cpa_xino_load_branch(struct cpa_xino *xi, struct cpa_xino_load *ld,
-				 const struct cpa_xino_rec_branch *rec)
+static void cpa_xino_state_init(struct cpa_xino_state *st)
 {
-	struct cpa_xino_brkey key = {};
-	u32 slot = le32_to_cpu(rec->head.slot);
-	int i;
-
-	if (slot == CPA_XINO_NO_SLOT) {
-		ld->bad++;
-		return;
-	}
-	ld->nslots = max(ld->nslots, slot + 1);
-	memcpy(&key.uuid, rec->uuid, sizeof(key.uuid));
-	key.root_ino = le64_to_cpu(rec->root_ino);
-	key.root_gen = le32_to_cpu(rec->root_gen);
-	key.s_magic = le32_to_cpu(rec->s_magic);
-	if (xa_load(&ld->slots, slot))
-		return;		/* given twice: the first one counts */
-	for (i = 0; i < ld->brt->nbranch; i++) {
-		struct cpa_branch *br = ld->brt->br[i];
-
-		if (br->xino_slot != CPA_XINO_NO_SLOT ||
-		    memcmp(&ld->keys[i], &key, sizeof(key)))
-			continue;
-		/* Not fatal if it fails: the branch gets a new slot. */
-		if (!xa_err(xa_store(&ld->slots, slot, xa_mk_value(i),
-				     GFP_KERNEL)))
-			br->xino_slot = slot;
-		return;
-	}
+	memset(st, 0, sizeof(*st));
+	st->nblocks = 2;
+	st->cursor = CPA_FIRST_INO;
+	st->ino_max = CPA_FIRST_INO;
 }
 
-static int cpa_xino_load_map(struct cpa_xino *xi, struct cpa_xino_load *ld,
-			     const struct cpa_xino_rec_map *rec)
+static bool cpa_xino_hdr_valid(const struct cpa_xino_hdr *h)
 {
-	u32 slot = le32_to_cpu(rec->head.slot);
-	u64 h_ino = le64_to_cpu(rec->h_ino);
-	u64 ino = le64_to_cpu(rec->ino);
-	struct cpa_branch *br;
-	void *entry;
+	struct cpa_xino_hdr c = *h;
+	u64 nblocks = le64_to_cpu(h->nblocks), b;
+	int i;
 
-	if (ino < CPA_FIRST_INO || ino > CPA_XINO_INO_MAX) {
-		ld->bad++;
+	if (memcmp(h->magic, CPA_XINO_MAGIC, sizeof(h->magic)) ||
+	    le32_to_cpu(h->version) != CPA_XINO_V2)
+		return false;
+	c.csum = 0;
+	if (le32_to_cpu(h->csum) != cpa_xino_csum(&c, sizeof(c)) ||
+	    le32_to_cpu(h->blksize) != CPA_XINO_BLK ||
+	    nblocks < 2 || nblocks > CPA_XINO_BLK_MAX ||
+	    le64_to_cpu(h->free_head) >= nblocks ||
+	    le32_to_cpu(h->nslots) > CPA_XINO_MAX_SLOTS ||
+	    le32_to_cpu(h->rev_height) > CPA_XINO_MAX_HEIGHT ||
+	    le64_to_cpu(h->ino_max) > CPA_XINO_INO_MAX + 1)
+		return false;
+	for (i = 0; i < CPA_XINO_NSLOTBLK; i++) {
+		b = le64_to_cpu(h->slot_blk[i]);
+		if (b && (b < 2 || b >= nblocks))
+			return false;
+	}
+	return true;
+}
+
+static void cpa_xino_hdr_decode(const struct cpa_xino_hdr *h,
+				struct cpa_xino_state *st)
+{
+	int i;
+
+	st->seq = le64_to_cpu(h->seq);
+	st->flags = le32_to_cpu(h->flags);
+	st->nblocks = le64_to_cpu(h->nblocks);
+	st->free_head = le64_to_cpu(h->free_head);
+	st->nfree = le64_to_cpu(h->nfree);
+	st->nslots = le32_to_cpu(h->nslots);
+	st->rev.height = le32_to_cpu(h->rev_height);
+	st->rev.root = le64_to_cpu(h->rev_root);
+	st->cursor = le64_to_cpu(h->cursor);
+	st->ino_max = max_t(u64, le64_to_cpu(h->ino_max), CPA_FIRST_INO);
+	st->live = le64_to_cpu(h->live);
+	for (i = 0; i < CPA_XINO_NSLOTBLK; i++)
+		st->slot_blk[i] = le64_to_cpu(h->slot_blk[i]);
+}
+
+/* Read the slot table: what identifies each branch, and its tree. */
+static int cpa_xino_load_slots(struct cpa_xino *xi)
+{
+	const struct cpa_xino_slotrec *r = xi->scratch;
+	u32 n = xi->st.nslots, i, bad = 0;
+	int err;
+
+	err = cpa_xino_slots_grow(xi, n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		u64 blk = xi->st.slot_blk[i / CPA_XINO_SLOTS_PER_BLK];
+
+		if (!blk) {
+			memset(&xi->slots[i], 0, sizeof(xi->slots[i]));
+			continue;
+		}
+		if (!(i % CPA_XINO_SLOTS_PER_BLK)) {
+			err = cpa_xino_read(xi, blk, 0, xi->scratch,
+					    CPA_XINO_BLK);
+			if (err)
+				return err;
+		}
+		if (cpa_xino_slot_decode(&r[i % CPA_XINO_SLOTS_PER_BLK],
+					 &xi->slots[i]) < 0)
+			bad++;
+	}
+	if (bad)
+		pr_warn("xino %s: skipped %u damaged branch slots\n", xi->path,
+			bad);
+	return 0;
+}
+
+/* -- after a crash: one walk over the trees -------------------------------- */
+
+/* Sets of numbers: bit n of the value at index n / 32. */
+static int cpa_xino_bit_set(struct xarray *xa, u64 n)
+{
+	void *e = xa_load(xa, n >> 5);
+	unsigned long v = e ? xa_to_value(e) : 0;
+
+	if (v & BIT(n & 31))
+		return 1;
+	v |= BIT(n & 31);
+	return xa_err(xa_store(xa, n >> 5, xa_mk_value(v), GFP_KERNEL));
+}
+
+static bool cpa_xino_bit_test(struct xarray *xa, u64 n)
+{
+	void *e = xa_load(xa, n >> 5);
+
+	return e && (xa_to_value(e) & BIT(n & 31));
+}
+
+struct cpa_xino_walk {
+	struct xarray used;	/* numbers a valid forward record names */
+	struct xarray reach;	/* blocks in use */
+	u64 max_blk;
+	u64 max_ino;		/* highest number with a ngen */
+	u64 live;
+	unsigned long bad;
+	int (*leaf)(struct cpa_xino *xi, struct cpa_xino_walk *w, u32 id,
+		    u64 prefix, u64 blk, void *buf);
+};
+
+static int cpa_xino_reach(struct cpa_xino_walk *w, u64 blk)
+{
+	int r = cpa_xino_bit_set(&w->reach, blk);
+
+	if (r > 0)
+		w->bad++;	/* named twice: walked once */
+	if (!r)
+		w->max_blk = max(w->max_blk, blk);
+	return r;
+}
+
+static int cpa_xino_walk_tree(struct cpa_xino *xi, struct cpa_xino_walk *w,
+			      u32 id, unsigned int shift, u32 level,
+			      u64 prefix, u64 blk)
+{
+	__le64 *buf;
+	u64 ptr, child, cprefix;
+	unsigned int i;
+	int err;
+
+	buf = kmalloc(CPA_XINO_BLK, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = cpa_xino_read(xi, blk, 0, buf, CPA_XINO_BLK);
+	if (!err && !level)
+		err = w->leaf(xi, w, id, prefix, blk, buf);
+	for (i = 0; !err && level && i < CPA_XINO_PTRS; i++) {
+		ptr = le64_to_cpu(buf[i]);
+		cprefix = (prefix << CPA_XINO_PTR_SHIFT) | i;
+		child = cpa_xino_ptr_blk(ptr, id, level - 1, cprefix);
+		if (!child) {
+			if (ptr)
+				w->bad++;
+			continue;
+		}
+		err = cpa_xino_reach(w, child);
+		if (err > 0) {
+			err = 0;
+			continue;
+		}
+		if (!err)
+			err = cpa_xino_walk_tree(xi, w, id, shift, level - 1,
+						 cprefix, child);
+		cond_resched();
+	}
+	kfree(buf);
+	return err;
+}
+
+static int cpa_xino_walk_root(struct cpa_xino *xi, struct cpa_xino_walk *w,
+			      struct cpa_xino_tree *t, u32 id,
+			      unsigned int shift)
+{
+	u64 blk;
+	int err;
+
+	if (!t->height)
+		return 0;
+	blk = cpa_xino_ptr_blk(t->root, id, t->height - 1, 0);
+	if (!blk) {
+		w->bad++;
 		return 0;
 	}
-	ld->max_ino = max_t(unsigned long, ld->max_ino, ino);
-	entry = xa_load(&ld->slots, slot);
-	if (!entry)
-		return 0;	/* a branch that is not in this mount */
-	br = ld->brt->br[xa_to_value(entry)];
-	return xa_err(xa_store(&br->xino, h_ino,
-			       cpa_xino_pack(ino, le32_to_cpu(rec->h_gen)),
-			       GFP_KERNEL));
+	err = cpa_xino_reach(w, blk);
+	if (err)
+		return err < 0 ? err : 0;
+	return cpa_xino_walk_tree(xi, w, id, shift, t->height - 1, 0, blk);
+}
+
+/* A forward leaf: the numbers its valid records name are in use. */
+static int cpa_xino_walk_fwd(struct cpa_xino *xi, struct cpa_xino_walk *w,
+			     u32 id, u64 prefix, u64 blk, void *buf)
+{
+	const struct cpa_xino_fwd *r = buf;
+	struct cpa_xino_revst rv;
+	u32 i, ino, ngen;
+	u64 h_ino;
+	int err;
+
+	for (i = 0; i < (1U << CPA_XINO_FWD_SHIFT); i++) {
+		if (!memchr_inv(&r[i], 0, sizeof(r[i])))
+			continue;
+		h_ino = (prefix << CPA_XINO_FWD_SHIFT) | i;
+		if (r[i].csum != cpa_xino_fwd_csum(&r[i], id, h_ino)) {
+			w->bad++;
+			continue;
+		}
+		ino = le32_to_cpu(r[i].ino);
+		ngen = le32_to_cpu(r[i].ngen);
+		if (!ngen || ino < CPA_FIRST_INO || ino > CPA_XINO_INO_MAX)
+			continue;
+		err = cpa_xino_rev_get(xi, ino, &rv);
+		if (err)
+			return err;
+		if (rv.state > 0 && rv.ngen == ngen) {
+			err = cpa_xino_bit_set(&w->used, ino);
+			if (err < 0)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* A reverse leaf: USED again exactly when a valid record names it. */
+static int cpa_xino_walk_rev(struct cpa_xino *xi, struct cpa_xino_walk *w,
+			     u32 id, u64 prefix, u64 blk, void *buf)
+{
+	const struct cpa_xino_rev *e = buf;
+	struct cpa_xino_rev *ne = NULL;
+	struct cpa_xino_revst rv;
+	bool used;
+	u64 n;
+	u32 i;
+
+	for (i = 0; i < (1U << CPA_XINO_REV_SHIFT); i++) {
+		n = (prefix << CPA_XINO_REV_SHIFT) | i;
+		cpa_xino_rev_decode(&e[i], n, &rv);
+		if (rv.state < 0)
+			w->bad++;	/* never handed out again */
+		if (rv.state <= 0 || n < CPA_FIRST_INO)
+			continue;
+		used = cpa_xino_bit_test(&w->used, n);
+		if (used != !!(rv.flags & CPA_XINO_USED)) {
+			if (!ne) {
+				ne = cpa_xino_modify(xi, blk, false);
+				if (IS_ERR(ne))
+					return PTR_ERR(ne);
+			}
+			cpa_xino_rev_encode(&ne[i], n, rv.ngen,
+					    used ? CPA_XINO_USED : 0);
+		}
+		if (used)
+			w->live++;
+		if (rv.ngen)
+			w->max_ino = max(w->max_ino, n);
+	}
+	return 0;
 }
 
 /*
- * Parse the records in @buf[0, @len).  Returns how many bytes it used: the
- * rest is an incomplete record that needs more data.
+ * The file was not unmounted cleanly: rebuild the USED flags, the
+ * allocator and the free list from the trees.  Under lock.
  */
-static ssize_t cpa_xino_parse(struct cpa_xino *xi, struct cpa_xino_load *ld,
-			      const char *buf, size_t len)
+static int cpa_xino_recover(struct cpa_xino *xi)
+{
+	struct cpa_xino_state *st = &xi->st;
+	struct cpa_xino_walk w = {};
+	u64 blk, size;
+	u32 i;
+	int err = 0;
+
+	xa_init(&w.used);
+	xa_init(&w.reach);
+	w.max_blk = 1;
+	for (i = 0; !err && i < CPA_XINO_NSLOTBLK; i++)
+		if (st->slot_blk[i])
+			err = cpa_xino_reach(&w, st->slot_blk[i]);
+	if (err > 0)
+		err = 0;	/* named twice: a damaged header */
+	w.leaf = cpa_xino_walk_fwd;
+	for (i = 0; !err && i < st->nslots; i++)
+		if (xi->slots[i].ok)
+			err = cpa_xino_walk_root(xi, &w, &xi->slots[i].fwd, i,
+						 CPA_XINO_FWD_SHIFT);
+	w.leaf = cpa_xino_walk_rev;
+	if (!err)
+		err = cpa_xino_walk_root(xi, &w, &st->rev, CPA_XINO_REV_ID,
+					 CPA_XINO_REV_SHIFT);
+	if (err)
+		goto out;
+	st->live = w.live;
+	st->ino_max = max_t(u64, w.max_ino + 1, CPA_FIRST_INO);
+	st->cursor = st->ino_max;
+	size = xi->file ? i_size_read(xi->inode) : 0;
+	st->nblocks = max3(w.max_blk + 1,
+			   (u64)(size >> CPA_XINO_BLK_SHIFT), (u64)2);
+	st->free_head = 0;
+	st->nfree = 0;
+	for (blk = st->nblocks - 1; !err && blk >= 2; blk--)
+		if (!cpa_xino_bit_test(&w.reach, blk))
+			err = cpa_xino_free_blk(xi, blk);
+	if (!err)
+		cpa_xino_hdr_changed(xi);
+	if (w.bad)
+		pr_warn("xino %s: %lu damaged entries ignored\n", xi->path,
+			w.bad);
+out:
+	xa_destroy(&w.used);
+	xa_destroy(&w.reach);
+	return err;
+}
+
+/* -- format 1: converted once ---------------------------------------------- */
+
+/* What a format 1 file says, every branch of it. */
+struct cpa_xino_v1 {
+	struct xarray slots;		/* its slot -> index + 1 in keys */
+	struct cpa_xino_brkey *keys;
+	struct xarray **maps;		/* [nkeys]: h_ino -> ino << 32 | gen */
+	u32 nkeys, cap;
+	u64 max_ino;			/* highest number ever handed out */
+	unsigned long bad;		/* records skipped */
+};
+
+static int cpa_xino_v1_branch(struct cpa_xino_v1 *v,
+			      const struct cpa_xino_rec_branch *rec)
+{
+	u32 slot = le32_to_cpu(rec->head.slot);
+	struct cpa_xino_brkey *keys;
+	struct xarray **maps;
+	int err;
+
+	if (slot == CPA_XINO_NO_SLOT) {
+		v->bad++;
+		return 0;
+	}
+	if (xa_load(&v->slots, slot))
+		return 0;	/* given twice: the first one counts */
+	if (v->nkeys == v->cap) {
+		u32 cap = max(2 * v->cap, 8U);
+
+		keys = krealloc(v->keys, cap * sizeof(*keys), GFP_KERNEL);
+		if (!keys)
+			return -ENOMEM;
+		v->keys = keys;
+		maps = krealloc(v->maps, cap * sizeof(*maps), GFP_KERNEL);
+		if (!maps)
+			return -ENOMEM;
+		v->maps = maps;
+		v->cap = cap;
+	}
+	v->maps[v->nkeys] = kmalloc(sizeof(struct xarray), GFP_KERNEL);
+	if (!v->maps[v->nkeys])
+		return -ENOMEM;
+	xa_init(v->maps[v->nkeys]);
+	keys = &v->keys[v->nkeys];
+	memset(keys, 0, sizeof(*keys));
+	memcpy(&keys->uuid, rec->uuid, sizeof(keys->uuid));
+	keys->root_ino = le64_to_cpu(rec->root_ino);
+	keys->root_gen = le32_to_cpu(rec->root_gen);
+	keys->s_magic = le32_to_cpu(rec->s_magic);
+	v->nkeys++;
+	err = xa_err(xa_store(&v->slots, slot, xa_mk_value(v->nkeys),
+			      GFP_KERNEL));
+	if (err) {
+		v->nkeys--;
+		xa_destroy(v->maps[v->nkeys]);
+		kfree(v->maps[v->nkeys]);
+	}
+	return err;
+}
+
+static int cpa_xino_v1_map(struct cpa_xino_v1 *v,
+			   const struct cpa_xino_rec_map *rec)
+{
+	u64 ino = le64_to_cpu(rec->ino);
+	void *e;
+
+	if (ino < CPA_FIRST_INO || ino > CPA_XINO_INO_MAX) {
+		v->bad++;
+		return 0;
+	}
+	v->max_ino = max(v->max_ino, ino);
+	e = xa_load(&v->slots, le32_to_cpu(rec->head.slot));
+	if (!e)
+		return 0;	/* a slot no branch record gave */
+	/* A later record of the same branch inode replaces an earlier one. */
+	return xa_err(xa_store(v->maps[xa_to_value(e) - 1],
+			       le64_to_cpu(rec->h_ino),
+			       xa_mk_value(ino << 32 | le32_to_cpu(rec->h_gen)),
+			       GFP_KERNEL));
+}
+
+/* Parse the records in @buf[0, @len): the bytes used, or an error. */
+static ssize_t cpa_xino_v1_parse(struct cpa_xino_v1 *v, const char *buf,
+				 size_t len)
 {
 	size_t off = 0;
 	int err;
 
-	while (len - off >= CPA_XINO_UNIT) {
+	while (len - off >= CPA_XINO_V1_UNIT) {
 		const struct cpa_xino_rec_head *h = (const void *)(buf + off);
-		size_t rlen = le16_to_cpu(h->units) * CPA_XINO_UNIT;
+		size_t rlen = le16_to_cpu(h->units) * CPA_XINO_V1_UNIT;
 		u16 type = le16_to_cpu(h->type);
 
 		/* Zeros: space a crash allocated but never wrote. */
-		if (!memchr_inv(h, 0, CPA_XINO_UNIT)) {
-			off += CPA_XINO_UNIT;
+		if (!memchr_inv(h, 0, CPA_XINO_V1_UNIT)) {
+			off += CPA_XINO_V1_UNIT;
 			continue;
 		}
 		if (!rlen || rlen > sizeof(struct cpa_xino_rec_branch)) {
-			ld->bad++;
-			off += CPA_XINO_UNIT;
+			v->bad++;
+			off += CPA_XINO_V1_UNIT;
 			continue;
 		}
 		if (len - off < rlen)
@@ -618,17 +1799,18 @@ static ssize_t cpa_xino_parse(struct cpa_xino *xi, struct cpa_xino_load *ld,
 		if (le32_to_cpu(h->csum) !=
 		    cpa_xino_csum(buf + off + sizeof(h->csum),
 				  rlen - sizeof(h->csum))) {
-			ld->bad++;
-			off += CPA_XINO_UNIT;
+			v->bad++;
+			off += CPA_XINO_V1_UNIT;
 			continue;
 		}
 		err = 0;
-		if (type == CPA_XINO_T_BRANCH && rlen == 2 * CPA_XINO_UNIT)
-			cpa_xino_load_branch(xi, ld, (const void *)h);
-		else if (type == CPA_XINO_T_MAP && rlen == CPA_XINO_UNIT)
-			err = cpa_xino_load_map(xi, ld, (const void *)h);
+		if (type == CPA_XINO_T_BRANCH &&
+		    rlen == 2 * CPA_XINO_V1_UNIT)
+			err = cpa_xino_v1_branch(v, (const void *)h);
+		else if (type == CPA_XINO_T_MAP && rlen == CPA_XINO_V1_UNIT)
+			err = cpa_xino_v1_map(v, (const void *)h);
 		else
-			ld->bad++;
+			v->bad++;
 		if (err)
 			return err;
 		off += rlen;
@@ -636,75 +1818,11 @@ static ssize_t cpa_xino_parse(struct cpa_xino *xi, struct cpa_xino_load *ld,
 	return off;
 }
 
-static void cpa_xino_hdr_init(struct cpa_xino_hdr *hdr)
+/* Read every record of the format 1 file. */
+static int cpa_xino_v1_read(struct cpa_xino *xi, struct file *file,
+			    struct cpa_xino_v1 *v)
 {
-	memset(hdr, 0, sizeof(*hdr));
-	memcpy(hdr->magic, CPA_XINO_MAGIC, sizeof(hdr->magic));
-	hdr->version = cpu_to_le32(CPA_XINO_VERSION);
-	hdr->hdr_size = cpu_to_le32(CPA_XINO_HDR_SIZE);
-	hdr->unit = cpu_to_le32(CPA_XINO_UNIT);
-	hdr->csum = cpu_to_le32(cpa_xino_csum(hdr, sizeof(*hdr)));
-}
-
-/*
- * Check the header; an empty file, or one whose header is all zeros (a
- * crash right after creating it), is started afresh.
- */
-static int cpa_xino_hdr_check(struct cpa_xino *xi, struct fs_context *fc,
-			      const char *path)
-{
-	struct cpa_xino_hdr hdr;
-	loff_t pos = 0, size = i_size_read(xi->inode);
-	ssize_t n = 0;
-	u32 csum;
-	int err;
-
-	if (size) {
-		n = kernel_read(xi->file, &hdr, sizeof(hdr), &pos);
-		if (n < 0)
-			return cpa_invalf(fc, "xino: %s: read error %zd", path,
-					  n);
-	}
-	if (!n || !memchr_inv(&hdr, 0, n)) {
-		if (size) {
-			err = vfs_truncate(&xi->file->f_path, 0);
-			if (err)
-				return cpa_invalf(fc,
-					"xino: %s: cannot truncate (error %d)",
-					path, err);
-		}
-		cpa_xino_hdr_init(&hdr);
-		xi->pos = 0;
-		err = cpa_xino_write(xi, &hdr, sizeof(hdr));
-		if (err)
-			return cpa_invalf(fc, "xino: %s: write error %d", path,
-					  err);
-		return 0;
-	}
-	if (n < sizeof(hdr) || memcmp(hdr.magic, CPA_XINO_MAGIC,
-				      sizeof(hdr.magic)))
-		return cpa_invalf(fc,
-			"xino: %s: not a cppaufs xino file (remove it or choose another)",
-			path);
-	if (le32_to_cpu(hdr.version) != CPA_XINO_VERSION)
-		return cpa_invalf(fc, "xino: %s: unsupported version %u", path,
-				  le32_to_cpu(hdr.version));
-	csum = le32_to_cpu(hdr.csum);
-	hdr.csum = 0;
-	if (csum != cpa_xino_csum(&hdr, sizeof(hdr)) ||
-	    le32_to_cpu(hdr.hdr_size) != CPA_XINO_HDR_SIZE ||
-	    le32_to_cpu(hdr.unit) != CPA_XINO_UNIT)
-		return cpa_invalf(fc, "xino: %s: corrupt header", path);
-	xi->pos = CPA_XINO_HDR_SIZE;
-	return 0;
-}
-
-/* Read every record; *@end is after the last complete one. */
-static int cpa_xino_read(struct cpa_xino *xi, struct fs_context *fc,
-			 const char *path, struct cpa_xino_load *ld,
-			 loff_t *end)
-{
-	loff_t pos = CPA_XINO_HDR_SIZE;
+	loff_t pos = CPA_XINO_V1_HDR;
 	size_t have = 0;
 	ssize_t n, used;
 	char *buf;
@@ -714,15 +1832,13 @@ static int cpa_xino_read(struct cpa_xino *xi, struct fs_context *fc,
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		n = kernel_read(xi->file, buf + have, CPA_XINO_CHUNK - have,
-				&pos);
+		n = kernel_read(file, buf + have, CPA_XINO_CHUNK - have, &pos);
 		if (n < 0) {
-			err = cpa_invalf(fc, "xino: %s: read error %zd", path,
-					 n);
+			err = n;
 			break;
 		}
 		have += n;
-		used = cpa_xino_parse(xi, ld, buf, have);
+		used = cpa_xino_v1_parse(v, buf, have);
 		if (used < 0) {
 			err = used;
 			break;
@@ -734,118 +1850,340 @@ static int cpa_xino_read(struct cpa_xino *xi, struct fs_context *fc,
 		cond_resched();
 	}
 	kvfree(buf);
-	*end = pos - have;
 	return err;
 }
 
-/* Give the branches that the file does not know yet a slot. */
-static int cpa_xino_add_branches(struct cpa_xino *xi, struct cpa_xino_load *ld)
+static void cpa_xino_v1_free(struct cpa_xino_v1 *v)
 {
-	int i, err = 0;
+	u32 i;
 
-	for (i = 0; i < ld->brt->nbranch; i++) {
-		struct cpa_branch *br = ld->brt->br[i];
-		struct cpa_xino_brkey *key = &ld->keys[i];
-		struct cpa_xino_rec_branch rec = {
-			.head.type	= cpu_to_le16(CPA_XINO_T_BRANCH),
-			.head.units	= cpu_to_le16(2),
-			.root_gen	= cpu_to_le32(key->root_gen),
-			.root_ino	= cpu_to_le64(key->root_ino),
-			.s_magic	= cpu_to_le32(key->s_magic),
-		};
+	for (i = 0; i < v->nkeys; i++) {
+		xa_destroy(v->maps[i]);
+		kfree(v->maps[i]);
+	}
+	kfree(v->maps);
+	kfree(v->keys);
+	xa_destroy(&v->slots);
+}
 
-		if (br->xino_slot != CPA_XINO_NO_SLOT)
-			continue;
-		if (ld->nslots == CPA_XINO_NO_SLOT)
-			return -EOVERFLOW;
-		br->xino_slot = ld->nslots++;
-		rec.head.slot = cpu_to_le32(br->xino_slot);
-		memcpy(rec.uuid, &key->uuid, sizeof(rec.uuid));
-		mutex_lock(&xi->lock);
-		err = cpa_xino_reserve(xi, sizeof(rec));
+static bool cpa_xino_v1_hdr_ok(const struct cpa_xino_v1_hdr *h)
+{
+	struct cpa_xino_v1_hdr c = *h;
+
+	c.csum = 0;
+	return le32_to_cpu(h->csum) == cpa_xino_csum(&c, sizeof(c)) &&
+	       le32_to_cpu(h->hdr_size) == CPA_XINO_V1_HDR &&
+	       le32_to_cpu(h->unit) == CPA_XINO_V1_UNIT;
+}
+
+/* Fill the (empty) tables from @v, every number as it was.  Under lock. */
+static int cpa_xino_v1_convert(struct cpa_xino *xi, struct cpa_xino_v1 *v,
+			       unsigned int *nofs)
+{
+	struct cpa_xino_revst rv;
+	struct cpa_xino_map m;
+	unsigned long h_ino, val;
+	u32 k, slot;
+	void *e;
+	int err;
+
+	for (k = 0; k < v->nkeys; k++) {
+		err = cpa_xino_slot_find(xi, &v->keys[k], &slot);
+		if (err)
+			return err;
+		xa_for_each(v->maps[k], h_ino, e) {
+			val = xa_to_value(e);
+			m.ino = val >> 32;
+			m.gen = (u32)val;
+			err = cpa_xino_rev_get(xi, m.ino, &rv);
+			if (!err && rv.state > 0 && (rv.flags & CPA_XINO_USED))
+				m.ngen = rv.ngen;
+			else if (!err)
+				err = cpa_xino_take(xi, m.ino, &rv, &m.ngen);
+			if (!err)
+				err = cpa_xino_fwd_put(xi, slot, h_ino, &m);
+			if (err)
+				return err;
+			if (xi->ndirty >= 4 * CPA_XINO_BATCH) {
+				cpa_xino_unlock(xi, *nofs);
+				err = cpa_xino_drain(xi);
+				*nofs = cpa_xino_lock(xi);
+				if (err)
+					return err;
+			}
+		}
+	}
+	xi->st.ino_max = max(xi->st.ino_max, v->max_ino + 1);
+	xi->st.cursor = xi->st.ino_max;
+	return 0;
+}
+
+static int cpa_xino_replace(struct cpa_xino *xi, struct file *tmp,
+			    struct file *old)
+{
+	struct dentry *parent = dget_parent(old->f_path.dentry);
+	struct name_snapshot name;
+	struct cpa_renaming rn;
+	const struct cred *cred;
+	int err;
+
+	cred = override_creds(xi->sbi->creator_cred);
+	take_dentry_name_snapshot(&name, old->f_path.dentry);
+	err = mnt_want_write(old->f_path.mnt);
+	if (!err) {
+		err = cpa_start_renaming(&rn, parent, tmp->f_path.dentry,
+					 parent, &name.name);
+		if (!err) {
+			/* Replace the file that was read, or nothing. */
+			if (d_inode(rn.new) != file_inode(old))
+				err = -ESTALE;
+			else
+				err = cpa_do_rename(parent, rn.old, parent,
+						    rn.new, 0);
+			cpa_end_renaming(&rn);
+		}
+		mnt_drop_write(old->f_path.mnt);
+	}
+	release_dentry_name_snapshot(&name);
+	cpa_revert_creds(cred);
+	dput(parent);
+	return err;
+}
+
+static void cpa_xino_unlink(struct cpa_xino *xi, struct file *file)
+{
+	struct dentry *d = file->f_path.dentry;
+	struct dentry *parent = dget_parent(d);
+	const struct cred *cred;
+
+	cred = override_creds(xi->sbi->creator_cred);
+	if (!mnt_want_write(file->f_path.mnt)) {
+		inode_lock_nested(d_inode(parent), I_MUTEX_PARENT);
+		if (d->d_parent == parent && d_is_positive(d) &&
+		    !d_unhashed(d))
+			cpa_do_unlink(d_inode(parent), d);
+		inode_unlock(d_inode(parent));
+		mnt_drop_write(file->f_path.mnt);
+	}
+	cpa_revert_creds(cred);
+	dput(parent);
+}
+
+/*
+ * The file is in format 1, the log of before: read it once, write the same
+ * numbers in format 2 to <file>.v2, sync it and rename it over the file.
+ * A crash leaves the old file or the new one, both whole.  Under lock.
+ */
+static int cpa_xino_upgrade(struct cpa_xino *xi, struct fs_context *fc,
+			    const char *path, unsigned int *nofs)
+{
+	struct file *old = xi->file, *tmp;
+	struct cpa_xino_v1 v = {};
+	const struct cred *cred;
+	char *name;
+	int err;
+
+	xa_init(&v.slots);
+	err = cpa_xino_v1_read(xi, old, &v);
+	if (err) {
+		err = cpa_invalf(fc, "xino: %s: read error %d", path, err);
+		goto out;
+	}
+	if (v.bad)
+		pr_warn("xino %s: skipped %lu damaged records\n", path, v.bad);
+	name = kasprintf(GFP_KERNEL, "%s.v2", xi->path);
+	if (!name) {
+		err = -ENOMEM;
+		goto out;
+	}
+	cred = override_creds(xi->sbi->creator_cred);
+	tmp = filp_open(name, O_RDWR | O_CREAT | O_TRUNC | O_LARGEFILE |
+			O_NOFOLLOW | O_NONBLOCK, 0600);
+	cpa_revert_creds(cred);
+	kfree(name);
+	if (IS_ERR(tmp)) {
+		err = cpa_invalf(fc, "xino: %s: cannot convert: cannot create %s.v2 (error %ld)",
+				 path, path, PTR_ERR(tmp));
+		goto out;
+	}
+	if (!S_ISREG(file_inode(tmp)->i_mode) ||
+	    file_inode(tmp)->i_sb != xi->inode->i_sb) {
+		fput(tmp);
+		err = cpa_invalf(fc, "xino: %s: cannot convert: %s.v2 is not a regular file",
+				 path, path);
+		goto out;
+	}
+	tmp->f_flags &= ~O_NONBLOCK;
+	xi->file = tmp;
+	cpa_xino_state_init(&xi->st);
+	err = cpa_xino_v1_convert(xi, &v, nofs);
+	if (!err) {
+		/* Whole and synced before it takes the old one's place. */
+		xi->st.flags = CPA_XINO_CLEAN;
+		xi->hdr_dirty = true;
+		cpa_xino_unlock(xi, *nofs);
+		err = cpa_xino_drain(xi);
 		if (!err)
-			cpa_xino_emit(xi, &rec, sizeof(rec));
-		mutex_unlock(&xi->lock);
+			err = cpa_xino_sync_file(xi, 0);
+		if (!err)
+			err = cpa_xino_replace(xi, tmp, old);
+		*nofs = cpa_xino_lock(xi);
+	}
+	if (err) {
+		cpa_xino_unlock(xi, *nofs);
+		/* Nothing more reaches the new file, or the old one. */
+		cancel_delayed_work_sync(&xi->work);
+		cpa_xino_unlink(xi, tmp);
+		*nofs = cpa_xino_lock(xi);
+		cpa_xino_discard(xi);
+		xi->file = old;
+		fput(tmp);
+		err = cpa_invalf(fc, "xino: %s: cannot convert to format 2 (error %d)",
+				 path, err);
+		goto out;
+	}
+	mutex_lock(&cpa_xino_files_lock);
+	xi->inode = file_inode(tmp);
+	mutex_unlock(&cpa_xino_files_lock);
+	fput(old);
+	pr_info("xino %s: converted to format 2 (%llu numbers in use)\n", path,
+		xi->st.live);
+out:
+	cpa_xino_v1_free(&v);
+	return err;
+}
+
+/* Give each branch of @brt its slot, found by identity or new. */
+static int cpa_xino_add_slots(struct cpa_xino *xi, struct cpa_brtable *brt)
+{
+	struct cpa_xino_brkey key;
+	int i, err;
+
+	for (i = 0; i < brt->nbranch; i++) {
+		cpa_xino_brkey(brt->br[i], &key);
+		err = cpa_xino_slot_find(xi, &key, &brt->br[i]->xino_slot);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
+/*
+ * Read the header and the slot table, converting a format 1 file first,
+ * and after a crash rebuild what the header does not say.  Under lock.
+ */
+static int cpa_xino_read_file(struct cpa_xino *xi, struct fs_context *fc,
+			      const char *path, unsigned int *nofs)
+{
+	struct cpa_xino_hdr h[2];
+	const struct cpa_xino_v1_hdr *v1 = (const void *)&h[0];
+	bool valid[2];
+	int i, best = -1, err;
+
+	for (i = 0; i < 2; i++) {
+		err = cpa_xino_pread(xi, cpa_xino_off(i), &h[i], sizeof(h[i]));
+		if (err)
+			return cpa_invalf(fc, "xino: %s: read error %d", path,
+					  err);
+		valid[i] = cpa_xino_hdr_valid(&h[i]);
+		if (valid[i] && (best < 0 || le64_to_cpu(h[i].seq) >
+					     le64_to_cpu(h[best].seq)))
+			best = i;
+	}
+	if (best < 0 && !memcmp(v1->magic, CPA_XINO_MAGIC, sizeof(v1->magic)) &&
+	    le32_to_cpu(v1->version) == CPA_XINO_V1) {
+		if (!cpa_xino_v1_hdr_ok(v1))
+			return cpa_invalf(fc, "xino: %s: corrupt header", path);
+		return cpa_xino_upgrade(xi, fc, path, nofs);
+	}
+	if (best < 0) {
+		if (!memchr_inv(h, 0, sizeof(h))) {
+			/* Empty, or a crash right after it was made. */
+			if (i_size_read(xi->inode)) {
+				err = vfs_truncate(&xi->file->f_path, 0);
+				if (err)
+					return cpa_invalf(fc,
+						"xino: %s: cannot truncate (error %d)",
+						path, err);
+			}
+			cpa_xino_state_init(&xi->st);
+			return 0;
+		}
+		for (i = 0; i < 2; i++) {
+			u32 ver = le32_to_cpu(h[i].version);
+
+			if (memcmp(h[i].magic, CPA_XINO_MAGIC,
+				   sizeof(h[i].magic)))
+				continue;
+			if (ver != CPA_XINO_V1 && ver != CPA_XINO_V2)
+				return cpa_invalf(fc,
+					"xino: %s: unsupported version %u",
+					path, ver);
+			return cpa_invalf(fc, "xino: %s: corrupt header", path);
+		}
+		return cpa_invalf(fc,
+			"xino: %s: not a cppaufs xino file (remove it or choose another)",
+			path);
+	}
+	cpa_xino_hdr_decode(&h[best], &xi->st);
+	err = cpa_xino_load_slots(xi);
+	if (!err && !(xi->st.flags & CPA_XINO_CLEAN))
+		err = cpa_xino_recover(xi);
+	if (err)
+		return cpa_invalf(fc, "xino: %s: cannot load (error %d)", path,
+				  err);
+	return 0;
+}
+
 static int cpa_xino_load(struct cpa_xino *xi, struct fs_context *fc,
 			 const char *path)
 {
-	struct cpa_sb_info *sbi = xi->sbi;
-	struct cpa_xino_load ld = {};
-	loff_t end;
-	int i, err;
+	unsigned int nofs;
+	int err = 0;
 
-	ld.brt = cpa_brt(sbi);
-	ld.keys = kvcalloc(ld.brt->nbranch, sizeof(*ld.keys), GFP_KERNEL);
-	if (!ld.keys)
-		return -ENOMEM;
-	xa_init(&ld.slots);
-	for (i = 0; i < ld.brt->nbranch; i++)
-		cpa_xino_brkey(ld.brt->br[i], &ld.keys[i]);
-
-	err = cpa_xino_hdr_check(xi, fc, path);
-	if (!err) {
-		err = cpa_xino_read(xi, fc, path, &ld, &end);
-		/* A torn last record: the next append replaces it. */
-		xi->pos = end;
-	}
+	nofs = cpa_xino_lock(xi);
+	if (xi->file)
+		err = cpa_xino_read_file(xi, fc, path, &nofs);
+	else
+		cpa_xino_state_init(&xi->st);
 	if (!err)
-		err = cpa_xino_add_branches(xi, &ld);
-	if (!err) {
-		if (ld.bad)
-			pr_warn("xino %s: skipped %lu damaged records\n", path,
-				ld.bad);
-		if (ld.max_ino >= CPA_FIRST_INO)
-			atomic64_set(&sbi->next_ino, ld.max_ino + 1);
+		err = cpa_xino_add_slots(xi, cpa_brt(xi->sbi));
+	if (!err && xi->file) {
+		/* Unclean until an unmount says otherwise. */
+		xi->st.flags &= ~CPA_XINO_CLEAN;
+		xi->hdr_dirty = true;
 	}
-	xa_destroy(&ld.slots);
-	kvfree(ld.keys);
+	cpa_xino_unlock(xi, nofs);
+	if (!err && xi->file) {
+		err = cpa_xino_drain(xi);
+		if (!err)
+			err = cpa_xino_sync_file(xi, 1);
+		if (err)
+			err = cpa_invalf(fc, "xino: %s: write error %d", path,
+					 err);
+	}
 	return err;
 }
 
 /*
- * A branch joins a mounted union (brops.c): find its slot and its numbers
- * in the file, or give it a slot.  The branch is not in the table yet, so
- * nothing appended meanwhile is about it, and branch records are written
- * under the branch lock only: the file is read as far as it goes, without
- * the queue's lock.
+ * A branch joins a mounted union (brops.c): find its slot by its identity,
+ * or give it one.
  */
 int cpa_xino_add_branch(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_branch *br)
 {
 	struct cpa_xino *xi = sbi->xino;
-	struct cpa_xino_load ld = {};
-	struct cpa_brtable *one;
-	loff_t end;
+	struct cpa_xino_brkey key;
+	unsigned int nofs;
 	int err;
 
 	br->xino_slot = CPA_XINO_NO_SLOT;
-	if (!xi || !xi->file)
+	if (!xi)
 		return 0;
-	one = cpa_brtable_alloc(1);
-	ld.keys = kvcalloc(1, sizeof(*ld.keys), GFP_KERNEL);
-	if (!one || !ld.keys) {
-		err = -ENOMEM;
-		goto out;
-	}
-	one->br[0] = br;
-	ld.brt = one;
-	xa_init(&ld.slots);
-	cpa_xino_brkey(br, &ld.keys[0]);
-	err = cpa_xino_read(xi, fc, sbi->xino_path, &ld, &end);
-	if (!err)
-		err = cpa_xino_add_branches(xi, &ld);
-	xa_destroy(&ld.slots);
-	if (err)
-		xa_destroy(&br->xino);
-out:
-	kvfree(ld.keys);
-	kfree(one);
+	cpa_xino_brkey(br, &key);
+	nofs = cpa_xino_lock(xi);
+	err = cpa_xino_slot_find(xi, &key, &br->xino_slot);
+	cpa_xino_unlock(xi, nofs);
 	return err;
 }
 
@@ -956,6 +2294,8 @@ static char *cpa_xino_name(struct cpa_xino *xi, const char *given)
 
 static void cpa_xino_free(struct cpa_xino *xi)
 {
+	unsigned int nofs;
+
 	if (xi->file) {
 		cancel_delayed_work_sync(&xi->work);
 		if (!list_empty(&xi->in_use)) {
@@ -965,7 +2305,11 @@ static void cpa_xino_free(struct cpa_xino *xi)
 		}
 		fput(xi->file);
 	}
-	kvfree(xi->pend);
+	nofs = cpa_xino_lock(xi);
+	cpa_xino_discard(xi);
+	cpa_xino_unlock(xi, nofs);
+	kfree(xi->slots);
+	kfree(xi->scratch);
 	kfree(xi);
 }
 
@@ -988,9 +2332,19 @@ int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 	if (!xi)
 		return -ENOMEM;
 	mutex_init(&xi->lock);
+	mutex_init(&xi->flush_lock);
 	INIT_LIST_HEAD(&xi->in_use);
 	INIT_DELAYED_WORK(&xi->work, cpa_xino_work);
+	xa_init(&xi->xa[0]);
+	xa_init(&xi->xa[1]);
+	xi->dirty = &xi->xa[0];
+	xi->flushing = &xi->xa[1];
 	xi->sbi = sbi;
+	xi->scratch = kmalloc(CPA_XINO_BLK, GFP_KERNEL);
+	if (!xi->scratch) {
+		kfree(xi);
+		return -ENOMEM;
+	}
 	for (i = 0; i < brt->nbranch; i++)
 		brt->br[i]->xino_slot = CPA_XINO_NO_SLOT;
 
@@ -1007,18 +2361,19 @@ int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 		}
 		path = dflt;
 	}
-	if (!path || ctx->noxino) {
-		sbi->xino = xi;
-		return 0;
-	}
-
-	err = cpa_xino_open(xi, fc, path);
-	if (!err)
-		err = cpa_xino_claim(xi, fc, path);
-	if (!err) {
-		sbi->xino_path = cpa_xino_name(xi, path);
-		if (!sbi->xino_path)
-			err = -ENOMEM;
+	if (ctx->noxino)
+		path = NULL;
+	err = 0;
+	if (path) {
+		err = cpa_xino_open(xi, fc, path);
+		if (!err)
+			err = cpa_xino_claim(xi, fc, path);
+		if (!err) {
+			sbi->xino_path = cpa_xino_name(xi, path);
+			if (!sbi->xino_path)
+				err = -ENOMEM;
+			xi->path = sbi->xino_path;
+		}
 	}
 	if (!err)
 		err = cpa_xino_load(xi, fc, path);
@@ -1037,20 +2392,34 @@ out_free:
 	return err;
 }
 
+/*
+ * Unmount: write what is queued, sync, and only then mark the file CLEAN,
+ * which spares the next mount the walk of a recovery.  Not after a write
+ * error: the next mount checks the file.
+ */
 void cpa_xino_fini(struct cpa_sb_info *sbi)
 {
 	struct cpa_xino *xi = sbi->xino;
-	const struct cred *old;
+	unsigned int nofs;
+	int err;
 
 	if (!xi)
 		return;
 	sbi->xino = NULL;
 	if (xi->file) {
 		flush_delayed_work(&xi->work);
-		cpa_xino_drain(xi);
-		old = override_creds(sbi->creator_cred);
-		vfs_fsync(xi->file, 0);
-		cpa_revert_creds(old);
+		err = cpa_xino_drain(xi);
+		if (!err)
+			err = cpa_xino_sync_file(xi, 0);
+		if (!err && !xi->err) {
+			nofs = cpa_xino_lock(xi);
+			xi->st.flags |= CPA_XINO_CLEAN;
+			xi->hdr_dirty = true;
+			cpa_xino_unlock(xi, nofs);
+			err = cpa_xino_drain(xi);
+			if (!err)
+				cpa_xino_sync_file(xi, 0);
+		}
 	}
 	cpa_xino_free(xi);
 }

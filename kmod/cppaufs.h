@@ -464,6 +464,8 @@ int cpa_xino_sync(struct super_block *sb);
 int cpa_xino_add_branch(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_branch *br);
 int cpa_xino_fsync(struct super_block *sb);
+void cpa_xino_forget(struct super_block *sb, struct cpa_branch *br,
+		     u64 h_ino, unsigned long ino);
 
 /* xattr.c */
 extern const struct xattr_handler *cpa_xattr_handlers[];

@@ -37,6 +37,11 @@ static void cpa_evict_inode(struct inode *inode)
 	struct cpa_inode *ci = CPA_I(inode);
 
 	truncate_inode_pages_final(&inode->i_data);
+	/* Removed through the union: its number can be handed out again. */
+	if (!inode->i_nlink && ci->real)
+		cpa_xino_forget(inode->i_sb, ci->upper ? cpa_top(inode->i_sb) :
+				ci->br, (ci->upper ?: ci->real)->i_ino,
+				inode->i_ino);
 	clear_inode(inode);
 	if (ci->cache) {
 		cpa_dir_cache_put(ci->cache);

@@ -295,6 +295,13 @@ struct cpa_xino {
 	struct xarray xa[2];
 	unsigned long ndirty;
 	bool hdr_dirty;			/* the header must be written */
+	/*
+	 * Blocks taken out of a tree since the last write: they join the
+	 * free list once the change that took them out is on disk, so that
+	 * a crash never leaves a tree pointing at a block used again.
+	 */
+	u64 *pfree;
+	unsigned int npfree, pfree_cap;
 	struct delayed_work work;
 	int err;			/* first write error, reported once */
 	atomic_t unsynced;		/* written since the last sync */
@@ -468,6 +475,19 @@ static int cpa_xino_read(struct cpa_xino *xi, u64 blk, size_t off, void *buf,
 	return cpa_xino_pread(xi, cpa_xino_off(blk) + off, buf, len);
 }
 
+/*
+ * Does block @blk hold a free block's header?  A crash may leave a tree
+ * pointing at a block that was taken from the free list but not written
+ * yet: what it holds then is junk, not damage.
+ */
+static bool cpa_xino_is_free(struct cpa_xino *xi, u64 blk)
+{
+	char magic[8];
+
+	return !cpa_xino_read(xi, blk, 0, magic, sizeof(magic)) &&
+	       !memcmp(magic, CPA_XINO_FREE_MAGIC, sizeof(magic));
+}
+
 static void cpa_xino_kick(struct cpa_xino *xi)
 {
 	if (!xi->file)
@@ -568,6 +588,17 @@ static int cpa_xino_alloc_blk(struct cpa_xino *xi, u64 *blk, void **data)
 	return 0;
 }
 
+static void cpa_xino_freeblk_encode(struct cpa_xino_freeblk *fb, u64 blk,
+				    u64 next)
+{
+	memset(fb, 0, sizeof(*fb));
+	memcpy(fb->magic, CPA_XINO_FREE_MAGIC, sizeof(fb->magic));
+	fb->next = cpu_to_le64(next);
+	fb->blk = cpu_to_le64(blk);
+	fb->csum = cpu_to_le32(cpa_xino_csum(fb, offsetof(struct cpa_xino_freeblk,
+							  csum)));
+}
+
 /* Put block @blk on the free list. */
 static int cpa_xino_free_blk(struct cpa_xino *xi, u64 blk)
 {
@@ -576,11 +607,7 @@ static int cpa_xino_free_blk(struct cpa_xino *xi, u64 blk)
 	fb = cpa_xino_modify(xi, blk, true);
 	if (IS_ERR(fb))
 		return PTR_ERR(fb);
-	memcpy(fb->magic, CPA_XINO_FREE_MAGIC, sizeof(fb->magic));
-	fb->next = cpu_to_le64(xi->st.free_head);
-	fb->blk = cpu_to_le64(blk);
-	fb->csum = cpu_to_le32(cpa_xino_csum(fb, offsetof(struct cpa_xino_freeblk,
-							  csum)));
+	cpa_xino_freeblk_encode(fb, blk, xi->st.free_head);
 	xi->st.free_head = blk;
 	xi->st.nfree++;
 	return 0;
@@ -651,7 +678,7 @@ again:
 		ptr = le64_to_cpu(lp);
 		child = cpa_xino_ptr_blk(ptr, id, level - 1, cprefix);
 		if (!child) {
-			if (ptr)
+			if (ptr && !cpa_xino_is_free(xi, blk))
 				cpa_xino_damaged(xi, "tree pointer", blk);
 			if (!create)
 				return 0;
@@ -850,7 +877,8 @@ static int cpa_xino_fwd_get(struct cpa_xino *xi, u32 slot, u64 h_ino,
 	if (!memchr_inv(&r, 0, sizeof(r)))
 		return 0;
 	if (r.csum != cpa_xino_fwd_csum(&r, slot, h_ino)) {
-		cpa_xino_damaged(xi, "record", h_ino);
+		if (!cpa_xino_is_free(xi, leaf))
+			cpa_xino_damaged(xi, "record", h_ino);
 		return 0;
 	}
 	m->ino = le32_to_cpu(r.ino);
@@ -862,6 +890,71 @@ static int cpa_xino_fwd_get(struct cpa_xino *xi, u32 slot, u64 h_ino,
 	if (err)
 		return err;
 	return rv.state > 0 && (rv.flags & CPA_XINO_USED) && rv.ngen == m->ngen;
+}
+
+/* Free block @blk once what is queued now is on disk. */
+static int cpa_xino_release_blk(struct cpa_xino *xi, u64 blk)
+{
+	u64 *p;
+
+	if (!xi->file)
+		return cpa_xino_free_blk(xi, blk);
+	if (xi->npfree == xi->pfree_cap) {
+		unsigned int cap = max(2 * xi->pfree_cap, 64U);
+
+		p = krealloc(xi->pfree, cap * sizeof(*p), GFP_KERNEL);
+		if (!p)
+			return -ENOMEM;	/* found again after a crash */
+		xi->pfree = p;
+		xi->pfree_cap = cap;
+	}
+	xi->pfree[xi->npfree++] = blk;
+	return 0;
+}
+
+/*
+ * The leaf of @key in tree @t is empty: take it out of the tree, and each
+ * block above it that this leaves empty, the root excepted.
+ */
+static int cpa_xino_prune(struct cpa_xino *xi, struct cpa_xino_tree *t,
+			  u32 id, unsigned int shift, u64 key)
+{
+	u64 path[CPA_XINO_MAX_HEIGHT], cprefix, ptr;
+	unsigned int idx[CPA_XINO_MAX_HEIGHT];
+	__le64 lp, *p;
+	u32 level;
+	int err;
+
+	if (t->height < 2)
+		return 0;
+	path[t->height - 1] = cpa_xino_ptr_blk(t->root, id, t->height - 1, 0);
+	if (!path[t->height - 1])
+		return 0;
+	for (level = t->height - 1; level > 0; level--) {
+		cprefix = cpa_xino_prefix(key, cpa_xino_bits(shift, level - 1));
+		idx[level] = cprefix & (CPA_XINO_PTRS - 1);
+		err = cpa_xino_read(xi, path[level], idx[level] * sizeof(lp),
+				    &lp, sizeof(lp));
+		if (err)
+			return err;
+		ptr = le64_to_cpu(lp);
+		path[level - 1] = cpa_xino_ptr_blk(ptr, id, level - 1, cprefix);
+		if (!path[level - 1])
+			return 0;
+	}
+	/* path[0] is the empty leaf; idx[l] its ancestor's slot in path[l]. */
+	for (level = 1; level < t->height; level++) {
+		p = cpa_xino_modify(xi, path[level], false);
+		if (IS_ERR(p))
+			return PTR_ERR(p);
+		p[idx[level]] = 0;
+		err = cpa_xino_release_blk(xi, path[level - 1]);
+		if (err)
+			return err;
+		if (level == t->height - 1 || memchr_inv(p, 0, CPA_XINO_BLK))
+			break;
+	}
+	return 0;
 }
 
 /* Write the record of (@slot, @h_ino); @m NULL clears it. */
@@ -883,11 +976,15 @@ static int cpa_xino_fwd_put(struct cpa_xino *xi, u32 slot, u64 h_ino,
 	r = cpa_xino_modify(xi, leaf, false);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
-	r += h_ino & ((1U << CPA_XINO_FWD_SHIFT) - 1);
 	if (!m) {
-		memset(r, 0, sizeof(*r));
-		return 0;
+		memset(r + (h_ino & ((1U << CPA_XINO_FWD_SHIFT) - 1)), 0,
+		       sizeof(*r));
+		if (memchr_inv(r, 0, CPA_XINO_BLK))
+			return 0;
+		return cpa_xino_prune(xi, &s->fwd, slot, CPA_XINO_FWD_SHIFT,
+				      h_ino);
 	}
+	r += h_ino & ((1U << CPA_XINO_FWD_SHIFT) - 1);
 	r->ino = cpu_to_le32(m->ino);
 	r->h_gen = cpu_to_le32(m->gen);
 	r->ngen = cpu_to_le32(m->ngen);
@@ -1062,8 +1159,9 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 	const struct cred *old;
 	struct xarray *fl;
 	bool hdr, meta = false, any = false;
+	unsigned int nofs, npfree, i;
 	unsigned long idx;
-	unsigned int nofs;
+	u64 *pfree;
 	int err = 0, e;
 	void *p;
 
@@ -1082,6 +1180,11 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 		cpa_xino_hdr_encode(&xi->st, &h);
 	}
 	memcpy(slot_blk, xi->st.slot_blk, sizeof(slot_blk));
+	pfree = xi->pfree;
+	npfree = xi->npfree;
+	xi->pfree = NULL;
+	xi->npfree = 0;
+	xi->pfree_cap = 0;
 	cpa_xino_unlock(xi, nofs);
 
 	nofs = memalloc_nofs_save();
@@ -1095,12 +1198,32 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 		err = err ?: e;
 		any = true;
 	}
+	/*
+	 * What the slots and the header point to is on disk first, and so
+	 * are the changes that took blocks out of the trees before the
+	 * blocks are used again.
+	 */
+	if ((meta || hdr || npfree) && any) {
+		e = vfs_fsync(xi->file, 1);
+		err = err ?: e;
+	}
+	/*
+	 * A block out of a tree holds a free block's header on disk before
+	 * it is used again: what a crash leaves in it is never mistaken for
+	 * damage (cpa_xino_is_free()).
+	 */
+	for (i = 0; !err && i < npfree; i++) {
+		struct cpa_xino_freeblk fb;
+
+		cpa_xino_freeblk_encode(&fb, pfree[i], 0);
+		err = cpa_xino_pwrite(xi, cpa_xino_off(pfree[i]), &fb,
+				      sizeof(fb));
+	}
+	if (!err && npfree) {
+		err = vfs_fsync(xi->file, 1);
+		any = true;
+	}
 	if (meta || hdr) {
-		/* What the slots and the header point to is on disk first. */
-		if (any) {
-			e = vfs_fsync(xi->file, 1);
-			err = err ?: e;
-		}
 		xa_for_each(fl, idx, p) {
 			if (!cpa_xino_is_slot_blk(slot_blk, idx))
 				continue;
@@ -1122,7 +1245,12 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 	xa_for_each(fl, idx, p)
 		kfree(p);
 	xa_destroy(fl);
+	/* A write error: the blocks are found again after a crash. */
+	for (i = 0; !err && i < npfree; i++)
+		if (cpa_xino_free_blk(xi, pfree[i]))
+			break;
 	cpa_xino_unlock(xi, nofs);
+	kfree(pfree);
 	if (any)
 		atomic_set(&xi->unsynced, 1);
 	if (err && !xi->err) {
@@ -1307,6 +1435,47 @@ int cpa_xino_set(struct super_block *sb, struct cpa_branch *br,
 out:
 	cpa_xino_unlock(xi, nofs);
 	return err;
+}
+
+/*
+ * Evict of union inode @ino whose object was removed through the union
+ * (its link count is 0): the number is free again.  Bumping its ngen makes
+ * every record that names it invalid at once (the lower object of a
+ * copied-up file, aliases); the record of the object that backed it last,
+ * branch inode @h_ino of @br, is cleared, and its leaf freed when that
+ * empties it.  The inode is being evicted, so no cached inode has the
+ * number: it waits in the free part of the table until the cursor comes
+ * round to it.
+ */
+void cpa_xino_forget(struct super_block *sb, struct cpa_branch *br,
+		     u64 h_ino, unsigned long ino)
+{
+	struct cpa_xino *xi = CPA_SB(sb)->xino;
+	struct cpa_xino_revst rv;
+	struct cpa_xino_map m;
+	unsigned int nofs;
+	int found, err;
+
+	if (!xi || ino < CPA_FIRST_INO || ino > CPA_XINO_INO_MAX)
+		return;
+	nofs = cpa_xino_lock(xi);
+	err = cpa_xino_rev_get(xi, ino, &rv);
+	if (err || rv.state <= 0 || !(rv.flags & CPA_XINO_USED))
+		goto out;
+	found = 0;
+	if (br && br->xino_slot != CPA_XINO_NO_SLOT)
+		found = cpa_xino_fwd_get(xi, br->xino_slot, h_ino, &m);
+	err = cpa_xino_rev_set(xi, ino, rv.ngen + 1 ?: 1, 0);
+	if (err)
+		goto out;
+	xi->st.live--;
+	if (found > 0 && m.ino == ino)
+		err = cpa_xino_fwd_put(xi, br->xino_slot, h_ino, NULL);
+out:
+	cpa_xino_unlock(xi, nofs);
+	if (err)
+		pr_warn_ratelimited("xino: cannot free number %lu (error %d)\n",
+				    ino, err);
 }
 
 /* Is the branch dentry @h_dentry the xino file (or a hard link to it)? */
@@ -1499,22 +1668,16 @@ struct cpa_xino_walk {
 		    u64 prefix, u64 blk, void *buf);
 };
 
-static int cpa_xino_reach(struct cpa_xino_walk *w, u64 blk)
-{
-	int r = cpa_xino_bit_set(&w->reach, blk);
-
-	if (r > 0)
-		w->bad++;	/* named twice: walked once */
-	if (!r)
-		w->max_blk = max(w->max_blk, blk);
-	return r;
-}
-
+/*
+ * Walk block @blk, at @level of a tree, with key prefix @prefix: 1 when it
+ * is a free block that a crash left a pointer to (the caller drops the
+ * pointer).
+ */
 static int cpa_xino_walk_tree(struct cpa_xino *xi, struct cpa_xino_walk *w,
 			      u32 id, unsigned int shift, u32 level,
 			      u64 prefix, u64 blk)
 {
-	__le64 *buf;
+	__le64 *buf, *p;
 	u64 ptr, child, cprefix;
 	unsigned int i;
 	int err;
@@ -1523,6 +1686,14 @@ static int cpa_xino_walk_tree(struct cpa_xino *xi, struct cpa_xino_walk *w,
 	if (!buf)
 		return -ENOMEM;
 	err = cpa_xino_read(xi, blk, 0, buf, CPA_XINO_BLK);
+	if (!err && !memcmp(buf, CPA_XINO_FREE_MAGIC,
+			    sizeof(CPA_XINO_FREE_MAGIC) - 1)) {
+		kfree(buf);
+		return 1;
+	}
+	if (!err)
+		err = cpa_xino_bit_set(&w->reach, blk);
+	w->max_blk = max(w->max_blk, blk);
 	if (!err && !level)
 		err = w->leaf(xi, w, id, prefix, blk, buf);
 	for (i = 0; !err && level && i < CPA_XINO_PTRS; i++) {
@@ -1534,37 +1705,38 @@ static int cpa_xino_walk_tree(struct cpa_xino *xi, struct cpa_xino_walk *w,
 				w->bad++;
 			continue;
 		}
-		err = cpa_xino_reach(w, child);
-		if (err > 0) {
-			err = 0;
+		if (cpa_xino_bit_test(&w->reach, child)) {
+			w->bad++;	/* named twice: walked once */
 			continue;
 		}
-		if (!err)
-			err = cpa_xino_walk_tree(xi, w, id, shift, level - 1,
-						 cprefix, child);
+		err = cpa_xino_walk_tree(xi, w, id, shift, level - 1, cprefix,
+					 child);
+		if (err > 0) {
+			p = cpa_xino_modify(xi, blk, false);
+			err = IS_ERR(p) ? PTR_ERR(p) : 0;
+			if (!err)
+				p[i] = 0;
+		}
 		cond_resched();
 	}
 	kfree(buf);
 	return err;
 }
 
+/* Walk tree @t; 1 when its root is a free block, as the caller is told. */
 static int cpa_xino_walk_root(struct cpa_xino *xi, struct cpa_xino_walk *w,
 			      struct cpa_xino_tree *t, u32 id,
 			      unsigned int shift)
 {
 	u64 blk;
-	int err;
 
 	if (!t->height)
 		return 0;
 	blk = cpa_xino_ptr_blk(t->root, id, t->height - 1, 0);
-	if (!blk) {
+	if (!blk || cpa_xino_bit_test(&w->reach, blk)) {
 		w->bad++;
 		return 0;
 	}
-	err = cpa_xino_reach(w, blk);
-	if (err)
-		return err < 0 ? err : 0;
 	return cpa_xino_walk_tree(xi, w, id, shift, t->height - 1, 0, blk);
 }
 
@@ -1653,20 +1825,37 @@ static int cpa_xino_recover(struct cpa_xino *xi)
 	xa_init(&w.used);
 	xa_init(&w.reach);
 	w.max_blk = 1;
-	for (i = 0; !err && i < CPA_XINO_NSLOTBLK; i++)
-		if (st->slot_blk[i])
-			err = cpa_xino_reach(&w, st->slot_blk[i]);
+	for (i = 0; !err && i < CPA_XINO_NSLOTBLK; i++) {
+		if (!st->slot_blk[i])
+			continue;
+		err = cpa_xino_bit_set(&w.reach, st->slot_blk[i]);
+		w.max_blk = max(w.max_blk, st->slot_blk[i]);
+	}
 	if (err > 0)
 		err = 0;	/* named twice: a damaged header */
 	w.leaf = cpa_xino_walk_fwd;
-	for (i = 0; !err && i < st->nslots; i++)
-		if (xi->slots[i].ok)
-			err = cpa_xino_walk_root(xi, &w, &xi->slots[i].fwd, i,
-						 CPA_XINO_FWD_SHIFT);
+	for (i = 0; !err && i < st->nslots; i++) {
+		if (!xi->slots[i].ok)
+			continue;
+		err = cpa_xino_walk_root(xi, &w, &xi->slots[i].fwd, i,
+					 CPA_XINO_FWD_SHIFT);
+		if (err > 0) {
+			w.bad++;
+			xi->slots[i].fwd.root = 0;
+			xi->slots[i].fwd.height = 0;
+			err = cpa_xino_slot_write(xi, i);
+		}
+	}
 	w.leaf = cpa_xino_walk_rev;
 	if (!err)
 		err = cpa_xino_walk_root(xi, &w, &st->rev, CPA_XINO_REV_ID,
 					 CPA_XINO_REV_SHIFT);
+	if (err > 0) {
+		w.bad++;
+		st->rev.root = 0;
+		st->rev.height = 0;
+		err = 0;
+	}
 	if (err)
 		goto out;
 	st->live = w.live;
@@ -1674,12 +1863,13 @@ static int cpa_xino_recover(struct cpa_xino *xi)
 	st->cursor = st->ino_max;
 	size = xi->file ? i_size_read(xi->inode) : 0;
 	st->nblocks = max3(w.max_blk + 1,
-			   (u64)(size >> CPA_XINO_BLK_SHIFT), (u64)2);
+			   (u64)DIV_ROUND_UP(size, CPA_XINO_BLK), (u64)2);
 	st->free_head = 0;
 	st->nfree = 0;
+	/* Free once marked free on disk, as the next write does. */
 	for (blk = st->nblocks - 1; !err && blk >= 2; blk--)
 		if (!cpa_xino_bit_test(&w.reach, blk))
-			err = cpa_xino_free_blk(xi, blk);
+			err = cpa_xino_release_blk(xi, blk);
 	if (!err)
 		cpa_xino_hdr_changed(xi);
 	if (w.bad)
@@ -2308,6 +2498,7 @@ static void cpa_xino_free(struct cpa_xino *xi)
 	nofs = cpa_xino_lock(xi);
 	cpa_xino_discard(xi);
 	cpa_xino_unlock(xi, nofs);
+	kfree(xi->pfree);
 	kfree(xi->slots);
 	kfree(xi->scratch);
 	kfree(xi);

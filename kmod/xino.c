@@ -269,6 +269,13 @@ struct cpa_xino_state {
 	u64 slot_blk[CPA_XINO_NSLOTBLK];
 };
 
+/* A number freed by evict, applied once its object's removal is on disk. */
+struct cpa_xino_gone {
+	u64 h_ino;
+	u32 slot;
+	u32 ino;
+};
+
 /* Per mount (cpa_sb_info.xino), also without a file. */
 struct cpa_xino {
 	/*
@@ -302,6 +309,14 @@ struct cpa_xino {
 	 */
 	u64 *pfree;
 	unsigned int npfree, pfree_cap;
+	/*
+	 * Numbers freed by evict, still USED in the tables: they are freed
+	 * there once the removals behind them are on disk, so that a crash
+	 * never leaves an object whose removal was lost without its number.
+	 */
+	struct cpa_xino_gone *gone;
+	unsigned int ngone, gone_cap;
+	bool closing;			/* unmount: may wait for the branch */
 	struct delayed_work work;
 	int err;			/* first write error, reported once */
 	atomic_t unsynced;		/* written since the last sync */
@@ -1083,6 +1098,96 @@ take:
 	return err;
 }
 
+/*
+ * Free number @g->ino, whose object is gone: bump its ngen, which makes
+ * every record that names it invalid, and clear the record of the branch
+ * object that backed it last, freeing its leaf when that empties it.
+ * Under lock.
+ */
+static int cpa_xino_free_ino(struct cpa_xino *xi,
+			     const struct cpa_xino_gone *g)
+{
+	struct cpa_xino_revst rv;
+	struct cpa_xino_map m;
+	int found, err;
+
+	err = cpa_xino_rev_get(xi, g->ino, &rv);
+	if (err || rv.state <= 0 || !(rv.flags & CPA_XINO_USED))
+		return err;
+	found = 0;
+	if (g->slot < xi->st.nslots)
+		found = cpa_xino_fwd_get(xi, g->slot, g->h_ino, &m);
+	err = cpa_xino_rev_set(xi, g->ino, rv.ngen + 1 ?: 1, 0);
+	if (err)
+		return err;
+	xi->st.live--;
+	if (found > 0 && m.ino == g->ino)
+		err = cpa_xino_fwd_put(xi, g->slot, g->h_ino, NULL);
+	return err;
+}
+
+/*
+ * Make the removals made through the union so far durable: commit the
+ * journal (or force the log) of the top branch's filesystem, whose
+ * directories they changed.  Unless @wait, give up rather than wait for
+ * its s_umount: a freeze holds it while it waits for writers, which may
+ * wait for the xino file to be written (copy-up, fsync).
+ */
+static int cpa_xino_sync_top(struct cpa_xino *xi, bool wait)
+{
+	struct super_block *h_sb = xi->sbi->top->path.mnt->mnt_sb;
+	int err = 0;
+
+	if (!h_sb->s_op->sync_fs)
+		return 0;
+	if (!wait && !down_read_trylock(&h_sb->s_umount))
+		return -EAGAIN;
+	if (wait)
+		down_read(&h_sb->s_umount);
+	/* A frozen filesystem was synced whole by its freeze. */
+	if (!sb_rdonly(h_sb) && h_sb->s_writers.frozen == SB_UNFROZEN)
+		err = h_sb->s_op->sync_fs(h_sb, 1);
+	up_read(&h_sb->s_umount);
+	return err;
+}
+
+/*
+ * Free the numbers that evict gave up once what removed their objects is
+ * on disk.  A number freed in the file before the removal of its object
+ * reached the branch would leave that object, back after a crash, without
+ * its number.  Runs where the file is written, under flush_lock.
+ */
+static void cpa_xino_apply_gone(struct cpa_xino *xi)
+{
+	unsigned int n, i, nofs;
+	int err;
+
+	nofs = cpa_xino_lock(xi);
+	n = xi->ngone;
+	cpa_xino_unlock(xi, nofs);
+	if (!n)
+		return;
+	/* Those queued from now on wait for the next write. */
+	err = cpa_xino_sync_top(xi, READ_ONCE(xi->closing));
+	if (err) {
+		if (err != -EAGAIN)
+			pr_warn_ratelimited("xino %s: cannot sync the top branch (error %d): numbers are freed later\n",
+					    xi->path, err);
+		queue_delayed_work(cpa_system_wq, &xi->work, CPA_XINO_DELAY);
+		return;
+	}
+	nofs = cpa_xino_lock(xi);
+	for (i = 0; i < n; i++) {
+		err = cpa_xino_free_ino(xi, &xi->gone[i]);
+		if (err)
+			pr_warn_ratelimited("xino: cannot free number %u (error %d)\n",
+					    xi->gone[i].ino, err);
+	}
+	xi->ngone -= n;
+	memmove(xi->gone, xi->gone + n, xi->ngone * sizeof(*xi->gone));
+	cpa_xino_unlock(xi, nofs);
+}
+
 /* -- the writer ------------------------------------------------------------ */
 
 static void cpa_xino_hdr_encode(const struct cpa_xino_state *st,
@@ -1168,6 +1273,7 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 	if (!xi->file)
 		return 0;
 	mutex_lock(&xi->flush_lock);
+	cpa_xino_apply_gone(xi);
 	nofs = cpa_xino_lock(xi);
 	fl = xi->dirty;
 	xi->dirty = xi->flushing;
@@ -1445,32 +1551,39 @@ out:
  * branch inode @h_ino of @br, is cleared, and its leaf freed when that
  * empties it.  The inode is being evicted, so no cached inode has the
  * number: it waits in the free part of the table until the cursor comes
- * round to it.
+ * round to it.  With a file, all this waits until the removal is on disk
+ * (cpa_xino_apply_gone()), the number in use until then.
  */
 void cpa_xino_forget(struct super_block *sb, struct cpa_branch *br,
 		     u64 h_ino, unsigned long ino)
 {
 	struct cpa_xino *xi = CPA_SB(sb)->xino;
-	struct cpa_xino_revst rv;
-	struct cpa_xino_map m;
-	unsigned int nofs;
-	int found, err;
+	struct cpa_xino_gone g, *p;
+	unsigned int nofs, cap;
+	int err = 0;
 
 	if (!xi || ino < CPA_FIRST_INO || ino > CPA_XINO_INO_MAX)
 		return;
+	g.h_ino = h_ino;
+	g.slot = br ? br->xino_slot : CPA_XINO_NO_SLOT;
+	g.ino = ino;
 	nofs = cpa_xino_lock(xi);
-	err = cpa_xino_rev_get(xi, ino, &rv);
-	if (err || rv.state <= 0 || !(rv.flags & CPA_XINO_USED))
+	if (!xi->file) {
+		err = cpa_xino_free_ino(xi, &g);
 		goto out;
-	found = 0;
-	if (br && br->xino_slot != CPA_XINO_NO_SLOT)
-		found = cpa_xino_fwd_get(xi, br->xino_slot, h_ino, &m);
-	err = cpa_xino_rev_set(xi, ino, rv.ngen + 1 ?: 1, 0);
-	if (err)
-		goto out;
-	xi->st.live--;
-	if (found > 0 && m.ino == ino)
-		err = cpa_xino_fwd_put(xi, br->xino_slot, h_ino, NULL);
+	}
+	if (xi->ngone == xi->gone_cap) {
+		cap = max(2 * xi->gone_cap, 64U);
+		p = krealloc(xi->gone, cap * sizeof(*p), GFP_KERNEL);
+		if (!p) {
+			err = -ENOMEM;	/* stays in use */
+			goto out;
+		}
+		xi->gone = p;
+		xi->gone_cap = cap;
+	}
+	xi->gone[xi->ngone++] = g;
+	cpa_xino_kick(xi);
 out:
 	cpa_xino_unlock(xi, nofs);
 	if (err)
@@ -2499,6 +2612,7 @@ static void cpa_xino_free(struct cpa_xino *xi)
 	cpa_xino_discard(xi);
 	cpa_xino_unlock(xi, nofs);
 	kfree(xi->pfree);
+	kfree(xi->gone);
 	kfree(xi->slots);
 	kfree(xi->scratch);
 	kfree(xi);
@@ -2598,6 +2712,7 @@ void cpa_xino_fini(struct cpa_sb_info *sbi)
 		return;
 	sbi->xino = NULL;
 	if (xi->file) {
+		WRITE_ONCE(xi->closing, true);
 		flush_delayed_work(&xi->work);
 		err = cpa_xino_drain(xi);
 		if (!err)

@@ -74,11 +74,14 @@ check: setup
 
 test: check
 
-# Power cuts: POWERCUT_ROUNDS rounds on ext4 and xfs, newest kernel.
+# Power cuts: POWERCUT_ROUNDS rounds on ext4 and xfs, newest kernel, of
+# each scenario (tests/vm/powercut.sh).
 POWERCUT_ROUNDS ?= 10
 check-powercut: setup
 	$(MAKE) modules-all tools
 	$(TOP)/tests/vm/powercut.sh $(lastword $(KVERS)) $(POWERCUT_ROUNDS) ext4 xfs
+	CPPAUFS_POWERCUT_SCENARIO=xino \
+		$(TOP)/tests/vm/powercut.sh $(lastword $(KVERS)) $(POWERCUT_ROUNDS) ext4 xfs
 
 # Part of the VM suite on a KASAN/lockdep/kmemleak kernel built from
 # linux-source-6.1 (once, cached in build/debug-kernels).

@@ -929,7 +929,8 @@ static inline int cpa_copy_acl(const struct path *from, const struct path *to,
  * filesystem decoded those ioctls in its ->unlocked_ioctl: the union
  * forwards them to the branch file (ioctl.c).  CPA_FILEATTR_IOPS and
  * CPA_ATTR_IOCTL_FOPS put whichever the kernel calls into the operation
- * tables; the other one is built and not used.
+ * tables; the other one is built and not used.  ->unlocked_ioctl is there
+ * on every kernel for FS_IOC_GETVERSION, the union inode's generation.
  */
 #if defined(HAVE_FILE_KATTR)
 #define cpa_fileattr			file_kattr
@@ -943,7 +944,9 @@ static inline int cpa_copy_acl(const struct path *from, const struct path *to,
 #define CPA_FILEATTR_IOPS \
 	.fileattr_get	= cpa_fileattr_get, \
 	.fileattr_set	= cpa_fileattr_set,
-#define CPA_ATTR_IOCTL_FOPS
+#define CPA_ATTR_IOCTL_FOPS \
+	.unlocked_ioctl	= cpa_ioctl, \
+	.compat_ioctl	= cpa_compat_ioctl,
 
 static inline int cpa_vfs_fileattr_get(const struct path *path,
 				       struct cpa_fileattr *fa)

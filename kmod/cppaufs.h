@@ -464,6 +464,7 @@ int cpa_xino_sync(struct super_block *sb);
 int cpa_xino_add_branch(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_branch *br);
 int cpa_xino_fsync(struct super_block *sb);
+u32 cpa_xino_gen(struct super_block *sb, unsigned long ino);
 void cpa_xino_forget(struct super_block *sb, struct cpa_branch *br,
 		     u64 h_ino, unsigned long ino);
 

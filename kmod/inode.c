@@ -297,6 +297,7 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 		return inode;
 	}
 	cpa_inode_init(inode, real, br);
+	inode->i_generation = cpa_xino_gen(sb, ino);
 	/*
 	 * A marked upper object: on a writable branch, where this mount
 	 * completes it, or on branch 0, read-only, read from below.

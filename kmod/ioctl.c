@@ -255,7 +255,11 @@ static long cpa_ioctl_set(struct file *file, unsigned int cmd,
 	return ret;
 }
 
-/* ->unlocked_ioctl before 5.13. */
+/*
+ * ->unlocked_ioctl: the flags before 5.13 (from 5.13 the VFS serves them
+ * through ->fileattr_get/set and never calls this for them), and the
+ * generation.
+ */
 long cpa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	CPA_ENTRIES_GUARD();
@@ -266,14 +270,18 @@ long cpa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case FS_IOC_SETFLAGS:
 	case FS_IOC_FSSETXATTR:
 		return cpa_ioctl_set(file, cmd, arg);
+	case FS_IOC_GETVERSION:
+		/* The union inode's, from xino: not the branch inode's. */
+		return put_user(file_inode(file)->i_generation,
+				(int __user *)arg);
 	default:
 		return -ENOTTY;
 	}
 }
 
 /*
- * ->compat_ioctl before 5.13: the flags are an int either way, struct
- * fsxattr has the same layout.
+ * ->compat_ioctl: the flags and the generation are an int either way,
+ * struct fsxattr has the same layout.
  */
 long cpa_compat_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -281,5 +289,7 @@ long cpa_compat_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		cmd = FS_IOC_GETFLAGS;
 	else if (cmd == FS_IOC32_SETFLAGS)
 		cmd = FS_IOC_SETFLAGS;
+	else if (cmd == FS_IOC32_GETVERSION)
+		cmd = FS_IOC_GETVERSION;
 	return cpa_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
 }

@@ -1591,6 +1591,27 @@ out:
 				    ino, err);
 }
 
+/*
+ * The generation of union number @ino: its ngen, which freeing the number
+ * bumps, so that whoever holds an old (number, generation) pair sees
+ * another generation once the number is handed out again.  0 for the
+ * root and without numbers.
+ */
+u32 cpa_xino_gen(struct super_block *sb, unsigned long ino)
+{
+	struct cpa_xino *xi = CPA_SB(sb)->xino;
+	struct cpa_xino_revst rv;
+	unsigned int nofs;
+	int err;
+
+	if (!xi || ino < CPA_FIRST_INO || ino > CPA_XINO_INO_MAX)
+		return 0;
+	nofs = cpa_xino_lock(xi);
+	err = cpa_xino_rev_get(xi, ino, &rv);
+	cpa_xino_unlock(xi, nofs);
+	return !err && rv.state > 0 ? rv.ngen : 0;
+}
+
 /* Is the branch dentry @h_dentry the xino file (or a hard link to it)? */
 bool cpa_xino_is_file(struct super_block *sb, struct dentry *h_dentry)
 {

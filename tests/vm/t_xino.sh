@@ -7,7 +7,8 @@
 # relative), noxino, no writable branch; the xino file is never visible
 # through the union; unusable xino files fail the mount with one line.
 # Numbers of objects removed through the union are reused and the file does
-# not grow with churn; a format 1 file is converted with its numbers.
+# not grow with churn, and come back with another generation
+# (FS_IOC_GETVERSION); a format 1 file is converted with its numbers.
 # Copy-up is not covered here.
 # vm-args: --timeout 900
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +31,19 @@ si_dir() {
 xi_path() { cat "$(si_dir "$1")/xi_path"; }
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# "inode generation" (FS_IOC_GETVERSION) of each path given.
+inogen() {
+	python3 - "$@" <<'EOF'
+import fcntl, os, struct, sys
+FS_IOC_GETVERSION = 0x80087601
+for p in sys.argv[1:]:
+    fd = os.open(p, os.O_RDONLY)
+    g = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETVERSION, bytes(8)))[0]
+    print(os.fstat(fd).st_ino, g & 0xffffffff)
+    os.close(fd)
+EOF
+}
 
 # "name inode" for each name under the mount $1, in the order given.  One
 # stat for all: every process costs seconds in the VM.
@@ -285,6 +299,7 @@ for r in 1 2 3 4 5; do
 	if grep -qw "$keep_u" <(awk '{print $2}' "$T/churn.$r"); then
 		fail "round $r: a new file got the number of a live one ($keep_u)"
 	fi
+	[ "$r" -gt 2 ] || inogen "$M"/d/f* >"$T/gen.$r"
 	rm -f "$M"/d/f*
 	run sync -f "$M"
 	sizes+="$(stat -c %s "$T/c0/.aufs.xino") "
@@ -302,9 +317,21 @@ else
 	fail "numbers are not reused: the highest after 5,000 objects is $maxu"
 fi
 assert_eq "$keep_u" "$(stat -c %i "$M/keep")" "a live object keeps its number"
+# A number handed out again comes with another generation: whoever holds
+# (number, generation) of the removed object can tell.
+same=$(awk 'NR == FNR { g[$1] = $2; next } ($1 in g) { n++; if (g[$1] == $2) s++ }
+	END { print n + 0, s + 0 }' "$T/gen.1" "$T/gen.2")
+read -r reused samegen <<<"$same"
+if [ "$reused" -gt 0 ] && [ "$samegen" -eq 0 ]; then
+	pass "$reused numbers of round 1 reused in round 2, each with another generation"
+else
+	fail "numbers of round 1 reused in round 2: $reused, with the same generation: $samegen"
+fi
+keep_g=$(inogen "$M/keep")
 run cpa_umount "$M"
 run cpa_mount "$M" "$T/c0:$T/c1"
 assert_eq "$keep_u" "$(stat -c %i "$M/keep")" "... after a remount"
+assert_eq "$keep_g" "$(inogen "$M/keep")" "... and its generation"
 : >"$M/d/again"
 u=$(stat -c %i "$M/d/again")
 if [ "$u" -le 2100 ] && [ "$u" != "$keep_u" ]; then

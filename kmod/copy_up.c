@@ -562,6 +562,7 @@ static int cpa_copy_up_one(struct dentry *dentry, struct cpa_branch *wbr,
 	/* Readers of a published copy must see the mark (cpa_path_data). */
 	WRITE_ONCE(ci->metacopy, meta);
 	if (!ci->upper) {
+		ci->upper_br = cpa_branch_get(wbr);
 		/* Publish the copy once complete (pairs with acquire). */
 		smp_store_release(&ci->upper, igrab(d_inode(upper)));
 	}

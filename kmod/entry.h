@@ -299,10 +299,12 @@ struct cpa_inode {
 	struct inode *real;
 	struct cpa_branch *br;	/* branch of real, referenced */
 	/*
-	 * The copy on branch 0 once copied up (set once, referenced); from
-	 * then on attributes come from it.
+	 * The copy on a writable branch (or on branch 0) once copied up (set
+	 * once, referenced); from then on attributes come from it.  Its
+	 * branch, referenced, is set before it is published.
 	 */
 	struct inode *upper;
+	struct cpa_branch *upper_br;
 	/* protects copy-up of this object */
 	struct mutex copy_lock;
 	/*

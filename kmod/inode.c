@@ -230,6 +230,7 @@ static void cpa_inode_find_plink(struct inode *inode, bool top)
 	if (top && d_inode(plink) == ci->real) {
 		ci->plinked = true;
 	} else if (!top) {
+		ci->upper_br = cpa_branch_get(cpa_top(sb));
 		ci->upper = igrab(d_inode(plink));
 		ci->plinked = true;
 	}

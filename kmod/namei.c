@@ -255,6 +255,7 @@ static void cpa_dir_upper(struct dentry *dentry, const struct cpa_entry *e)
 
 	if (!upper || ci->upper || d_inode(upper) == ci->real)
 		return;
+	ci->upper_br = cpa_branch_get(cpa_entry_upper_br(e));
 	/* Pairs with the acquire in cpa_inode_real(). */
 	smp_store_release(&ci->upper, igrab(d_inode(upper)));
 	cpa_copyattr(d_inode(dentry));

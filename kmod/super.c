@@ -19,6 +19,7 @@ static struct inode *cpa_alloc_inode(struct super_block *sb)
 		return NULL;
 	ci->real = NULL;
 	ci->upper = NULL;
+	ci->upper_br = NULL;
 	ci->metacopy = false;
 	ci->lower_left = -1;
 	ci->br = NULL;
@@ -39,9 +40,8 @@ static void cpa_evict_inode(struct inode *inode)
 	truncate_inode_pages_final(&inode->i_data);
 	/* Removed through the union: its number can be handed out again. */
 	if (!inode->i_nlink && ci->real)
-		cpa_xino_forget(inode->i_sb, ci->upper ? cpa_top(inode->i_sb) :
-				ci->br, (ci->upper ?: ci->real)->i_ino,
-				inode->i_ino);
+		cpa_xino_forget(inode->i_sb, ci->upper ? ci->upper_br : ci->br,
+				(ci->upper ?: ci->real)->i_ino, inode->i_ino);
 	clear_inode(inode);
 	if (ci->cache) {
 		cpa_dir_cache_put(ci->cache);
@@ -49,9 +49,11 @@ static void cpa_evict_inode(struct inode *inode)
 	}
 	iput(ci->real);
 	iput(ci->upper);
+	cpa_branch_put(ci->upper_br);
 	cpa_branch_put(ci->br);
 	ci->real = NULL;
 	ci->upper = NULL;
+	ci->upper_br = NULL;
 	ci->br = NULL;
 }
 

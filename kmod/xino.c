@@ -1128,14 +1128,14 @@ static int cpa_xino_free_ino(struct cpa_xino *xi,
 
 /*
  * Make the removals made through the union so far durable: commit the
- * journal (or force the log) of the top branch's filesystem, whose
- * directories they changed.  Unless @wait, give up rather than wait for
- * its s_umount: a freeze holds it while it waits for writers, which may
- * wait for the xino file to be written (copy-up, fsync).
+ * journal (or force the log) of the filesystem @h_sb of a writable
+ * branch, whose directories they changed.  Unless @wait, give up rather
+ * than wait for its s_umount: a freeze holds it while it waits for
+ * writers, which may wait for the xino file to be written (copy-up,
+ * fsync).
  */
-static int cpa_xino_sync_top(struct cpa_xino *xi, bool wait)
+static int cpa_xino_sync_branch_fs(struct super_block *h_sb, bool wait)
 {
-	struct super_block *h_sb = xi->sbi->top->path.mnt->mnt_sb;
 	int err = 0;
 
 	if (!h_sb->s_op->sync_fs)
@@ -1148,6 +1148,24 @@ static int cpa_xino_sync_top(struct cpa_xino *xi, bool wait)
 	if (!sb_rdonly(h_sb) && h_sb->s_writers.frozen == SB_UNFROZEN)
 		err = h_sb->s_op->sync_fs(h_sb, 1);
 	up_read(&h_sb->s_umount);
+	return err;
+}
+
+/* The same for every writable branch's filesystem, each once. */
+static int cpa_xino_sync_branches(struct cpa_xino *xi, bool wait)
+{
+	struct cpa_sb_info *sbi = xi->sbi;
+	struct super_block *h_sb;
+	int i, j, err = 0;
+
+	for (i = 0; i < sbi->nwbr && !err; i++) {
+		h_sb = sbi->wbr[i]->path.mnt->mnt_sb;
+		for (j = 0; j < i; j++)
+			if (sbi->wbr[j]->path.mnt->mnt_sb == h_sb)
+				break;
+		if (j == i)
+			err = cpa_xino_sync_branch_fs(h_sb, wait);
+	}
 	return err;
 }
 
@@ -1168,10 +1186,10 @@ static void cpa_xino_apply_gone(struct cpa_xino *xi)
 	if (!n)
 		return;
 	/* Those queued from now on wait for the next write. */
-	err = cpa_xino_sync_top(xi, READ_ONCE(xi->closing));
+	err = cpa_xino_sync_branches(xi, READ_ONCE(xi->closing));
 	if (err) {
 		if (err != -EAGAIN)
-			pr_warn_ratelimited("xino %s: cannot sync the top branch (error %d): numbers are freed later\n",
+			pr_warn_ratelimited("xino %s: cannot sync a writable branch (error %d): numbers are freed later\n",
 					    xi->path, err);
 		queue_delayed_work(cpa_system_wq, &xi->work, CPA_XINO_DELAY);
 		return;

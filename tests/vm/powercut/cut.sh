@@ -14,10 +14,9 @@
 . "$(dirname "$0")/../lib.sh"
 require_module
 
+. "$(dirname "$0")/common.sh"
+
 fs=$1 delay_ms=$2
-dev=${CPPAUFS_DISK_DATA:?no data disk}
-S=$CPPAUFS_VM_STATE
-D=/mnt/pc-disk U=/mnt/pc-union
 : >"$S/created"
 
 section "prepare ($fs, cut after $delay_ms ms)"
@@ -26,9 +25,7 @@ ext4) run mkfs.ext4 -q -F "$dev" ;;
 xfs) run mkfs.xfs -q -f "$dev" ;;
 *) fail "unknown fs $fs"; exit 1 ;;
 esac
-mkdir -p "$D" "$U"
-run mount "$dev" "$D"
-_cpa_mounts+=("$D")
+pc_mount_disk
 mkdir -p "$D/upper" "$D/lower/dir/sub" "$D/upper/dir"
 head -c $((32 << 20)) /dev/urandom >"$D/lower/big"
 for i in 1 2 3 4 5; do
@@ -40,8 +37,7 @@ for i in 1 2 3 4 5; do
 	echo "sub $i" >"$D/lower/dir/sub/s$i"
 done
 sync
-run mount -t cppaufs -o "dirs=$D/upper:$D/lower=ro" none "$U"
-_cpa_mounts+=("$U")
+pc_mount_union
 # The state before: checksums of everything the union shows.
 (cd "$U" && find . -type f ! -name big -print0 | sort -z |
 	xargs -0 sha256sum) >"$S/before.sums"

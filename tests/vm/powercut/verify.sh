@@ -7,27 +7,14 @@
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-fs=$1
-dev=${CPPAUFS_DISK_DATA:?no data disk}
-S=$CPPAUFS_VM_STATE
-D=/mnt/pc-disk U=/mnt/pc-union
-mkdir -p "$D" "$U"
+. "$(dirname "$0")/common.sh"
 
-section "fsck ($fs)"
-# Mounting replays the journal (and ext4 counts its free blocks anew,
-# counts it does not journal); then the check must find nothing to fix.
-run mount "$dev" "$D"
-run umount "$D"
-case $fs in
-ext4) ok e2fsck -fn "$dev" ;;
-xfs) ok xfs_repair -n "$dev" ;;
-esac
+fs=$1
+pc_fsck "$fs"
 
 section "the union after the cut"
-run mount "$dev" "$D"
-_cpa_mounts+=("$D")
-run mount -t cppaufs -o "dirs=$D/upper:$D/lower=ro" none "$U"
-_cpa_mounts+=("$U")
+pc_mount_disk
+pc_mount_union
 run ls -la "$U"
 # No internal name of the on-disk format shows through the union.
 leaked=$(find "$U" -name '.wh.*' 2>&1 | head -n 5)

@@ -16,10 +16,9 @@
 . "$(dirname "$0")/../lib.sh"
 require_module
 
+. "$(dirname "$0")/common.sh"
+
 fs=$1 delay_ms=$2
-dev=${CPPAUFS_DISK_DATA:?no data disk}
-S=$CPPAUFS_VM_STATE
-D=/mnt/pc-disk U=/mnt/pc-union
 NDIRS=8 NFILES=600
 : >"$S/created"
 : >"$S/timing"
@@ -37,15 +36,12 @@ ext4) run mkfs.ext4 -q -F -g 8192 -G 1 -N 300000 \
 xfs) run mkfs.xfs -q -f "$dev" ;;
 *) fail "unknown fs $fs"; exit 1 ;;
 esac
-mkdir -p "$D" "$U"
-run mount "$dev" "$D"
-_cpa_mounts+=("$D")
+pc_mount_disk
 mkdir -p "$D/upper" "$D/lower"
 # ext4 spreads the subdirectories of a top directory over its groups; xfs
 # spreads new directories over its allocation groups anyway.
 [ "$fs" != ext4 ] || run chattr +T "$D/upper"
-run mount -t cppaufs -o "dirs=$D/upper:$D/lower=ro" none "$U"
-_cpa_mounts+=("$U")
+pc_mount_union
 python3 - "$U" "$NDIRS" "$NFILES" <<'EOF'
 import os, sys
 u, ndirs, nfiles = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

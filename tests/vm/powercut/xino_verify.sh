@@ -9,11 +9,9 @@
 . "$(dirname "$0")/../lib.sh"
 require_module
 
+. "$(dirname "$0")/common.sh"
+
 fs=$1
-dev=${CPPAUFS_DISK_DATA:?no data disk}
-S=$CPPAUFS_VM_STATE
-D=/mnt/pc-disk U=/mnt/pc-union
-mkdir -p "$D" "$U"
 
 union_inos() { (cd "$U" && find . -mindepth 1 -printf '%P %i\n' | sort); }
 
@@ -32,19 +30,11 @@ if [ -s "$S/timing" ]; then
 	sed 's/^/  /' "$S/timing"
 fi
 
-section "fsck ($fs)"
-run mount "$dev" "$D"
-run umount "$D"
-case $fs in
-ext4) ok e2fsck -fn "$dev" ;;
-xfs) ok xfs_repair -n "$dev" ;;
-esac
+pc_fsck "$fs"
 
 section "the union after the cut"
-run mount "$dev" "$D"
-_cpa_mounts+=("$D")
-run mount -t cppaufs -o "dirs=$D/upper:$D/lower=ro" none "$U"
-_cpa_mounts+=("$U")
+pc_mount_disk
+pc_mount_union
 union_inos >/tmp/now
 kept=$(awk 'NR == FNR { now[$1]; next } $1 in now' /tmp/now "$S/old" | wc -l)
 _cpa_say "$kept of $(wc -l <"$S/old") objects recorded before the cut are left"
@@ -75,8 +65,7 @@ assert_eq "" "$(changed /tmp/now /tmp/now2 | head -n 10)" \
 	"numbers changed by new files"
 assert_eq "" "$(shared /tmp/now2)" "numbers shared by two objects"
 run cpa_umount "$U"
-run mount -t cppaufs -o "dirs=$D/upper:$D/lower=ro" none "$U"
-_cpa_mounts+=("$U")
+pc_mount_union
 union_inos >/tmp/now3
 if cmp -s /tmp/now2 /tmp/now3; then
 	pass "union inode numbers after a clean remount"

@@ -2,11 +2,12 @@
 # cppaufs benchmarks, guest side: run by scripts/bench.sh through the VM rig
 # (scripts/vm/run.sh), as root in a throw-away VM with cppaufs.ko loaded.
 #
-#   bench/guest.sh SCALE CBENCH [SYSTEMS [FSES]]
+#   bench/guest.sh SCALE CBENCH [SYSTEMS [FSES [GROUPS]]]
 #
 # SCALE is smoke, quick or full (sizes below); CBENCH is the host-built
 # bench/cbench.c binary; SYSTEMS (comma-separated) restricts the systems,
-# FSES (comma-separated: tmpfs,ext4) the branch file systems.
+# FSES (comma-separated: tmpfs,ext4) the branch file systems, GROUPS
+# (comma-separated: fs,branches,xino; default all) the workload groups.
 # Every workload runs on every system, on tmpfs and on ext4 (the virtio disk
 # the rig exports as CPPAUFS_DISK_BENCH), in this one boot.
 #
@@ -21,6 +22,7 @@ SCALE=${1:?scale}
 CB=${2:?cbench binary}
 SYSTEMS=${3:-raw,overlay,cppaufs,cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs}
 FSES_ARG=${4:-}
+GROUPS_ARG=${5:-fs,branches,xino}
 
 # REPS: samples of each workload, taken in ROUNDS rounds: every round runs
 # every system in turn (the first one changing from round to round), so that
@@ -63,6 +65,7 @@ emit() { # fs sys workload param ops med min max reps status note
 }
 
 has_sys() { [[ ,$SYSTEMS, == *,$1,* ]]; }
+want() { [[ ,$GROUPS_ARG, == *,$1,* ]]; }
 
 # -- metadata ---------------------------------------------------------------
 meta scale "$SCALE"
@@ -376,6 +379,7 @@ rotate() {
 }
 
 # -- 1..6 on each branch file system -----------------------------------------
+want fs || FSES=''
 for fs in $FSES; do
 	R=/bench/$fs
 	mkdir -p "$R"
@@ -409,7 +413,7 @@ for fs in $FSES; do
 done
 
 # -- 7, 8: branch-count scaling and mount time (tmpfs) -----------------------
-if has_sys overlay || has_sys cppaufs || has_sys cppaufs-reval; then
+if want branches && { has_sys overlay || has_sys cppaufs || has_sys cppaufs-reval; }; then
 	say "== branch-count scaling"
 	B=/b MOUNT_I=''
 	mkdir -p $B
@@ -601,7 +605,7 @@ set_note() { # KEY NOTE: of a workload that ran
 	[ "$(cat "$SAMP/$1.st" 2>/dev/null)" = ok ] && printf '%s' "$2" >"$SAMP/$1.note"
 	return 0
 }
-if has_sys overlay || has_sys cppaufs; then
+if want xino && { has_sys overlay || has_sys cppaufs; }; then
 	say "== xino: churn and a big tree (tmpfs)"
 	X=/xb
 	mkdir -p $X

@@ -22,6 +22,10 @@ usage: ${0##*/} [--smoke|--quick|--full] [options]
                     cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs
                     (cppaufs-reval: cppaufs with udba=reval)
   --fs LIST         comma-separated subset of tmpfs,ext4
+  --only LIST       comma-separated subset of the workload groups fs (1-6,
+                    on each branch file system), branches (7, 8: branch
+                    count and branch operations) and xino (10: churn and a
+                    big tree)
   --out DIR         results directory (default: bench/results)
   --no-plot         do not draw the PNG plots
   --smp N           guest CPUs (default 2; 6.1 under -icount hangs while
@@ -36,7 +40,7 @@ DIR/SCALE-KVER.log.
 EOF
 }
 
-scale=quick kernels=() systems='' fses='' out=$REPO/bench/results plot=1
+scale=quick kernels=() systems='' fses='' only='' out=$REPO/bench/results plot=1
 icount=1 smp=2
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernels+=("${2:?}"); shift 2 ;;
 	--systems) systems=${2:?}; shift 2 ;;
 	--fs) fses=${2:?}; shift 2 ;;
+	--only) only=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--no-plot) plot=0; shift ;;
 	--no-icount) icount=0; shift ;;
@@ -119,7 +124,7 @@ for kver in "${kernels[@]}"; do
 	set +e
 	"$REPO/scripts/vm/run.sh" "${vmargs[@]}" -- "$REPO/bench/guest.sh" \
 		"$scale" "$rundir/cbench" "${systems:-raw,overlay,cppaufs,cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs}" \
-		"$fses" 2>&1 | tee "$log" | grep --line-buffered -av '^@'
+		"$fses" "$only" 2>&1 | tee "$log" | grep --line-buffered -av '^@'
 	vrc=${PIPESTATUS[0]}
 	set -e
 	load_after=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -58,23 +58,7 @@ echo x >>"$U/big" &
 rm -f "$U/wh1" "$U/wh2" "$U/wh3" "$U/wh4" "$U/wh5" &
 mv "$U/dir" "$U/dir2" &
 chmod 600 "$U/meta1" "$U/meta2" "$U/meta3" "$U/meta4" "$U/meta5" &
-python3 - "$U" "$S/created" <<'EOF' &
-import hashlib, os, sys
-u, rec = sys.argv[1], sys.argv[2]
-i = 0
-with open(rec, "a", buffering=1) as log:
-    while True:
-        name = "n%d" % i
-        data = (name * 500).encode()
-        fd = os.open(os.path.join(u, name), os.O_CREAT | os.O_WRONLY, 0o644)
-        os.write(fd, data)
-        os.fsync(fd)
-        ino = os.fstat(fd).st_ino
-        os.close(fd)
-        log.write("%s %d %s\n" % (name, ino, hashlib.sha256(data).hexdigest()))
-        os.fsync(log.fileno())
-        i += 1
-EOF
+"$(dirname "$0")/fsync_creates.py" --repeat 500 "$U" "$S/created" &
 sleep "$(awk -v m="$delay_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
 echo b >/proc/sysrq-trigger
 sleep 30

@@ -103,23 +103,7 @@ with open(tlog, "a", buffering=1) as log:
 EOF
 # A file every 0.2 s: each fsync commits the branch's journal, which
 # would hide removals that the xino file records before their filesystem.
-python3 - "$U" "$S/created" <<'EOF' &
-import os, sys, time
-u, rec = sys.argv[1], sys.argv[2]
-i = 0
-with open(rec, "a", buffering=1) as log:
-    while True:
-        name = "n%d" % i
-        fd = os.open(os.path.join(u, name), os.O_CREAT | os.O_WRONLY, 0o644)
-        os.write(fd, name.encode())
-        os.fsync(fd)
-        ino = os.fstat(fd).st_ino
-        os.close(fd)
-        log.write("%s %d\n" % (name, ino))
-        os.fsync(log.fileno())
-        i += 1
-        time.sleep(0.2)
-EOF
+"$(dirname "$0")/fsync_creates.py" --interval 0.2 "$U" "$S/created" &
 # No process between here and the reset: each costs time under TCG.
 printf -v ms '%03d' $((delay_ms % 1000))
 sleep "$((delay_ms / 1000)).$ms"

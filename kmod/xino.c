@@ -2312,51 +2312,62 @@ static void cpa_xino_unlink(struct cpa_xino *xi, struct file *file)
 }
 
 /*
- * The file is in format 1, the log of before: read it once, write the same
- * numbers in format 2 to <file>.v2, sync it and rename it over the file.
- * A crash leaves the old file or the new one, both whole.  Under lock.
+ * Create <file>.v2 for the conversion of a format 1 file.  Not under
+ * xi->lock: creating takes the branch's sb_writers, and copy-up takes
+ * sb_writers, then xi->lock.
  */
-static int cpa_xino_upgrade(struct cpa_xino *xi, struct fs_context *fc,
-			    const char *path, unsigned int *nofs)
+static struct file *cpa_xino_create_tmp(struct cpa_xino *xi,
+					struct fs_context *fc,
+					const char *path)
 {
-	struct file *old = xi->file, *tmp;
-	struct cpa_xino_v1 v = {};
 	const struct cred *cred;
+	struct file *tmp;
 	char *name;
-	int err;
 
-	xa_init(&v.slots);
-	err = cpa_xino_v1_read(xi, old, &v);
-	if (err) {
-		err = cpa_invalf(fc, "xino: %s: read error %d", path, err);
-		goto out;
-	}
-	if (v.bad)
-		pr_warn("xino %s: skipped %lu damaged records\n", path, v.bad);
 	name = kasprintf(GFP_KERNEL, "%s.v2", xi->path);
-	if (!name) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!name)
+		return ERR_PTR(-ENOMEM);
 	cred = override_creds(xi->sbi->creator_cred);
 	tmp = filp_open(name, O_RDWR | O_CREAT | O_TRUNC | O_LARGEFILE |
 			O_NOFOLLOW | O_NONBLOCK, 0600);
 	cpa_revert_creds(cred);
 	kfree(name);
-	if (IS_ERR(tmp)) {
-		err = cpa_invalf(fc, "xino: %s: cannot convert: cannot create %s.v2 (error %ld)",
-				 path, path, PTR_ERR(tmp));
-		goto out;
-	}
+	if (IS_ERR(tmp))
+		return ERR_PTR(cpa_invalf(fc, "xino: %s: cannot convert: cannot create %s.v2 (error %ld)",
+					  path, path, PTR_ERR(tmp)));
 	if (!S_ISREG(file_inode(tmp)->i_mode) ||
 	    file_inode(tmp)->i_sb != xi->inode->i_sb) {
 		fput(tmp);
-		err = cpa_invalf(fc, "xino: %s: cannot convert: %s.v2 is not a regular file",
-				 path, path);
-		goto out;
+		return ERR_PTR(cpa_invalf(fc, "xino: %s: cannot convert: %s.v2 is not a regular file",
+					  path, path));
 	}
 	tmp->f_flags &= ~O_NONBLOCK;
+	return tmp;
+}
+
+/*
+ * The file is in format 1, the log of before: read it once, write the same
+ * numbers in format 2 to @tmp (<file>.v2), sync it and rename it over the
+ * file.  A crash leaves the old file or the new one, both whole.  Under
+ * lock; @tmp is the mount's from here on, kept or unlinked.
+ */
+static int cpa_xino_upgrade(struct cpa_xino *xi, struct fs_context *fc,
+			    const char *path, struct file *tmp,
+			    unsigned int *nofs)
+{
+	struct file *old = xi->file;
+	struct cpa_xino_v1 v = {};
+	int err;
+
+	xa_init(&v.slots);
 	xi->file = tmp;
+	err = cpa_xino_v1_read(xi, old, &v);
+	if (err) {
+		err = cpa_invalf(fc, "xino: %s: read error %d", path, err);
+		goto undo;
+	}
+	if (v.bad)
+		pr_warn("xino %s: skipped %lu damaged records\n", path, v.bad);
 	cpa_xino_state_init(&xi->st);
 	err = cpa_xino_v1_convert(xi, &v, nofs);
 	if (!err) {
@@ -2372,17 +2383,9 @@ static int cpa_xino_upgrade(struct cpa_xino *xi, struct fs_context *fc,
 		*nofs = cpa_xino_lock(xi);
 	}
 	if (err) {
-		cpa_xino_unlock(xi, *nofs);
-		/* Nothing more reaches the new file, or the old one. */
-		cancel_delayed_work_sync(&xi->work);
-		cpa_xino_unlink(xi, tmp);
-		*nofs = cpa_xino_lock(xi);
-		cpa_xino_discard(xi);
-		xi->file = old;
-		fput(tmp);
 		err = cpa_invalf(fc, "xino: %s: cannot convert to format 2 (error %d)",
 				 path, err);
-		goto out;
+		goto undo;
 	}
 	mutex_lock(&cpa_xino_files_lock);
 	xi->inode = file_inode(tmp);
@@ -2390,7 +2393,18 @@ static int cpa_xino_upgrade(struct cpa_xino *xi, struct fs_context *fc,
 	fput(old);
 	pr_info("xino %s: converted to format 2 (%llu numbers in use)\n", path,
 		xi->st.live);
-out:
+	cpa_xino_v1_free(&v);
+	return 0;
+
+undo:
+	cpa_xino_unlock(xi, *nofs);
+	/* Nothing more reaches the new file, or the old one. */
+	cancel_delayed_work_sync(&xi->work);
+	cpa_xino_unlink(xi, tmp);
+	*nofs = cpa_xino_lock(xi);
+	cpa_xino_discard(xi);
+	xi->file = old;
+	fput(tmp);
 	cpa_xino_v1_free(&v);
 	return err;
 }
@@ -2410,84 +2424,111 @@ static int cpa_xino_add_slots(struct cpa_xino *xi, struct cpa_brtable *brt)
 	return 0;
 }
 
-/*
- * Read the header and the slot table, converting a format 1 file first,
- * and after a crash rebuild what the header does not say.  Under lock.
- */
-static int cpa_xino_read_file(struct cpa_xino *xi, struct fs_context *fc,
-			      const char *path, unsigned int *nofs)
-{
-	struct cpa_xino_hdr h[2];
-	const struct cpa_xino_v1_hdr *v1 = (const void *)&h[0];
-	bool valid[2];
-	int i, best = -1, err;
+enum cpa_xino_kind { CPA_XINO_EMPTY, CPA_XINO_OLD, CPA_XINO_CUR };
 
+/*
+ * Read both headers and tell what the file is: empty (or a crash right
+ * after it was made), format 1, or format 2 with @best the newer valid
+ * header.  Before xi->lock: the mount is not live yet.
+ */
+static int cpa_xino_probe(struct cpa_xino *xi, struct fs_context *fc,
+			  const char *path, struct cpa_xino_hdr *h, int *best)
+{
+	const struct cpa_xino_v1_hdr *v1 = (const void *)&h[0];
+	int i, err;
+
+	*best = -1;
 	for (i = 0; i < 2; i++) {
 		err = cpa_xino_pread(xi, cpa_xino_off(i), &h[i], sizeof(h[i]));
 		if (err)
 			return cpa_invalf(fc, "xino: %s: read error %d", path,
 					  err);
-		valid[i] = cpa_xino_hdr_valid(&h[i]);
-		if (valid[i] && (best < 0 || le64_to_cpu(h[i].seq) >
-					     le64_to_cpu(h[best].seq)))
-			best = i;
+		if (cpa_xino_hdr_valid(&h[i]) &&
+		    (*best < 0 || le64_to_cpu(h[i].seq) >
+				  le64_to_cpu(h[*best].seq)))
+			*best = i;
 	}
-	if (best < 0 && !memcmp(v1->magic, CPA_XINO_MAGIC, sizeof(v1->magic)) &&
+	if (*best >= 0)
+		return CPA_XINO_CUR;
+	if (!memcmp(v1->magic, CPA_XINO_MAGIC, sizeof(v1->magic)) &&
 	    le32_to_cpu(v1->version) == CPA_XINO_V1) {
 		if (!cpa_xino_v1_hdr_ok(v1))
 			return cpa_invalf(fc, "xino: %s: corrupt header", path);
-		return cpa_xino_upgrade(xi, fc, path, nofs);
+		return CPA_XINO_OLD;
 	}
-	if (best < 0) {
-		if (!memchr_inv(h, 0, sizeof(h))) {
-			/* Empty, or a crash right after it was made. */
-			if (i_size_read(xi->inode)) {
-				err = vfs_truncate(&xi->file->f_path, 0);
-				if (err)
-					return cpa_invalf(fc,
-						"xino: %s: cannot truncate (error %d)",
-						path, err);
-			}
-			cpa_xino_state_init(&xi->st);
-			return 0;
-		}
-		for (i = 0; i < 2; i++) {
-			u32 ver = le32_to_cpu(h[i].version);
+	if (!memchr_inv(h, 0, 2 * sizeof(*h)))
+		return CPA_XINO_EMPTY;
+	for (i = 0; i < 2; i++) {
+		u32 ver = le32_to_cpu(h[i].version);
 
-			if (memcmp(h[i].magic, CPA_XINO_MAGIC,
-				   sizeof(h[i].magic)))
-				continue;
-			if (ver != CPA_XINO_V1 && ver != CPA_XINO_V2)
-				return cpa_invalf(fc,
-					"xino: %s: unsupported version %u",
-					path, ver);
-			return cpa_invalf(fc, "xino: %s: corrupt header", path);
-		}
-		return cpa_invalf(fc,
-			"xino: %s: not a cppaufs xino file (remove it or choose another)",
-			path);
+		if (memcmp(h[i].magic, CPA_XINO_MAGIC, sizeof(h[i].magic)))
+			continue;
+		if (ver != CPA_XINO_V1 && ver != CPA_XINO_V2)
+			return cpa_invalf(fc, "xino: %s: unsupported version %u",
+					  path, ver);
+		return cpa_invalf(fc, "xino: %s: corrupt header", path);
 	}
-	cpa_xino_hdr_decode(&h[best], &xi->st);
-	err = cpa_xino_load_slots(xi);
-	if (!err && !(xi->st.flags & CPA_XINO_CLEAN))
-		err = cpa_xino_recover(xi);
-	if (err)
-		return cpa_invalf(fc, "xino: %s: cannot load (error %d)", path,
-				  err);
-	return 0;
+	return cpa_invalf(fc,
+		"xino: %s: not a cppaufs xino file (remove it or choose another)",
+		path);
 }
 
+/*
+ * Open the file's tables, converting a format 1 file first, and after a
+ * crash rebuild what the header does not say.  What writes to the branch
+ * (truncating, creating the conversion's file) comes before xi->lock.
+ */
 static int cpa_xino_load(struct cpa_xino *xi, struct fs_context *fc,
 			 const char *path)
 {
+	struct cpa_xino_hdr *h = NULL;
+	struct file *tmp = NULL;
 	unsigned int nofs;
-	int err = 0;
+	int kind = CPA_XINO_EMPTY, best = -1, err = 0;
+
+	if (xi->file) {
+		h = kmalloc_array(2, sizeof(*h), GFP_KERNEL);
+		if (!h)
+			return -ENOMEM;
+		kind = cpa_xino_probe(xi, fc, path, h, &best);
+		if (kind < 0) {
+			err = kind;
+			goto out;
+		}
+	}
+	if (kind == CPA_XINO_EMPTY && xi->file && i_size_read(xi->inode)) {
+		err = vfs_truncate(&xi->file->f_path, 0);
+		if (err) {
+			err = cpa_invalf(fc, "xino: %s: cannot truncate (error %d)",
+					 path, err);
+			goto out;
+		}
+	}
+	if (kind == CPA_XINO_OLD) {
+		tmp = cpa_xino_create_tmp(xi, fc, path);
+		if (IS_ERR(tmp)) {
+			err = PTR_ERR(tmp);
+			goto out;
+		}
+	}
 
 	nofs = cpa_xino_lock(xi);
-	if (xi->file)
-		err = cpa_xino_read_file(xi, fc, path, &nofs);
-	else
+	switch (kind) {
+	case CPA_XINO_EMPTY:
 		cpa_xino_state_init(&xi->st);
+		break;
+	case CPA_XINO_OLD:
+		err = cpa_xino_upgrade(xi, fc, path, tmp, &nofs);
+		break;
+	default:
+		cpa_xino_hdr_decode(&h[best], &xi->st);
+		err = cpa_xino_load_slots(xi);
+		if (!err && !(xi->st.flags & CPA_XINO_CLEAN))
+			err = cpa_xino_recover(xi);
+		if (err)
+			err = cpa_invalf(fc, "xino: %s: cannot load (error %d)",
+					 path, err);
+	}
 	if (!err)
 		err = cpa_xino_add_slots(xi, cpa_brt(xi->sbi));
 	if (!err && xi->file) {
@@ -2504,6 +2545,8 @@ static int cpa_xino_load(struct cpa_xino *xi, struct fs_context *fc,
 			err = cpa_invalf(fc, "xino: %s: write error %d", path,
 					 err);
 	}
+out:
+	kfree(h);
 	return err;
 }
 

@@ -17,12 +17,17 @@
  * replaced, until a grace period has passed; the lower object of a
  * copied-up file) keeps it alive until it goes.
  *
+ * A branch added or made writable gets its internal directories before
+ * the table is published (cpa_wbr_init_one()), and joins the writable
+ * branches (sbi->wbr) below the others.  A branch made writable is refused
+ * while a file of it is in use (cpa_brnew_rw_inode_busy()).
+ *
  * What this version does not change yet, and refuses with a message:
- * branch 0 (prepend, add at 0, or mod and del of it), writable branches
- * (adding one, making one, changing or removing one), and branches above
- * a writable branch (adding one there): the upper slot of an entry stays
- * above its other slots, and writable branches keep their internal
- * directories for the life of the mount.
+ * branch 0 (prepend, add at 0, or mod and del of it), a writable branch
+ * (making it read-only, removing it), and anything above a writable branch
+ * (adding a branch there, making one writable there): the upper slot of an
+ * entry stays above its other slots, and a writable branch stays writable
+ * for the life of the mount.
  */
 
 #include <linux/slab.h>
@@ -38,6 +43,10 @@ struct cpa_brnew {
 	int ngone;
 	struct cpa_branch **gone;
 	const char **gone_op;		/* the del: that removes each */
+	/* branches of the current table that the remount makes writable */
+	int nrw;
+	struct cpa_branch **rw;
+	const char **rw_op;		/* the mod: that makes each */
 };
 
 static int cpa_brnew_find(struct cpa_brnew *t, const struct path *path)
@@ -73,9 +82,6 @@ static int cpa_brop_add(struct fs_context *fc, struct cpa_sb_info *sbi,
 				  op->given, index, t->n);
 	if (index == 0)
 		return cpa_invalf(fc, "%s: branch 0 cannot be replaced on a mounted union",
-				  op->given);
-	if (op->perm == CPA_PERM_RW)
-		return cpa_invalf(fc, "%s: writable branches are set at mount only",
 				  op->given);
 	if (index <= cpa_brnew_last_rw(t))
 		return cpa_invalf(fc, "%s: cannot add above writable branch %s of a mounted union",
@@ -133,12 +139,22 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 			const struct cpa_brop *op)
 {
 	int i = cpa_brop_find(fc, t, op, "change on");
+	int last = cpa_brnew_last_rw(t);
 
 	if (i < 0)
 		return i;
-	if (op->perm == CPA_PERM_RW || t->perm[i] == CPA_PERM_RW)
-		return cpa_invalf(fc, "%s: writable branches are set at mount only",
+	if (t->perm[i] == op->perm)
+		return 0;
+	if (t->perm[i] == CPA_PERM_RW)
+		return cpa_invalf(fc, "%s: a writable branch stays writable on a mounted union",
 				  op->given);
+	if (op->perm == CPA_PERM_RW && i < last)
+		return cpa_invalf(fc, "%s: cannot make writable above writable branch %s of a mounted union",
+				  op->given, t->br[last]->name);
+	if (op->perm == CPA_PERM_RW && !t->created[i]) {
+		t->rw[t->nrw] = t->br[i];
+		t->rw_op[t->nrw++] = op->given;
+	}
 	t->perm[i] = op->perm;
 	return 0;
 }
@@ -235,11 +251,34 @@ static int cpa_brnew_inode_busy(const struct cpa_brnew *t,
 }
 
 /*
- * The first union inode in use that a removed branch alone backs,
- * referenced, with that branch's index in @t->gone in @gi; or NULL.
+ * Is the union inode @inode, in use, a non-directory read from a branch
+ * that the remount makes writable, with no copy of its own?  The index in
+ * @t->rw of that branch, or -1.  Its entry, made when the branch was
+ * read-only, would copy it up above the branch when written, where new
+ * entries write it in place.  Under @inode's i_lock.
  */
-static struct inode *cpa_brnew_busy_inode(struct super_block *sb,
-					  const struct cpa_brnew *t, int *gi)
+static int cpa_brnew_rw_inode_busy(const struct cpa_brnew *t,
+				   struct inode *inode)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+	int i;
+
+	if (S_ISDIR(inode->i_mode) || READ_ONCE(ci->upper))
+		return -1;
+	for (i = 0; i < t->nrw; i++)
+		if (READ_ONCE(ci->br) == t->rw[i])
+			return i;
+	return -1;
+}
+
+/*
+ * The first union inode in use for which @busy gives an index (of a branch
+ * in @t), referenced, with that index in @gi; or NULL.
+ */
+static struct inode *
+cpa_brnew_busy_inode(struct super_block *sb, const struct cpa_brnew *t,
+		     int (*busy)(const struct cpa_brnew *, struct inode *),
+		     int *gi)
 {
 	struct inode *inode, *found = NULL;
 
@@ -248,7 +287,7 @@ static struct inode *cpa_brnew_busy_inode(struct super_block *sb,
 		spin_lock(&inode->i_lock);
 		if (atomic_read(&inode->i_count) && !cpa_inode_is_new(inode) &&
 		    READ_ONCE(CPA_I(inode)->real)) {
-			*gi = cpa_brnew_inode_busy(t, inode);
+			*gi = busy(t, inode);
 			if (*gi >= 0) {
 				/* Only iput() takes i_count to 0, under i_lock. */
 				ihold(inode);
@@ -263,10 +302,31 @@ static struct inode *cpa_brnew_busy_inode(struct super_block *sb,
 	return found;
 }
 
+/* EBUSY for @inode (referenced, put here): one line naming it. */
+static int cpa_brnew_busy_msg(struct fs_context *fc, const char *op,
+			      struct inode *inode, const char *why)
+{
+	struct dentry *alias;
+	char *buf, *p;
+	int err;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	alias = d_find_alias(inode);
+	p = buf && alias ? dentry_path_raw(alias, buf, PATH_MAX) : NULL;
+	err = cpa_failf(fc, -EBUSY, "%s: branch busy: %s %s is in use%s", op,
+			S_ISDIR(inode->i_mode) ? "directory" : "file",
+			IS_ERR_OR_NULL(p) ? "?" : p, why);
+	dput(alias);
+	kfree(buf);
+	iput(inode);
+	return err;
+}
+
 /*
  * Refuse with EBUSY to remove a branch that is in use: a union file open
  * on it, or an object in use (a cwd, an open directory, a file of a
- * running command) that exists on removed branches only.  Unused dentries
+ * running command) that exists on removed branches only; and to make a
+ * branch writable while a file read from it is in use.  Unused dentries
  * are dropped first, and with them the union inodes they held.
  */
 static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
@@ -274,11 +334,9 @@ static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
 {
 	CPA_ENTRIES_GUARD();
 	struct inode *inode;
-	struct dentry *alias;
-	char *buf, *p;
-	int i, n, err;
+	int i, n;
 
-	if (!t->ngone)
+	if (!t->ngone && !t->nrw)
 		return 0;
 	shrink_dcache_sb(sbi->sb);
 	for (i = 0; i < t->ngone; i++) {
@@ -291,20 +349,27 @@ static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
 			return cpa_failf(fc, -EBUSY, "%s: branch busy: %d mapped file%s",
 					 t->gone_op[i], n, n == 1 ? "" : "s");
 	}
-	inode = cpa_brnew_busy_inode(sbi->sb, t, &i);
-	if (!inode)
-		return 0;
-	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	alias = d_find_alias(inode);
-	p = buf && alias ? dentry_path_raw(alias, buf, PATH_MAX) : NULL;
-	err = cpa_failf(fc, -EBUSY, "%s: branch busy: %s %s is in use and exists only there",
-			t->gone_op[i],
-			S_ISDIR(inode->i_mode) ? "directory" : "file",
-			IS_ERR_OR_NULL(p) ? "?" : p);
-	dput(alias);
-	kfree(buf);
-	iput(inode);
-	return err;
+	if (t->ngone) {
+		inode = cpa_brnew_busy_inode(sbi->sb, t, cpa_brnew_inode_busy,
+					     &i);
+		if (inode)
+			return cpa_brnew_busy_msg(fc, t->gone_op[i], inode,
+						  " and exists only there");
+	}
+	if (t->nrw) {
+		inode = cpa_brnew_busy_inode(sbi->sb, t,
+					     cpa_brnew_rw_inode_busy, &i);
+		if (inode)
+			return cpa_brnew_busy_msg(fc, t->rw_op[i], inode, "");
+	}
+	return 0;
+}
+
+/* Does @t make its branch @i writable: added so, or changed? */
+static bool cpa_brnew_to_rw(const struct cpa_brnew *t, int i)
+{
+	return t->perm[i] == CPA_PERM_RW &&
+	       (t->created[i] || !cpa_branch_writable(t->br[i]));
 }
 
 /* Publish @t: the union uses its branches from now on. */
@@ -312,7 +377,7 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 			     struct cpa_brnew *t)
 {
 	struct cpa_brtable *old = cpa_brt(sbi), *brt;
-	int i, err;
+	int i, nwbr, err;
 
 	err = cpa_brnew_busy(fc, sbi, t);
 	if (err)
@@ -321,24 +386,49 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 	if (!brt)
 		return -ENOMEM;
 	for (i = 0; i < t->n; i++) {
+		if (!cpa_brnew_to_rw(t, i))
+			continue;
+		/* Its whiteout base and staging directory, as at mount. */
+		err = cpa_wbr_init_one(sbi, t->br[i], fc);
+		if (err)
+			goto undo;
+	}
+	for (i = 0; i < t->n; i++) {
 		if (!t->created[i])
 			continue;
 		/* New branches find their old numbers in the xino file. */
 		err = cpa_xino_add_branch(fc, sbi, t->br[i]);
 		if (err) {
-			kfree(brt);
-			return err == -EINVAL ? err :
-			       cpa_invalf(fc, "%s: cannot record the branch in the xino file (error %d)",
-					  t->br[i]->name, err);
+			err = err == -EINVAL ? err :
+			      cpa_invalf(fc, "%s: cannot record the branch in the xino file (error %d)",
+					 t->br[i]->name, err);
+			goto undo;
 		}
 	}
+	/*
+	 * Branches made writable are all below the writable ones (brops
+	 * refuses others): appended in order, the list stays top-down.
+	 */
+	nwbr = sbi->nwbr;
+	brt->rw_index = -1;
+	for (i = 0; i < t->n; i++) {
+		if (cpa_brnew_to_rw(t, i))
+			sbi->wbr[nwbr++] = t->br[i];
+		if (t->perm[i] == CPA_PERM_RW && brt->rw_index < 0)
+			brt->rw_index = i;
+	}
+	/* Internal directories before anyone sees a branch writable. */
+	smp_wmb();
 	for (i = 0; i < t->n; i++) {
 		brt->br[i] = t->created[i] ? t->br[i] : cpa_branch_get(t->br[i]);
 		t->created[i] = false;	/* the table owns it now */
 		WRITE_ONCE(t->br[i]->perm, t->perm[i]);
 	}
-	brt->rw_index = old->rw_index;
 	rcu_assign_pointer(sbi->brt, brt);
+	/* Pairs with the acquire in cpa_wbrs(). */
+	smp_store_release(&sbi->nwbr, nwbr);
+	if (nwbr)
+		WRITE_ONCE(sbi->writable, true);
 	/* Cached lookups are stale from here on (namei.c). */
 	WRITE_ONCE(sbi->br_gen, sbi->br_gen + 1);
 	cpa_brtable_free(old);
@@ -348,6 +438,13 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 	 */
 	shrink_dcache_sb(sbi->sb);
 	return 0;
+
+undo:
+	for (i = 0; i < t->n; i++)
+		if (cpa_brnew_to_rw(t, i))
+			cpa_wbr_fini_one(t->br[i]);
+	kfree(brt);
+	return err;
 }
 
 /*
@@ -372,7 +469,10 @@ int cpa_brops_apply(struct fs_context *fc)
 	t.created = kcalloc(max, sizeof(*t.created), GFP_KERNEL);
 	t.gone = kcalloc(cur->nbranch, sizeof(*t.gone), GFP_KERNEL);
 	t.gone_op = kcalloc(cur->nbranch, sizeof(*t.gone_op), GFP_KERNEL);
-	if (!t.br || !t.perm || !t.created || !t.gone || !t.gone_op) {
+	t.rw = kcalloc(cur->nbranch, sizeof(*t.rw), GFP_KERNEL);
+	t.rw_op = kcalloc(cur->nbranch, sizeof(*t.rw_op), GFP_KERNEL);
+	if (!t.br || !t.perm || !t.created || !t.gone || !t.gone_op ||
+	    !t.rw || !t.rw_op) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -399,6 +499,8 @@ out:
 	kfree(t.created);
 	kfree(t.gone);
 	kfree(t.gone_op);
+	kfree(t.rw);
+	kfree(t.rw_op);
 	mutex_unlock(&sbi->br_lock);
 	return err;
 }

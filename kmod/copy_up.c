@@ -892,8 +892,11 @@ static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
 static struct cpa_branch *cpa_rr_pick(struct cpa_sb_info *sbi)
 {
 	unsigned int next = atomic_inc_return(&sbi->rr_next);
+	struct cpa_branch **wbr;
+	int n;
 
-	return sbi->wbr[next % sbi->nwbr];
+	wbr = cpa_wbrs(sbi, &n);
+	return n ? wbr[next % n] : NULL;
 }
 
 /*
@@ -904,12 +907,14 @@ static struct cpa_branch *cpa_tdmfs_pick(struct super_block *sb)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
 	u64 low = READ_ONCE(sbi->mfs_low);
-	int i;
+	struct cpa_branch **wbr;
+	int i, n;
 
-	for (i = 0; i < sbi->nwbr; i++)
-		if (cpa_mfs_free(sb, sbi->wbr[i]) > low)
-			return sbi->wbr[i];
-	return cpa_mfs_pick(sb, sbi->wbr, sbi->nwbr);
+	wbr = cpa_wbrs(sbi, &n);
+	for (i = 0; i < n; i++)
+		if (cpa_mfs_free(sb, wbr[i]) > low)
+			return wbr[i];
+	return cpa_mfs_pick(sb, wbr, n);
 }
 
 /*
@@ -921,9 +926,12 @@ static struct cpa_branch *cpa_mfsrr_pick(struct super_block *sb,
 					 unsigned int flags)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
-	struct cpa_branch *br = cpa_mfs_pick(sb, sbi->wbr, sbi->nwbr);
+	struct cpa_branch **wbr, *br;
+	int n;
 
-	if (cpa_mfs_free(sb, br) >= READ_ONCE(sbi->mfs_low))
+	wbr = cpa_wbrs(sbi, &n);
+	br = cpa_mfs_pick(sb, wbr, n);
+	if (!br || cpa_mfs_free(sb, br) >= READ_ONCE(sbi->mfs_low))
 		return br;
 	return flags & CPA_CREATE_DIR ? NULL : cpa_rr_pick(sbi);
 }
@@ -969,9 +977,14 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 		if (!(flags & CPA_CREATE_DIR))
 			br = cpa_rr_pick(sbi);
 		break;
-	case CPA_CREATE_MFS:
-		br = cpa_mfs_pick(sb, sbi->wbr, sbi->nwbr);
+	case CPA_CREATE_MFS: {
+		struct cpa_branch **wbr;
+		int n;
+
+		wbr = cpa_wbrs(sbi, &n);
+		br = cpa_mfs_pick(sb, wbr, n);
 		break;
+	}
 	case CPA_CREATE_TDMFS:
 		br = cpa_tdmfs_pick(sb);
 		break;

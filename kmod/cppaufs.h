@@ -444,6 +444,9 @@ int cpa_wh_remove(struct dentry *h_dir, const char *name, int len);
 int cpa_wh_make_opaque(struct cpa_branch *br, struct dentry *h_dir);
 int cpa_wh_clear_dir(struct cpa_branch *br, struct dentry *h_dir);
 int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc);
+int cpa_wbr_init_one(struct cpa_sb_info *sbi, struct cpa_branch *br,
+		     struct fs_context *fc);
+void cpa_wbr_fini_one(struct cpa_branch *br);
 void cpa_wbr_fini(struct cpa_sb_info *sbi);
 
 /* xino.c */

@@ -167,7 +167,7 @@ struct cpa_sb_info {
 	bool metacopy;
 	/* udba=, fixed at mount: it chose the dentry operations */
 	enum cpa_udba udba;
-	/* the union has a writable branch: fixed at mount */
+	/* the union has a writable branch: set once there is one */
 	bool writable;
 	/* create= and cpup=; may change on remount */
 	enum cpa_create_policy create;
@@ -175,7 +175,11 @@ struct cpa_sb_info {
 	unsigned int mfs_secs;	/* of the policies that look at free space */
 	u64 mfs_low;		/* of create=tdmfs|mfsrr|pmfsrr:<low> */
 	enum cpa_sum sum;	/* sum, wsum, nosum; may change on remount */
-	/* the writable branches, top first, fixed at mount (super.c) */
+	/*
+	 * The writable branches, top first (cpa_wbrs()): room for every
+	 * branch; a remount appends the branches it makes writable, below
+	 * the others, and none leaves (brops.c).
+	 */
 	struct cpa_branch **wbr;
 	int nwbr;
 	atomic_t rr_next;	/* create=rr: the next of them */
@@ -440,12 +444,23 @@ static inline bool cpa_branch_writable(const struct cpa_branch *br)
 
 /*
  * Objects can be changed, created and removed through the union when it
- * has a writable branch (writable branches are never added or removed on
- * a mounted union); lower objects are copied up to one above them.
+ * has a writable branch (a remount may add one, none is removed); lower
+ * objects are copied up to one above them.
  */
 static inline bool cpa_sb_writable(const struct super_block *sb)
 {
-	return CPA_SB(sb)->writable;
+	return READ_ONCE(CPA_SB(sb)->writable);
+}
+
+/*
+ * The writable branches, top first, and in @n how many: a slot once
+ * filled never changes, and the count only grows (brops.c).
+ */
+static inline struct cpa_branch **cpa_wbrs(struct cpa_sb_info *sbi, int *n)
+{
+	/* Pairs with the release in cpa_brnew_publish(). */
+	*n = smp_load_acquire(&sbi->nwbr);
+	return sbi->wbr;
 }
 
 #endif /* _CPPAUFS_ENTRY_H */

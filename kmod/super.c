@@ -333,8 +333,8 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	sbi->top = brt->br[0];
 	sbi->next_brid = brt->nbranch;
-	/* Writable branches never change on a mounted union (brops.c). */
-	sbi->wbr = kcalloc(brt->nbranch, sizeof(*sbi->wbr), GFP_KERNEL);
+	/* Room for all: a remount may make more branches writable. */
+	sbi->wbr = kcalloc(CPPAUFS_BRANCH_MAX, sizeof(*sbi->wbr), GFP_KERNEL);
 	if (!sbi->wbr)
 		return -ENOMEM;
 	for (i = 0; i < brt->nbranch; i++)

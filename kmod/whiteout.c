@@ -306,8 +306,8 @@ static struct dentry *cpa_wbr_get(struct dentry *root, const char *name,
  * an interrupted copy-up left) and, on branch 0, the pseudo-link
  * directory.
  */
-static int cpa_wbr_init_one(struct cpa_sb_info *sbi, struct cpa_branch *br,
-			    struct fs_context *fc)
+int cpa_wbr_init_one(struct cpa_sb_info *sbi, struct cpa_branch *br,
+		     struct fs_context *fc)
 {
 	struct dentry *root = br->path.dentry;
 	struct dentry *d;
@@ -365,17 +365,22 @@ int cpa_wbr_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 	return 0;
 }
 
+/* Undo cpa_wbr_init_one() of a branch that does not become writable. */
+void cpa_wbr_fini_one(struct cpa_branch *br)
+{
+	dput(br->workdir);
+	dput(br->whbase);
+	br->workdir = NULL;
+	br->whbase = NULL;
+}
+
 void cpa_wbr_fini(struct cpa_sb_info *sbi)
 {
 	struct cpa_brtable *brt = rcu_dereference_protected(sbi->brt, 1);
 	int i;
 
-	for (i = 0; brt && i < brt->nbranch; i++) {
-		dput(brt->br[i]->workdir);
-		dput(brt->br[i]->whbase);
-		brt->br[i]->workdir = NULL;
-		brt->br[i]->whbase = NULL;
-	}
+	for (i = 0; brt && i < brt->nbranch; i++)
+		cpa_wbr_fini_one(brt->br[i]);
 	dput(sbi->plinkdir);
 	sbi->plinkdir = NULL;
 }

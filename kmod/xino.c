@@ -1154,14 +1154,15 @@ static int cpa_xino_sync_branch_fs(struct super_block *h_sb, bool wait)
 /* The same for every writable branch's filesystem, each once. */
 static int cpa_xino_sync_branches(struct cpa_xino *xi, bool wait)
 {
-	struct cpa_sb_info *sbi = xi->sbi;
 	struct super_block *h_sb;
-	int i, j, err = 0;
+	struct cpa_branch **wbr;
+	int i, j, n, err = 0;
 
-	for (i = 0; i < sbi->nwbr && !err; i++) {
-		h_sb = sbi->wbr[i]->path.mnt->mnt_sb;
+	wbr = cpa_wbrs(xi->sbi, &n);
+	for (i = 0; i < n && !err; i++) {
+		h_sb = wbr[i]->path.mnt->mnt_sb;
 		for (j = 0; j < i; j++)
-			if (sbi->wbr[j]->path.mnt->mnt_sb == h_sb)
+			if (wbr[j]->path.mnt->mnt_sb == h_sb)
 				break;
 		if (j == i)
 			err = cpa_xino_sync_branch_fs(h_sb, wait);

@@ -117,7 +117,6 @@ assert_fails_with "no index 9: the union has 5 branches" \
 	fsconfig add "9:$T/mod3"
 assert_fails_with "already branch 2" fsconfig append "$T/mod3"
 assert_fails_with "overlaps branch $T/base" fsconfig append "$T/base/d"
-assert_fails_with "writable branches are set at mount only" fsconfig append "$T/mod3=rw"
 mkdir -p extra
 assert_fails_with "not a branch of this union" fsconfig mod "$T/extra=ro"
 assert_fails_with "expected add:<index>:<path>" fsconfig add "$T/mod3"

@@ -11,7 +11,9 @@
 # writable branch of the removed object or of its would-be copy; rename
 # stays on the branch of the object; readdir merges; create= and cpup=
 # are parsed with one-line errors, change on remount and show in
-# /proc/mounts when not the default; read-only branches are never
+# /proc/mounts when not the default; a remount adds a writable branch
+# below the others or makes one writable there (refused while a file of
+# it is in use), and rr and cpup= use it; read-only branches are never
 # written.  Then a union whose only writable branch is not branch 0.
 . "$(dirname "$0")/lib.sh"
 require_module
@@ -183,19 +185,79 @@ ok grep -q " $T/m cppaufs .*,create=mfs:5" /proc/mounts
 run mount -o remount,create=tdp m
 ok sh -c "! grep -q 'create=' /proc/mounts"
 
-section "changes of branches keep writable branches as they are"
-mkdir -p "$T/f"
-assert_fails_with "writable branches are set at mount only" \
-	fsconfig append "$T/f=rw"
+section "changes of branches: writable branches added and made writable below the others"
+si=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/m " /proc/mounts)")
+branches() {
+	local i out=()
+	for ((i = 0; ; i++)); do
+		[ -e "/sys/fs/cppaufs/si_$si/br$i" ] || break
+		out+=("$(cat "/sys/fs/cppaufs/si_$si/br$i")")
+	done
+	echo "${out[*]}"
+}
+mkdir -p "$T/f" "$T/k/kdir" "$T/k/kcwd"
+echo k >"$T/k/kfile"
+echo kk >"$T/k/kdir/kk"
+echo busy >"$T/k/kbusy"
+cur="$T/a=rw $T/b=ro $T/c=rw $T/e=ro"
 assert_fails_with "cannot add above writable branch $T/c" \
-	fsconfig add "2:$T/f"
-assert_fails_with "writable branches are set at mount only" \
+	fsconfig add "2:$T/f=rw"
+assert_fails_with "cannot make writable above writable branch $T/c" \
+	fsconfig mod "$T/b=rw"
+assert_fails_with "mod:$T/c=ro: a writable branch stays writable" \
 	fsconfig mod "$T/c=ro"
 assert_fails_with "cannot be removed" fsconfig del "$T/c"
-run fsconfig append "$T/f"
-assert_eq "bfile3 cdir d dup eonly eonly2 new shared" "$(names m)" "merged root"
-run_sh "echo n6 >$T/m/cdir/n6"
-assert_file_content c/cdir/n6 n6
+# a step that fails after f=rw was added: neither is left
+assert_fails_with "no index 42" fsconfig append "$T/f=rw" add "42:$T/k"
+assert_eq "$cur" "$(branches)" "branches after the refused remounts"
+ok test ! -e f/.wh..wh.orph
+run fsconfig append "$T/f=rw" append "$T/k=ro"
+assert_eq "$cur $T/f=rw $T/k=ro" "$(branches)" "branches"
+ok test -d f/.wh..wh.orph
+ok test -f f/.wh..wh.aufs
+# create=rr turns through the three writable branches
+run fsconfig create rr
+for i in 1 2 3 4 5 6; do run_sh "echo $i >$T/m/rr$i"; done
+assert_eq 2 "$(ls f | grep -c '^rr')" "files create=rr put on the added branch"
+assert_eq 6 "$(ls m | grep -c '^rr')" "files create=rr made"
+run fsconfig create tdp
+# cpup=bu: the nearest writable branch above, the added one
+run fsconfig cpup bu
+run_sh "echo kk2 >>$T/m/kdir/kk"
+assert_file_content f/kdir/kk "kk
+kk2"
+assert_file_content k/kdir/kk kk
+run fsconfig cpup tdp
+# mod k=rw: refused while a file read from k is in use
+ino_k=$(stat -c %i m/kfile)
+exec 7<"$T/m/kbusy"
+assert_fails_with "mod:$T/k=rw: branch busy: file /kbusy is in use" \
+	fsconfig mod "$T/k=rw"
+exec 7<&-
+assert_eq "$cur $T/f=rw $T/k=ro" "$(branches)" "branches after the busy mod"
+# a shell's working directory on k is no obstacle
+(cd "$T/m/kcwd" && exec sleep 60) &
+cwd_pid=$!
+sleep 0.5
+run fsconfig mod "$T/k=rw"
+assert_eq "$cur $T/f=rw $T/k=rw" "$(branches)" "branches"
+ok test -d k/.wh..wh.orph
+# its objects now change in place
+run_sh "echo k2 >>$T/m/kfile"
+assert_file_content k/kfile "k
+k2"
+ok test ! -e a/kfile
+ok test ! -e f/kfile
+assert_eq "$ino_k" "$(stat -c %i m/kfile)" "union number of kfile"
+run_sh "echo in-cwd >$T/m/kcwd/new"
+assert_file_content k/kcwd/new in-cwd
+kill "$cwd_pid"
+wait "$cwd_pid" 2>/dev/null || :
+run rm m/kbusy
+ok test ! -e k/kbusy
+ok test ! -e a/.wh.kbusy
+ok test ! -e f/.wh.kbusy
+assert_fails_with "a writable branch stays writable" fsconfig mod "$T/k=ro"
 ok cpa_umount m
 assert_eq "$before" "$(sums)" "read-only branches"
 
@@ -324,3 +386,21 @@ ok test ! -e h/hd/x
 ok test ! -e g/.wh.x
 assert_fails_with "Read-only file system" mkdir "$T/n/gd/sub"
 ok cpa_umount n
+
+section "a read-only union gets a writable branch"
+mkdir -p r1/rd r2 rou
+echo r1 >r1/rd/x
+cpa_mount rou "$T/r1=ro"
+ok grep -q " $T/rou cppaufs ro[, ]" /proc/mounts
+expect_dmesg 'cppaufs: no writable branch'
+assert_fails_with "" mount -o remount,rw "$T/rou"
+run mount -o "remount,append:$T/r2=rw" "$T/rou"
+ok grep -q " $T/rou cppaufs ro[, ]" /proc/mounts
+run mount -o remount,rw "$T/rou"
+run_sh "echo y >$T/rou/y"
+assert_file_content r2/y y
+# below the read-only branch, nothing of it is copied up
+assert_fails_with "Read-only file system" sh -c "echo y >$T/rou/rd/y"
+ok test ! -e r1/rd/y
+assert_file_content r1/rd/x r1
+ok cpa_umount rou

@@ -6,7 +6,6 @@
 # trailing slash, several writable branches; a failed mount leaves no
 # sysfs directory and holds no reference on the branch file systems.
 # (The branch limit is tested in t_read_many.sh.)
-# vm-kernels: every
 . "$(dirname "$0")/lib.sh"
 require_module
 section() { _cpa_say ""; _cpa_say "== $* == [${SECONDS}s]"; }

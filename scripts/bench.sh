@@ -80,7 +80,12 @@ esac
 # directory lives in the results directory.
 bdir=$REPO/build/bench
 mkdir -p "$bdir" "$out"
-out=$(cd "$out" && pwd)
+out=$(cd "$out" && pwd -P)
+case $out in
+/tmp | /tmp/*)
+	echo "bench: --out $out: the guest has a /tmp of its own and cannot see this one; choose a directory elsewhere" >&2
+	exit 2 ;;
+esac
 cc=${CC:-gcc}
 "$cc" -O2 -Wall -Wextra -o "$bdir/cbench" "$REPO/bench/cbench.c"
 rundir=$(mktemp -d "$out/.run.XXXXXX")
@@ -151,6 +156,12 @@ for kver in "${kernels[@]}"; do
 		rc_all=1
 	elif [ "$vrc" -ne 0 ]; then
 		echo "bench: the VM run reported a failure ($kver, status $vrc); results kept" >&2
+		rc_all=1
+	fi
+	# A run in which no workload was measured is a failure too.
+	nok=$(sed -n 's/^@csv //p' "$log" | awk -F, '$10 == "ok"' | wc -l)
+	if [ "$nok" -eq 0 ]; then
+		echo "bench: no workload measured on $kver (see ${base#"$REPO"/}.log)" >&2
 		rc_all=1
 	fi
 	cp "$log" "$base.log"

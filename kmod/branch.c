@@ -198,6 +198,9 @@ void cpa_branch_put(struct cpa_branch *br)
 	if (!br || !refcount_dec_and_test(&br->ref))
 		return;
 	cpa_mapped_free(&br->mapped);
+	/* Internal files of a branch that was writable and left the union. */
+	dput(br->workdir);
+	dput(br->whbase);
 	path_put(&br->path);
 	cpa_objects_dec();
 	call_rcu(&br->rcu, cpa_branch_free_rcu);
@@ -213,6 +216,55 @@ struct cpa_brtable *cpa_brtable_alloc(int nbranch)
 		t->rw_index = -1;
 	}
 	return t;
+}
+
+/*
+ * The writable branches of the table @br[@n] with the permissions @perm
+ * (NULL: their own), top first, referenced (cpa_wbrs_put() drops them).
+ */
+struct cpa_wbrs *cpa_wbrs_new(struct cpa_branch **br, const enum cpa_perm *perm,
+			      int n)
+{
+	struct cpa_wbrs *w;
+	int i;
+
+	w = kzalloc(struct_size(w, br, n), GFP_KERNEL);
+	if (!w)
+		return NULL;
+	refcount_set(&w->ref, 1);
+	for (i = 0; i < n; i++)
+		if ((perm ? perm[i] : READ_ONCE(br[i]->perm)) == CPA_PERM_RW)
+			w->br[w->n++] = cpa_branch_get(br[i]);
+	return w;
+}
+
+/*
+ * The mount's writable branches, held: a remount that changes them
+ * publishes a new list first and only then drops its reference to the
+ * old one, so a list found without references is retried.
+ */
+struct cpa_wbrs *cpa_wbrs_get(struct cpa_sb_info *sbi)
+{
+	struct cpa_wbrs *w;
+
+	rcu_read_lock();
+	do {
+		w = rcu_dereference(sbi->wbrs);
+	} while (!refcount_inc_not_zero(&w->ref));
+	rcu_read_unlock();
+	return w;
+}
+
+/* Drop a reference; the last one drops the branches'. May sleep. */
+void cpa_wbrs_put(struct cpa_wbrs *w)
+{
+	int i;
+
+	if (!w || !refcount_dec_and_test(&w->ref))
+		return;
+	for (i = 0; i < w->n; i++)
+		cpa_branch_put(w->br[i]);
+	kfree_rcu(w, rcu);
 }
 
 /* Drop the table's references and free it after a grace period. */

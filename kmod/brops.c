@@ -18,16 +18,16 @@
  * copied-up file) keeps it alive until it goes.
  *
  * A branch added or made writable gets its internal directories before
- * the table is published (cpa_wbr_init_one()), and joins the writable
- * branches (sbi->wbr) below the others.  A branch made writable is refused
- * while a file of it is in use (cpa_brnew_rw_inode_busy()).
+ * the table is published (cpa_wbr_init_one()); the list of writable
+ * branches (sbi->wbrs) is replaced with the table.  A branch that becomes
+ * writable, or stops being writable (mod to ro or rr, or del), is refused
+ * while a union file that its entry would write the wrong way is in use
+ * (cpa_brnew_chg_inode_busy(), cpa_brnew_inode_busy()).
  *
  * What this version does not change yet, and refuses with a message:
- * branch 0 (prepend, add at 0, or mod and del of it), a writable branch
- * (making it read-only, removing it), and anything above a writable branch
- * (adding a branch there, making one writable there): the upper slot of an
- * entry stays above its other slots, and a writable branch stays writable
- * for the life of the mount.
+ * branch 0 (prepend, add at 0, or mod and del of it), and anything above a
+ * writable branch (adding a branch there, making one writable there): the
+ * upper slot of an entry stays above its other slots.
  */
 
 #include <linux/slab.h>
@@ -43,11 +43,31 @@ struct cpa_brnew {
 	int ngone;
 	struct cpa_branch **gone;
 	const char **gone_op;		/* the del: that removes each */
-	/* branches of the current table that the remount makes writable */
-	int nrw;
-	struct cpa_branch **rw;
-	const char **rw_op;		/* the mod: that makes each */
+	/*
+	 * branches of the current table that the remount makes writable
+	 * (@chg_rw) or read-only
+	 */
+	int nchg;
+	struct cpa_branch **chg;
+	const char **chg_op;		/* the mod: that changes each */
+	bool *chg_rw;
 };
+
+/* Forget a change of writability of @br that a later step undid or took over. */
+static void cpa_brnew_chg_drop(struct cpa_brnew *t, struct cpa_branch *br)
+{
+	int i;
+
+	for (i = 0; i < t->nchg; i++) {
+		if (t->chg[i] != br)
+			continue;
+		t->nchg--;
+		t->chg[i] = t->chg[t->nchg];
+		t->chg_op[i] = t->chg_op[t->nchg];
+		t->chg_rw[i] = t->chg_rw[t->nchg];
+		return;
+	}
+}
 
 static int cpa_brnew_find(struct cpa_brnew *t, const struct path *path)
 {
@@ -141,21 +161,26 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 	int i = cpa_brop_find(fc, t, op, "change on");
 	int last = cpa_brnew_last_rw(t);
 
+	bool was_rw;
+
 	if (i < 0)
 		return i;
 	if (t->perm[i] == op->perm)
 		return 0;
-	if (t->perm[i] == CPA_PERM_RW)
-		return cpa_invalf(fc, "%s: a writable branch stays writable on a mounted union",
-				  op->given);
 	if (op->perm == CPA_PERM_RW && i < last)
 		return cpa_invalf(fc, "%s: cannot make writable above writable branch %s of a mounted union",
 				  op->given, t->br[last]->name);
-	if (op->perm == CPA_PERM_RW && !t->created[i]) {
-		t->rw[t->nrw] = t->br[i];
-		t->rw_op[t->nrw++] = op->given;
-	}
 	t->perm[i] = op->perm;
+	if (t->created[i])
+		return 0;
+	/* Against the union as it is: a step may undo an earlier one. */
+	was_rw = cpa_branch_writable(t->br[i]);
+	cpa_brnew_chg_drop(t, t->br[i]);
+	if (was_rw != (op->perm == CPA_PERM_RW)) {
+		t->chg[t->nchg] = t->br[i];
+		t->chg_op[t->nchg] = op->given;
+		t->chg_rw[t->nchg++] = !was_rw;
+	}
 	return 0;
 }
 
@@ -166,12 +191,10 @@ static int cpa_brop_del(struct fs_context *fc, struct cpa_brnew *t,
 
 	if (i < 0)
 		return i;
-	if (t->perm[i] == CPA_PERM_RW)
-		return cpa_invalf(fc, "%s: a writable branch cannot be removed from a mounted union",
-				  op->given);
 	if (t->created[i]) {
 		cpa_branch_put(t->br[i]);
 	} else {
+		cpa_brnew_chg_drop(t, t->br[i]);
 		t->gone[t->ngone] = t->br[i];
 		t->gone_op[t->ngone++] = op->given;
 	}
@@ -212,7 +235,8 @@ static int cpa_brnew_gone(const struct cpa_brnew *t,
 /*
  * Does the union inode @inode, in use, exist only on removed branches: a
  * file whose data is on one, a directory whose merge holds nothing else?
- * The index in @t->gone of such a branch, or -1.  Under @inode's i_lock,
+ * Or is its copy on one (the union inode keeps its copy for life)?  The
+ * index in @t->gone of such a branch, or -1.  Under @inode's i_lock,
  * which keeps its dentries and their entries.
  */
 static int cpa_brnew_inode_busy(const struct cpa_brnew *t,
@@ -221,11 +245,18 @@ static int cpa_brnew_inode_busy(const struct cpa_brnew *t,
 	struct super_block *sb = inode->i_sb;
 	struct cpa_inode *ci = CPA_I(inode);
 	bool dir = S_ISDIR(inode->i_mode);
+	/* Pairs with the release that publishes it: upper_br is set. */
+	struct inode *upper = smp_load_acquire(&ci->upper);
 	struct dentry *alias;
 	int i, g, found = -1;
 
+	if (upper) {
+		g = cpa_brnew_gone(t, READ_ONCE(ci->upper_br));
+		if (g >= 0)
+			return g;
+	}
 	if (!dir) {
-		if (!READ_ONCE(ci->upper))
+		if (!upper)
 			return cpa_brnew_gone(t, READ_ONCE(ci->br));
 		if (!READ_ONCE(ci->metacopy))
 			return -1;
@@ -251,23 +282,30 @@ static int cpa_brnew_inode_busy(const struct cpa_brnew *t,
 }
 
 /*
- * Is the union inode @inode, in use, a non-directory read from a branch
- * that the remount makes writable, with no copy of its own?  The index in
- * @t->rw of that branch, or -1.  Its entry, made when the branch was
- * read-only, would copy it up above the branch when written, where new
- * entries write it in place.  Under @inode's i_lock.
+ * Would the entry of the union inode @inode, in use, write it the wrong
+ * way once a branch in @t->chg changes?  The index in @t->chg of that
+ * branch, or -1.  Made writable: a non-directory read from it with no
+ * copy of its own would be copied up above it, where new entries write it
+ * in place.  Made read-only: a non-directory found there, or anything
+ * whose copy is there, would still be written there.  Directories found
+ * there are refreshed in place instead.  Under @inode's i_lock.
  */
-static int cpa_brnew_rw_inode_busy(const struct cpa_brnew *t,
-				   struct inode *inode)
+static int cpa_brnew_chg_inode_busy(const struct cpa_brnew *t,
+				    struct inode *inode)
 {
 	struct cpa_inode *ci = CPA_I(inode);
+	/* Pairs with the release that publishes it: upper_br is set. */
+	struct inode *upper = smp_load_acquire(&ci->upper);
+	bool dir = S_ISDIR(inode->i_mode);
 	int i;
 
-	if (S_ISDIR(inode->i_mode) || READ_ONCE(ci->upper))
-		return -1;
-	for (i = 0; i < t->nrw; i++)
-		if (READ_ONCE(ci->br) == t->rw[i])
+	for (i = 0; i < t->nchg; i++) {
+		if (!dir && !upper && READ_ONCE(ci->br) == t->chg[i])
 			return i;
+		if (!t->chg_rw[i] && upper &&
+		    READ_ONCE(ci->upper_br) == t->chg[i])
+			return i;
+	}
 	return -1;
 }
 
@@ -336,7 +374,7 @@ static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
 	struct inode *inode;
 	int i, n;
 
-	if (!t->ngone && !t->nrw)
+	if (!t->ngone && !t->nchg)
 		return 0;
 	shrink_dcache_sb(sbi->sb);
 	for (i = 0; i < t->ngone; i++) {
@@ -356,19 +394,34 @@ static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
 			return cpa_brnew_busy_msg(fc, t->gone_op[i], inode,
 						  " and exists only there");
 	}
-	if (t->nrw) {
+	for (i = 0; i < t->nchg; i++) {
+		if (t->chg_rw[i])
+			continue;
+		/*
+		 * Still mapped through the union: a shared writable mapping
+		 * would go on writing it (mappings are not told apart).
+		 */
+		n = cpa_branch_mapped(t->chg[i]);
+		if (n)
+			return cpa_failf(fc, -EBUSY, "%s: branch busy: %d mapped file%s",
+					 t->chg_op[i], n, n == 1 ? "" : "s");
+	}
+	if (t->nchg) {
 		inode = cpa_brnew_busy_inode(sbi->sb, t,
-					     cpa_brnew_rw_inode_busy, &i);
+					     cpa_brnew_chg_inode_busy, &i);
 		if (inode)
-			return cpa_brnew_busy_msg(fc, t->rw_op[i], inode, "");
+			return cpa_brnew_busy_msg(fc, t->chg_op[i], inode, "");
 	}
 	return 0;
 }
 
-/* Does @t make its branch @i writable: added so, or changed? */
+/*
+ * Does @t make its branch @i writable, added so or changed, and does it
+ * need its internal files (not when it was writable before)?
+ */
 static bool cpa_brnew_to_rw(const struct cpa_brnew *t, int i)
 {
-	return t->perm[i] == CPA_PERM_RW &&
+	return t->perm[i] == CPA_PERM_RW && !t->br[i]->workdir &&
 	       (t->created[i] || !cpa_branch_writable(t->br[i]));
 }
 
@@ -377,18 +430,25 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 			     struct cpa_brnew *t)
 {
 	struct cpa_brtable *old = cpa_brt(sbi), *brt;
-	int i, nwbr, err;
+	struct cpa_wbrs *wbrs, *old_wbrs;
+	bool *init;
+	int i, err;
 
 	err = cpa_brnew_busy(fc, sbi, t);
 	if (err)
 		return err;
 	brt = cpa_brtable_alloc(t->n);
-	if (!brt)
-		return -ENOMEM;
+	wbrs = cpa_wbrs_new(t->br, t->perm, t->n);
+	init = kcalloc(t->n, sizeof(*init), GFP_KERNEL);
+	if (!brt || !wbrs || !init) {
+		err = -ENOMEM;
+		goto undo;
+	}
 	for (i = 0; i < t->n; i++) {
 		if (!cpa_brnew_to_rw(t, i))
 			continue;
 		/* Its whiteout base and staging directory, as at mount. */
+		init[i] = true;
 		err = cpa_wbr_init_one(sbi, t->br[i], fc);
 		if (err)
 			goto undo;
@@ -405,18 +465,11 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 			goto undo;
 		}
 	}
-	/*
-	 * Branches made writable are all below the writable ones (brops
-	 * refuses others): appended in order, the list stays top-down.
-	 */
-	nwbr = sbi->nwbr;
+	kfree(init);
 	brt->rw_index = -1;
-	for (i = 0; i < t->n; i++) {
-		if (cpa_brnew_to_rw(t, i))
-			sbi->wbr[nwbr++] = t->br[i];
-		if (t->perm[i] == CPA_PERM_RW && brt->rw_index < 0)
+	for (i = 0; i < t->n && brt->rw_index < 0; i++)
+		if (t->perm[i] == CPA_PERM_RW)
 			brt->rw_index = i;
-	}
 	/* Internal directories before anyone sees a branch writable. */
 	smp_wmb();
 	for (i = 0; i < t->n; i++) {
@@ -425,10 +478,10 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 		WRITE_ONCE(t->br[i]->perm, t->perm[i]);
 	}
 	rcu_assign_pointer(sbi->brt, brt);
-	/* Pairs with the acquire in cpa_wbrs(). */
-	smp_store_release(&sbi->nwbr, nwbr);
-	if (nwbr)
-		WRITE_ONCE(sbi->writable, true);
+	old_wbrs = rcu_dereference_protected(sbi->wbrs, 1);
+	rcu_assign_pointer(sbi->wbrs, wbrs);
+	cpa_wbrs_put(old_wbrs);
+	WRITE_ONCE(sbi->writable, wbrs->n > 0);
 	/* Cached lookups are stale from here on (namei.c). */
 	WRITE_ONCE(sbi->br_gen, sbi->br_gen + 1);
 	cpa_brtable_free(old);
@@ -440,9 +493,11 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 	return 0;
 
 undo:
-	for (i = 0; i < t->n; i++)
-		if (cpa_brnew_to_rw(t, i))
+	for (i = 0; init && i < t->n; i++)
+		if (init[i])
 			cpa_wbr_fini_one(t->br[i]);
+	kfree(init);
+	cpa_wbrs_put(wbrs);
 	kfree(brt);
 	return err;
 }
@@ -469,10 +524,11 @@ int cpa_brops_apply(struct fs_context *fc)
 	t.created = kcalloc(max, sizeof(*t.created), GFP_KERNEL);
 	t.gone = kcalloc(cur->nbranch, sizeof(*t.gone), GFP_KERNEL);
 	t.gone_op = kcalloc(cur->nbranch, sizeof(*t.gone_op), GFP_KERNEL);
-	t.rw = kcalloc(cur->nbranch, sizeof(*t.rw), GFP_KERNEL);
-	t.rw_op = kcalloc(cur->nbranch, sizeof(*t.rw_op), GFP_KERNEL);
+	t.chg = kcalloc(cur->nbranch, sizeof(*t.chg), GFP_KERNEL);
+	t.chg_op = kcalloc(cur->nbranch, sizeof(*t.chg_op), GFP_KERNEL);
+	t.chg_rw = kcalloc(cur->nbranch, sizeof(*t.chg_rw), GFP_KERNEL);
 	if (!t.br || !t.perm || !t.created || !t.gone || !t.gone_op ||
-	    !t.rw || !t.rw_op) {
+	    !t.chg || !t.chg_op || !t.chg_rw) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -499,8 +555,9 @@ out:
 	kfree(t.created);
 	kfree(t.gone);
 	kfree(t.gone_op);
-	kfree(t.rw);
-	kfree(t.rw_op);
+	kfree(t.chg);
+	kfree(t.chg_op);
+	kfree(t.chg_rw);
 	mutex_unlock(&sbi->br_lock);
 	return err;
 }

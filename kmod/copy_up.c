@@ -798,7 +798,7 @@ void cpa_create_nospc(struct cpa_branch *br)
 
 /* Of @n writable branches @br, the one with the most free space. */
 static struct cpa_branch *cpa_mfs_pick(struct super_block *sb,
-				       struct cpa_branch **br, int n)
+				       struct cpa_branch *const *br, int n)
 {
 	struct cpa_branch *best = NULL;
 	u64 free, most = 0;
@@ -889,32 +889,28 @@ static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
 }
 
 /* create=rr, and mfsrr short of room: the next writable branch in turn. */
-static struct cpa_branch *cpa_rr_pick(struct cpa_sb_info *sbi)
+static struct cpa_branch *cpa_rr_pick(struct cpa_sb_info *sbi,
+				      const struct cpa_wbrs *w)
 {
 	unsigned int next = atomic_inc_return(&sbi->rr_next);
-	struct cpa_branch **wbr;
-	int n;
 
-	wbr = cpa_wbrs(sbi, &n);
-	return n ? wbr[next % n] : NULL;
+	return w->n ? w->br[next % w->n] : NULL;
 }
 
 /*
  * create=tdmfs: the topmost writable branch with more free space than the
  * low mark, else the one with the most.
  */
-static struct cpa_branch *cpa_tdmfs_pick(struct super_block *sb)
+static struct cpa_branch *cpa_tdmfs_pick(struct super_block *sb,
+					 const struct cpa_wbrs *w)
 {
-	struct cpa_sb_info *sbi = CPA_SB(sb);
-	u64 low = READ_ONCE(sbi->mfs_low);
-	struct cpa_branch **wbr;
-	int i, n;
+	u64 low = READ_ONCE(CPA_SB(sb)->mfs_low);
+	int i;
 
-	wbr = cpa_wbrs(sbi, &n);
-	for (i = 0; i < n; i++)
-		if (cpa_mfs_free(sb, wbr[i]) > low)
-			return wbr[i];
-	return cpa_mfs_pick(sb, wbr, n);
+	for (i = 0; i < w->n; i++)
+		if (cpa_mfs_free(sb, w->br[i]) > low)
+			return w->br[i];
+	return cpa_mfs_pick(sb, w->br, w->n);
 }
 
 /*
@@ -923,17 +919,76 @@ static struct cpa_branch *cpa_tdmfs_pick(struct super_block *sb)
  * (directories: NULL, as tdp).
  */
 static struct cpa_branch *cpa_mfsrr_pick(struct super_block *sb,
+					 const struct cpa_wbrs *w,
 					 unsigned int flags)
 {
 	struct cpa_sb_info *sbi = CPA_SB(sb);
-	struct cpa_branch **wbr, *br;
-	int n;
+	struct cpa_branch *br = cpa_mfs_pick(sb, w->br, w->n);
 
-	wbr = cpa_wbrs(sbi, &n);
-	br = cpa_mfs_pick(sb, wbr, n);
 	if (!br || cpa_mfs_free(sb, br) >= READ_ONCE(sbi->mfs_low))
 		return br;
-	return flags & CPA_CREATE_DIR ? NULL : cpa_rr_pick(sbi);
+	return flags & CPA_CREATE_DIR ? NULL : cpa_rr_pick(sbi, w);
+}
+
+/* cpa_create_slot() without @force; @w: the writable branches, or NULL. */
+static int cpa_create_pick(struct dentry *dentry, unsigned int flags,
+			   enum cpa_create_policy create,
+			   const struct cpa_wbrs *w)
+{
+	struct super_block *sb = dentry->d_sb;
+	bool unnamed = flags & CPA_CREATE_UNNAMED;
+	struct cpa_branch *br = NULL;
+	const struct cpa_entry *pe;
+	int slot, other, err;
+
+	switch (create) {
+	case CPA_CREATE_RR:
+		if (!(flags & CPA_CREATE_DIR))
+			br = cpa_rr_pick(CPA_SB(sb), w);
+		break;
+	case CPA_CREATE_MFS:
+		br = cpa_mfs_pick(sb, w->br, w->n);
+		break;
+	case CPA_CREATE_TDMFS:
+		br = cpa_tdmfs_pick(sb, w);
+		break;
+	case CPA_CREATE_MFSRR:
+		br = cpa_mfsrr_pick(sb, w, flags);
+		break;
+	default:
+		break;
+	}
+	if (br) {
+		slot = cpa_create_on(dentry, br, unnamed);
+		if (slot != -EROFS)
+			return slot;
+	}
+
+	slot = cpa_create_parent_slot(sb, CPA_E(dentry->d_parent),
+				      create == CPA_CREATE_PMFS ||
+				      create == CPA_CREATE_PMFSRR);
+	if (slot < 0) {
+		err = cpa_copy_up(dentry->d_parent);
+		if (err)
+			return err;
+		slot = 0;
+	}
+	if (create == CPA_CREATE_PMFSRR) {
+		/* Short of room there: any branch, as mfsrr. */
+		pe = CPA_E(dentry->d_parent);
+		br = cpa_entry_br(sb, pe, slot);
+		if (cpa_mfs_free(sb, br) < READ_ONCE(CPA_SB(sb)->mfs_low)) {
+			br = cpa_mfsrr_pick(sb, w, flags);
+			other = br ? cpa_create_on(dentry, br, unnamed) :
+				-EROFS;
+			if (other != -EROFS)
+				return other;
+		}
+	}
+	err = unnamed ? 0 : cpa_create_hidden(dentry, slot);
+	if (err)
+		return err < 0 ? err : -EROFS;
+	return slot;
 }
 
 /*
@@ -958,72 +1013,22 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 		    unsigned int flags)
 {
 	struct super_block *sb = dentry->d_sb;
-	struct cpa_sb_info *sbi = CPA_SB(sb);
-	enum cpa_create_policy create = READ_ONCE(sbi->create);
-	bool unnamed = flags & CPA_CREATE_UNNAMED;
-	struct cpa_branch *br = NULL;
-	const struct cpa_entry *pe;
-	int slot, other, err;
+	enum cpa_create_policy create = READ_ONCE(CPA_SB(sb)->create);
+	struct cpa_wbrs *w = NULL;
+	int slot;
 
 	if (!cpa_sb_writable(sb))
 		return -EROFS;
 	if (force) {
-		slot = cpa_create_on(dentry, force, unnamed);
+		slot = cpa_create_on(dentry, force,
+				     flags & CPA_CREATE_UNNAMED);
 		return slot == -EROFS ? -EXDEV : slot;
 	}
-
-	switch (create) {
-	case CPA_CREATE_RR:
-		if (!(flags & CPA_CREATE_DIR))
-			br = cpa_rr_pick(sbi);
-		break;
-	case CPA_CREATE_MFS: {
-		struct cpa_branch **wbr;
-		int n;
-
-		wbr = cpa_wbrs(sbi, &n);
-		br = cpa_mfs_pick(sb, wbr, n);
-		break;
-	}
-	case CPA_CREATE_TDMFS:
-		br = cpa_tdmfs_pick(sb);
-		break;
-	case CPA_CREATE_MFSRR:
-		br = cpa_mfsrr_pick(sb, flags);
-		break;
-	default:
-		break;
-	}
-	if (br) {
-		slot = cpa_create_on(dentry, br, unnamed);
-		if (slot != -EROFS)
-			return slot;
-	}
-
-	slot = cpa_create_parent_slot(sb, CPA_E(dentry->d_parent),
-				      create == CPA_CREATE_PMFS ||
-				      create == CPA_CREATE_PMFSRR);
-	if (slot < 0) {
-		err = cpa_copy_up(dentry->d_parent);
-		if (err)
-			return err;
-		slot = 0;
-	}
-	if (create == CPA_CREATE_PMFSRR) {
-		/* Short of room there: any branch, as mfsrr. */
-		pe = CPA_E(dentry->d_parent);
-		br = cpa_entry_br(sb, pe, slot);
-		if (cpa_mfs_free(sb, br) < READ_ONCE(sbi->mfs_low)) {
-			br = cpa_mfsrr_pick(sb, flags);
-			other = br ? cpa_create_on(dentry, br, unnamed) :
-				-EROFS;
-			if (other != -EROFS)
-				return other;
-		}
-	}
-	err = unnamed ? 0 : cpa_create_hidden(dentry, slot);
-	if (err)
-		return err < 0 ? err : -EROFS;
+	/* The policies that pick among all writable branches hold them. */
+	if (create != CPA_CREATE_TDP && create != CPA_CREATE_PMFS)
+		w = cpa_wbrs_get(CPA_SB(sb));
+	slot = cpa_create_pick(dentry, flags, create, w);
+	cpa_wbrs_put(w);
 	return slot;
 }
 
@@ -1078,6 +1083,11 @@ static int cpa_copy_up_flags(struct dentry *dentry, loff_t len, bool meta)
 		return -EROFS;
 
 	ubr = cpa_entry_upper_br(CPA_E(dentry));
+	if (ubr && !cpa_branch_writable(ubr) && d_is_dir(dentry)) {
+		/* Its branch may have been made read-only since: look again. */
+		cpa_dir_fresh(dentry);
+		ubr = cpa_entry_upper_br(CPA_E(dentry));
+	}
 	if (ubr && !cpa_branch_writable(ubr))
 		return -EROFS;	/* on branch 0, read-only: nothing above */
 	if (!ubr) {

@@ -303,6 +303,10 @@ struct cpa_branch *cpa_branch_new(const struct path *path,
 void cpa_branch_put(struct cpa_branch *br);
 struct cpa_brtable *cpa_brtable_alloc(int nbranch);
 void cpa_brtable_free(struct cpa_brtable *t);
+struct cpa_wbrs *cpa_wbrs_new(struct cpa_branch **br, const enum cpa_perm *perm,
+			      int n);
+struct cpa_wbrs *cpa_wbrs_get(struct cpa_sb_info *sbi);
+void cpa_wbrs_put(struct cpa_wbrs *w);
 
 static inline struct cpa_branch *cpa_branch_get(struct cpa_branch *br)
 {

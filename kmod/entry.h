@@ -115,6 +115,19 @@ struct cpa_brtable {
 };
 
 /*
+ * The writable branches of a mount, top first, each referenced: the list
+ * that create= policies and xino pick from.  Published with RCU and
+ * replaced whole when a remount changes which branches are writable;
+ * users hold a reference (cpa_wbrs_get()) while they use a branch of it.
+ */
+struct cpa_wbrs {
+	refcount_t ref;
+	struct rcu_head rcu;
+	int n;
+	struct cpa_branch *br[];	/* [n] */
+};
+
+/*
  * udba=: how the union notices changes made directly in its branches
  * (udba.c).  NONE: not at all, dentries are trusted until dropped.  REVAL:
  * a lookup records the ctimes of the branch directories it read, and a
@@ -167,7 +180,7 @@ struct cpa_sb_info {
 	bool metacopy;
 	/* udba=, fixed at mount: it chose the dentry operations */
 	enum cpa_udba udba;
-	/* the union has a writable branch: set once there is one */
+	/* the union has a writable branch now (brops.c changes it) */
 	bool writable;
 	/* create= and cpup=; may change on remount */
 	enum cpa_create_policy create;
@@ -175,13 +188,8 @@ struct cpa_sb_info {
 	unsigned int mfs_secs;	/* of the policies that look at free space */
 	u64 mfs_low;		/* of create=tdmfs|mfsrr|pmfsrr:<low> */
 	enum cpa_sum sum;	/* sum, wsum, nosum; may change on remount */
-	/*
-	 * The writable branches, top first (cpa_wbrs()): room for every
-	 * branch; a remount appends the branches it makes writable, below
-	 * the others, and none leaves (brops.c).
-	 */
-	struct cpa_branch **wbr;
-	int nwbr;
+	/* the writable branches, top first: cpa_wbrs_get() (branch.c) */
+	struct cpa_wbrs __rcu *wbrs;
 	atomic_t rr_next;	/* create=rr: the next of them */
 	/* pseudo-links of branch 0 when it is writable, referenced */
 	struct dentry *plinkdir;	/* .wh..wh.plnk */
@@ -444,23 +452,14 @@ static inline bool cpa_branch_writable(const struct cpa_branch *br)
 
 /*
  * Objects can be changed, created and removed through the union when it
- * has a writable branch (a remount may add one, none is removed); lower
- * objects are copied up to one above them.
+ * has a writable branch (a remount may add or take them); lower objects
+ * are copied up to one above them.
  */
 static inline bool cpa_sb_writable(const struct super_block *sb)
 {
 	return READ_ONCE(CPA_SB(sb)->writable);
 }
 
-/*
- * The writable branches, top first, and in @n how many: a slot once
- * filled never changes, and the count only grows (brops.c).
- */
-static inline struct cpa_branch **cpa_wbrs(struct cpa_sb_info *sbi, int *n)
-{
-	/* Pairs with the release in cpa_brnew_publish(). */
-	*n = smp_load_acquire(&sbi->nwbr);
-	return sbi->wbr;
-}
+
 
 #endif /* _CPPAUFS_ENTRY_H */

@@ -213,7 +213,7 @@ static const struct super_operations cpa_super_ops = {
 static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 {
 	cpa_wbr_fini(sbi);
-	kfree(sbi->wbr);
+	cpa_wbrs_put(rcu_dereference_protected(sbi->wbrs, 1));
 	cpa_brtable_free(rcu_dereference_protected(sbi->brt, 1));
 	kfree(sbi->xino_path);
 	kfree(sbi->mount_brs);
@@ -333,13 +333,9 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	sbi->top = brt->br[0];
 	sbi->next_brid = brt->nbranch;
-	/* Room for all: a remount may make more branches writable. */
-	sbi->wbr = kcalloc(CPPAUFS_BRANCH_MAX, sizeof(*sbi->wbr), GFP_KERNEL);
-	if (!sbi->wbr)
+	RCU_INIT_POINTER(sbi->wbrs, cpa_wbrs_new(brt->br, NULL, brt->nbranch));
+	if (!rcu_access_pointer(sbi->wbrs))
 		return -ENOMEM;
-	for (i = 0; i < brt->nbranch; i++)
-		if (cpa_branch_writable(brt->br[i]))
-			sbi->wbr[sbi->nwbr++] = brt->br[i];
 
 	sbi->creator_cred = prepare_creds();
 	if (!sbi->creator_cred)

@@ -1154,19 +1154,19 @@ static int cpa_xino_sync_branch_fs(struct super_block *h_sb, bool wait)
 /* The same for every writable branch's filesystem, each once. */
 static int cpa_xino_sync_branches(struct cpa_xino *xi, bool wait)
 {
+	struct cpa_wbrs *w = cpa_wbrs_get(xi->sbi);
 	struct super_block *h_sb;
-	struct cpa_branch **wbr;
-	int i, j, n, err = 0;
+	int i, j, err = 0;
 
-	wbr = cpa_wbrs(xi->sbi, &n);
-	for (i = 0; i < n && !err; i++) {
-		h_sb = wbr[i]->path.mnt->mnt_sb;
+	for (i = 0; i < w->n && !err; i++) {
+		h_sb = w->br[i]->path.mnt->mnt_sb;
 		for (j = 0; j < i; j++)
-			if (wbr[j]->path.mnt->mnt_sb == h_sb)
+			if (w->br[j]->path.mnt->mnt_sb == h_sb)
 				break;
 		if (j == i)
 			err = cpa_xino_sync_branch_fs(h_sb, wait);
 	}
+	cpa_wbrs_put(w);
 	return err;
 }
 

@@ -12,8 +12,9 @@
 # stays on the branch of the object; readdir merges; create= and cpup=
 # are parsed with one-line errors, change on remount and show in
 # /proc/mounts when not the default; a remount adds a writable branch
-# below the others or makes one writable there (refused while a file of
-# it is in use), and rr and cpup= use it; read-only branches are never
+# below the others or makes one writable there, makes one read-only or
+# removes it (each refused while a file its entry would write the wrong
+# way is in use), and rr and cpup= follow; read-only branches are never
 # written.  Then a union whose only writable branch is not branch 0.
 . "$(dirname "$0")/lib.sh"
 require_module
@@ -204,9 +205,8 @@ assert_fails_with "cannot add above writable branch $T/c" \
 	fsconfig add "2:$T/f=rw"
 assert_fails_with "cannot make writable above writable branch $T/c" \
 	fsconfig mod "$T/b=rw"
-assert_fails_with "mod:$T/c=ro: a writable branch stays writable" \
-	fsconfig mod "$T/c=ro"
-assert_fails_with "cannot be removed" fsconfig del "$T/c"
+assert_fails_with "mod:$T/a=ro: branch 0 cannot change on a mounted union" \
+	fsconfig mod "$T/a=ro"
 # a step that fails after f=rw was added: neither is left
 assert_fails_with "no index 42" fsconfig append "$T/f=rw" add "42:$T/k"
 assert_eq "$cur" "$(branches)" "branches after the refused remounts"
@@ -257,7 +257,48 @@ run rm m/kbusy
 ok test ! -e k/kbusy
 ok test ! -e a/.wh.kbusy
 ok test ! -e f/.wh.kbusy
-assert_fails_with "a writable branch stays writable" fsconfig mod "$T/k=ro"
+section "changes of branches: writable branches made read-only and removed"
+# mod k=ro: refused while a file found there is in use
+exec 7<"$T/m/kfile"
+assert_fails_with "mod:$T/k=ro: branch busy: file /kfile is in use" \
+	fsconfig mod "$T/k=ro"
+exec 7<&-
+assert_eq "$cur $T/f=rw $T/k=rw" "$(branches)" "branches after the busy mod"
+run fsconfig mod "$T/k=ro"
+assert_eq "$cur $T/f=rw $T/k=ro" "$(branches)" "branches"
+# its objects are copied up again (tdp: the root's topmost writable branch)
+run_sh "echo k3 >>$T/m/kfile"
+assert_file_content a/kfile "k
+k2
+k3"
+assert_file_content k/kfile "k
+k2"
+assert_eq "$ino_k" "$(stat -c %i m/kfile)" "union number of kfile"
+# rr turns over the writable branches left
+run fsconfig create rr
+for i in 7 8 9 10 11 12; do run_sh "echo $i >$T/m/rr$i"; done
+assert_eq 0 "$(ls k | grep -c '^rr')" "files create=rr put on the read-only branch"
+run fsconfig create tdp
+# del f: refused while a file copied up there is in use
+exec 7<"$T/m/kdir/kk"
+assert_fails_with "del:$T/f: branch busy: 1 open file" fsconfig del "$T/f"
+exec 7<&-
+run rm m/kdir/kk
+ok test -e f/kdir/.wh.kk
+ok test ! -e m/kdir/kk
+on_f=$(ls f | grep -c '^rr')
+run fsconfig del "$T/f"
+assert_eq "$cur $T/k=ro" "$(branches)" "branches"
+# what f held, whiteouts too, left with it
+assert_file_content m/kdir/kk kk
+assert_eq "$((12 - on_f))" "$(ls m | grep -c '^rr')" "files create=rr left"
+run_sh "echo k4 >>$T/m/kdir/kk"
+assert_file_content m/kdir/kk "kk
+k4"
+assert_file_content k/kdir/kk kk
+# a step undone by a later one changes nothing
+run fsconfig mod "$T/k=rw" mod "$T/k=ro"
+assert_eq "$cur $T/k=ro" "$(branches)" "branches"
 ok cpa_umount m
 assert_eq "$before" "$(sums)" "read-only branches"
 

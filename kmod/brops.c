@@ -160,7 +160,6 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 {
 	int i = cpa_brop_find(fc, t, op, "change on");
 	int last = cpa_brnew_last_rw(t);
-
 	bool was_rw;
 
 	if (i < 0)
@@ -363,9 +362,11 @@ static int cpa_brnew_busy_msg(struct fs_context *fc, const char *op,
 /*
  * Refuse with EBUSY to remove a branch that is in use: a union file open
  * on it, or an object in use (a cwd, an open directory, a file of a
- * running command) that exists on removed branches only; and to make a
- * branch writable while a file read from it is in use.  Unused dentries
- * are dropped first, and with them the union inodes they held.
+ * running command) that exists on removed branches only or has its copy
+ * there; and to change whether a branch is writable while an object in
+ * use would be written the wrong way (cpa_brnew_chg_inode_busy()) or,
+ * made read-only, a file of it is still mapped.  Unused dentries are
+ * dropped first, and with them the union inodes they held.
  */
 static int cpa_brnew_busy(struct fs_context *fc, struct cpa_sb_info *sbi,
 			  const struct cpa_brnew *t)

@@ -876,6 +876,9 @@ static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
 {
 	int slot, err;
 
+	/* Picked from a list that a remount has replaced since. */
+	if (!cpa_branch_writable(br))
+		return -EROFS;
 	err = cpa_copy_up_parents(dentry, br);
 	if (err)
 		return err;

@@ -1,5 +1,4 @@
 #!/bin/bash
-# vm-kernels: every
 # vm-args: --timeout 600
 # Branches added to a mounted union, removed and their permissions
 # changed, through mount(8) (legacy mount(2) options) and through

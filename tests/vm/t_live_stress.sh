@@ -11,11 +11,17 @@
 #     and removed in a loop: each change succeeds or is refused as busy,
 #     the union always lists what its branches hold, nothing the writer
 #     wrote is lost, and the kernel reports nothing (the rig checks);
+#   - a writable branch appended, made read-only, writable again and
+#     removed in a loop while a writer creates files spread over the
+#     writable branches (create=rr): every file is on one branch, as written;
 #   - 1000 appends one by one, then 1000 removals one by one, each followed
 #     by sysfs and /proc/mounts, and the union's listing after the runs.
 . "$(dirname "$0")/lib.sh"
 require_module
 cpa_install_tools || fail "tools not built in ${CPPAUFS_BUILD:-?}"
+# A change that meets a file in use is refused, and retried, with a line
+# in the kernel log.
+expect_dmesg 'cppaufs: (del|mod):[^ ]*: branch busy'
 
 T=/tmp/lstress
 mkfs_loop tmpfs "$T" 900M
@@ -225,5 +231,94 @@ assert_eq "" "$(steps del)" "removals that failed or that sysfs or /proc/mounts 
 assert_eq 2 "$(nbr)" "br<N> files"
 assert_eq 0 "$(ls m | grep -c '^f[0-9]' || true)" "files of removed branches in the union"
 assert_eq "etc usr work" "$(names m)" "listing of the root"
+cd /
+run cpa_umount "$T/m"
+
+section "writable branches added, made read-only and removed under load"
+cd "$T"
+cpa_mount m "$T/rw:$T/base=rr"
+si=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/m " /proc/mounts)")
+sys=/sys/fs/cppaufs/si_$si
+# create=rr spreads new names at the root over the writable branches,
+# pool among them while it is writable; the writer never rewrites a file.
+mkdir -p pool
+rm -f "$T/stop"
+run mount -o remount,create=rr m
+(
+	n=0
+	while [ ! -e "$T/stop" ]; do
+		n=$((n + 1))
+		echo "p$n" >"m/p$n" 2>/dev/null || echo "$n" >>"$T/pfailed"
+	done
+	echo "$n" >"$T/pwritten"
+) &
+writer=$!
+(
+	while [ ! -e "$T/stop" ]; do
+		cat m/p* >/dev/null 2>&1 || true
+		stat m/p* >/dev/null 2>&1 || true
+	done
+) &
+reader=$!
+# remount OPTION: one change, retried while the branch is busy (a reader
+# has a file of it open); counts other failures in bad.
+remount() {
+	local out tries
+	for tries in $(seq 100); do
+		out=$(mount -o "remount,$1" m 2>&1) && return 0
+		[[ $out == *"branch busy"* ]] || break
+		busy=$((busy + 1))
+		sleep 0.05
+	done
+	bad=$((bad + 1))
+	_cpa_say "$1: $out"
+}
+changes=0 busy=0 bad=0
+for round in $(seq 1 6); do
+	remount "append:$T/pool=rw"
+	sleep 0.2
+	remount "mod:$T/pool=ro"
+	sleep 0.1
+	remount "mod:$T/pool=rw"
+	sleep 0.2
+	remount "del:$T/pool"
+	changes=$((changes + 4))
+	[ "$(nbr)" -eq 2 ] || bad=$((bad + 1))
+done
+touch "$T/stop"
+wait "$writer" "$reader"
+run mount -o remount,create=tdp m
+assert_eq 0 "$bad" "changes that failed other than busy, or a wrong number of branches"
+pass "$changes changes of a writable branch under load, $busy refused as busy and retried"
+# Every file the writer made is on one of the two writable branches, once,
+# as written; the union shows those of rw.
+n=$(cat "$T/pwritten")
+declare -A pfailed=()
+while read -r k; do pfailed[$k]=1; done < <(cat "$T/pfailed" 2>/dev/null)
+# A name made on pool between the busy check of mod:pool=ro and the
+# change fails its open with EROFS (docs/design.md, "Changes of branches").
+pass "${#pfailed[@]} of $n creates failed while pool changed"
+lost=0 twice=0 onpool=0
+for ((k = 1; k <= n; k++)); do
+	if [ -n "${pfailed[$k]:-}" ]; then
+		continue
+	elif [ -e "rw/p$k" ] && [ -e "pool/p$k" ]; then
+		twice=$((twice + 1))
+	elif [ -e "pool/p$k" ]; then
+		onpool=$((onpool + 1))
+		c='' && IFS= read -r c <"pool/p$k" || :
+		[ "$c" = "p$k" ] || lost=$((lost + 1))
+	elif [ -e "rw/p$k" ]; then
+		c='' && IFS= read -r c <"rw/p$k" || :
+		[ "$c" = "p$k" ] || lost=$((lost + 1))
+	else
+		lost=$((lost + 1))
+	fi
+done
+assert_eq 0 "$lost" "files of the writer ($n written) not as written"
+assert_eq 0 "$twice" "files on both writable branches"
+ok test "$onpool" -gt 0
+assert_eq "$(cd rw && ls -d p[0-9]* | sort | md5sum)" \
+	"$(cd m && ls -d p[0-9]* | sort | md5sum)" "the root's p<n>: union and rw"
 cd /
 run cpa_umount "$T/m"

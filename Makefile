@@ -59,7 +59,7 @@ modules-all:
 		echo "  MODULE  $$k"; \
 		kd=/lib/modules/$$k/build; \
 		[ -f $$kd/Makefile ] || kd=$(BUILD)/kernels/$$k/build; \
-		$(MAKE) -s -C $$kd M=$$d W=1 modules; \
+		$(MAKE) -s -j $(JOBS) -C $$kd M=$$d W=1 modules; \
 	done
 
 tools:

@@ -20,7 +20,7 @@ cases=(
 	# ...and hides no other warning
 	"icount_db_warning|1|WARNING: CPU: 0 PID: 1 at fs/fake\\.c|--icount"
 	# on a loaded host the boot may eat the budget: then qemu is killed
-	"hang|1|the test timed out in the guest|ran longer than 60s|--timeout 60"
+	"hang|1|the test timed out in the guest|ran longer than 30s|--timeout 30"
 )
 passed=0 failed=0
 for c in "${cases[@]}"; do

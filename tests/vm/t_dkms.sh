@@ -3,6 +3,7 @@
 # made on the host (in isolation, see dkms_host.sh) is loaded by modprobe in
 # the VM, and a union is mounted through mount(8) -t cppaufs, which runs the
 # /sbin/mount.cppaufs helper installed into the VM's root.
+# vm-kernels: oldest
 # vm-args: --no-module --timeout 900
 # vm-host-prepare: tests/vm/dkms_host.sh
 . "$(dirname "$0")/lib.sh"

@@ -6,7 +6,8 @@
 # ".wh..wh.long.<first 16 bytes of the name's SHA-256, hex>" (docs/design.md),
 # which hides the name in lookups and listings, across remounts and cache
 # drops, and goes away when the name is made again.  Names that fit keep
-# the aufs whiteout.  On tmpfs and ext4 (and xfs on the full matrix).
+# the aufs whiteout.  On tmpfs, ext4 and xfs.
+# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 

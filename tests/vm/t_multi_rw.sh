@@ -1,6 +1,5 @@
 #!/bin/bash
 # vm-args: --timeout 600
-# vm-kernels: every
 # Several writable branches, at any index (a=rw:b=ro:c=rw:e=ro): each gets
 # its internal files; an object on a writable branch changes in place,
 # below a read-only one too; a lower object is copied up to the branch

@@ -6,7 +6,8 @@
 # it all); stress-ng's directory, rename and link stressors run in a
 # directory of their own, and fio writes files with verify=crc32c.  Then
 # the union is mounted again and compared with the model, the lower branch
-# with what it was.  On tmpfs and ext4 (xfs, btrfs on the newest kernel).
+# with what it was.  On tmpfs, ext4, xfs and btrfs.
+# vm-kernels: newest
 # vm-args: --timeout 900
 . "$(dirname "$0")/lib.sh"
 require_module

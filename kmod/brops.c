@@ -51,6 +51,8 @@ struct cpa_brnew {
 	struct cpa_branch **chg;
 	const char **chg_op;		/* the mod: that changes each */
 	bool *chg_rw;
+	/* the last step that left the table without a writable branch */
+	const char *unrw_op;
 };
 
 /* Forget a change of writability of @br that a later step undid or took over. */
@@ -208,15 +210,50 @@ static int cpa_brop_del(struct fs_context *fc, struct cpa_brnew *t,
 static int cpa_brop_one(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_brnew *t, const struct cpa_brop *op)
 {
+	bool had_rw = cpa_brnew_last_rw(t) >= 0;
+	int err = -EINVAL;
+
 	switch (op->kind) {
 	case CPA_BROP_ADD:
-		return cpa_brop_add(fc, sbi, t, op);
+		err = cpa_brop_add(fc, sbi, t, op);
+		break;
 	case CPA_BROP_MOD:
-		return cpa_brop_mod(fc, t, op);
+		err = cpa_brop_mod(fc, t, op);
+		break;
 	case CPA_BROP_DEL:
-		return cpa_brop_del(fc, t, op);
+		err = cpa_brop_del(fc, t, op);
+		break;
 	}
-	return -EINVAL;
+	if (!err && had_rw && cpa_brnew_last_rw(t) < 0)
+		t->unrw_op = op->given;
+	return err;
+}
+
+/*
+ * Will the union be read-write after this remount: asked so, or left so?
+ * fspick(2) leaves the flags alone unless asked: sb_flags_mask.
+ */
+static bool cpa_brops_stays_rw(const struct fs_context *fc)
+{
+	if (fc->sb_flags_mask & SB_RDONLY)
+		return !(fc->sb_flags & SB_RDONLY);
+	return !sb_rdonly(fc->root->d_sb);
+}
+
+/*
+ * A read-write union keeps a writable branch: one that would lose its
+ * last is refused, unless the same remount makes it read-only (the VFS
+ * then checks that nothing is open for writing).
+ */
+static int cpa_brnew_check_rw(struct fs_context *fc,
+			      const struct cpa_brnew *t)
+{
+	if (cpa_brnew_last_rw(t) >= 0 || !cpa_brops_stays_rw(fc))
+		return 0;
+	if (t->unrw_op)
+		return cpa_invalf(fc, "%s: no writable branch would be left in a read-write union (remount ro as well)",
+				  t->unrw_op);
+	return cpa_invalf(fc, "no writable branch: cannot remount rw");
 }
 
 /* The index in @t->gone of @br, or -1 if the remount keeps it. */
@@ -541,6 +578,8 @@ int cpa_brops_apply(struct fs_context *fc)
 	brid = sbi->next_brid;
 	for (i = 0; i < ctx->nbrops && !err; i++)
 		err = cpa_brop_one(fc, sbi, &t, &ctx->brops[i]);
+	if (!err)
+		err = cpa_brnew_check_rw(fc, &t);
 	if (!err)
 		err = cpa_brnew_publish(fc, sbi, &t);
 	if (!err)

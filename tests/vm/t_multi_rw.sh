@@ -428,7 +428,7 @@ assert_fails_with "Read-only file system" mkdir "$T/n/gd/sub"
 ok cpa_umount n
 
 section "a read-only union gets a writable branch"
-mkdir -p r1/rd r2 rou
+mkdir -p r1/rd r2 r3 rou
 echo r1 >r1/rd/x
 cpa_mount rou "$T/r1=ro"
 ok grep -q " $T/rou cppaufs ro[, ]" /proc/mounts
@@ -443,4 +443,30 @@ assert_file_content r2/y y
 assert_fails_with "Read-only file system" sh -c "echo y >$T/rou/rd/y"
 ok test ! -e r1/rd/y
 assert_file_content r1/rd/x r1
+
+section "a read-write union keeps a writable branch"
+expect_dmesg 'cppaufs: (mod|del):[^ ]*: no writable branch would be left'
+fsc_target=$T/rou
+assert_fails_with "mod:$T/r2=ro: no writable branch would be left in a read-write union" \
+	fsconfig mod "$T/r2=ro"
+assert_fails_with "del:$T/r2: no writable branch would be left" \
+	fsconfig append "$T/r3=ro" del "$T/r2"
+assert_fails_with "" mount -o "remount,mod:$T/r2=rr" "$T/rou"
+# nothing changed
+rsys=/sys/fs/cppaufs/si_$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/rou " /proc/mounts)")
+assert_eq "$T/r1=ro $T/r2=rw" "$(cat "$rsys/br0" "$rsys/br1" | tr '\n' ' ' | sed 's/ $//')" "branches"
+ok test ! -e "$rsys/br2"
+ok grep -q " $T/rou cppaufs rw[, ]" /proc/mounts
+run_sh "echo z >$T/rou/z"
+assert_file_content r2/z z
+# with ro in the same remount
+run mount -o "remount,ro,mod:$T/r2=ro" "$T/rou"
+ok grep -q " $T/rou cppaufs ro[, ]" /proc/mounts
+assert_eq "$T/r2=ro" "$(cat "$rsys/br1")" "branch 1"
+assert_fails_with "Read-only file system" touch "$T/rou/z2"
+ok test ! -e r2/z2
+# and back, in one remount
+run mount -o "remount,rw,mod:$T/r2=rw" "$T/rou"
+run_sh "echo z3 >$T/rou/z3"
+assert_file_content r2/z3 z3
 ok cpa_umount rou

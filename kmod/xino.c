@@ -120,6 +120,8 @@
 /* Keys per leaf (log2): forward and reverse; pointers per interior block. */
 #define CPA_XINO_FWD_SHIFT	8
 #define CPA_XINO_REV_SHIFT	9
+/* records read at a time when looking for a free number */
+#define CPA_XINO_SCAN		64
 #define CPA_XINO_PTR_SHIFT	9
 #define CPA_XINO_PTRS		(1U << CPA_XINO_PTR_SHIFT)
 #define CPA_XINO_MAX_HEIGHT	8
@@ -488,6 +490,14 @@ static int cpa_xino_read(struct cpa_xino *xi, u64 blk, size_t off, void *buf,
 		return 0;
 	}
 	return cpa_xino_pread(xi, cpa_xino_off(blk) + off, buf, len);
+}
+
+/* The queued copy of block @blk, to read in place, or NULL.  Under lock. */
+static const void *cpa_xino_peek(struct cpa_xino *xi, u64 blk)
+{
+	void *p = xa_load(xi->dirty, blk);
+
+	return p ? p : xa_load(xi->flushing, blk);
 }
 
 /*
@@ -1035,7 +1045,7 @@ static int cpa_xino_alloc_ino(struct cpa_xino *xi, u32 *ino, u32 *ngen)
 	struct cpa_xino_state *st = &xi->st;
 	const u32 mask = (1U << CPA_XINO_REV_SHIFT) - 1;
 	struct cpa_xino_revst rv;
-	bool wrapped = false, changed = false;
+	bool wrapped = false, changed = false, queued;
 	const struct cpa_xino_rev *e;
 	u64 n, end, leaf;
 	int err;
@@ -1078,14 +1088,30 @@ static int cpa_xino_alloc_ino(struct cpa_xino *xi, u32 *ino, u32 *ngen)
 			memset(&rv, 0, sizeof(rv));
 			goto take;
 		}
-		err = cpa_xino_read(xi, leaf, 0, xi->scratch, CPA_XINO_BLK);
-		if (err)
-			return err;
-		e = xi->scratch;
-		for (; n < end; n++) {
-			cpa_xino_rev_decode(&e[n & mask], n, &rv);
-			if (cpa_xino_rev_free(&rv))
-				goto take;
+		/*
+		 * A leaf queued for writing is read in place; else only the
+		 * records from the cursor on, a few at a time: the next
+		 * one is most often free.
+		 */
+		e = cpa_xino_peek(xi, leaf);
+		queued = e;
+		while (n < end) {
+			u64 stop = min(end, n + CPA_XINO_SCAN);
+			size_t off = (n & mask) * sizeof(*e);
+
+			if (!queued) {
+				err = cpa_xino_read(xi, leaf, off,
+						    xi->scratch + off,
+						    (stop - n) * sizeof(*e));
+				if (err)
+					return err;
+				e = xi->scratch;
+			}
+			for (; n < stop; n++) {
+				cpa_xino_rev_decode(&e[n & mask], n, &rv);
+				if (cpa_xino_rev_free(&rv))
+					goto take;
+			}
 		}
 		st->cursor = end;
 	}

@@ -173,6 +173,9 @@ struct cpa_sb_info {
 	/* Branch 0: the first branch of the table, fixed for the mount. */
 	struct cpa_branch *top;
 	const struct cred *creator_cred; /* credentials of the mounter */
+	/* the mounter's with the last creator's fsuid, fsgid (util.c) */
+	spinlock_t owner_lock;
+	const struct cred *owner_cred;
 	atomic64_t next_ino;	/* next free union inode number */
 	char *xino_path;	/* where the xino file lives, or NULL */
 	struct cpa_xino *xino;	/* xino.c: the numbers and their file */

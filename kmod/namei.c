@@ -77,12 +77,11 @@ static int cpa_entry_put(struct cpa_entry **ep, int n, struct cpa_branch *br,
 }
 
 /* Free @e. */
-void cpa_entry_free(struct cpa_entry *e)
+/* Drop what the entry @e references. */
+static void cpa_entry_put_refs(struct cpa_entry *e)
 {
 	int i;
 
-	if (!e)
-		return;
 	for (i = 0; i < e->count; i++) {
 		dput(e->h[i].dentry);
 		cpa_branch_put(e->h[i].br);
@@ -90,8 +89,23 @@ void cpa_entry_free(struct cpa_entry *e)
 	iput(e->real);
 	cpa_branch_put(e->real_br);
 	cpa_wh_hints_free(e);
+}
+
+void cpa_entry_free(struct cpa_entry *e)
+{
+	if (!e)
+		return;
+	cpa_entry_put_refs(e);
 	/* udba=reval reads entries in RCU-walk (udba.c). */
 	kfree_rcu(e, rcu);
+	cpa_objects_dec();
+}
+
+/* Free the entry @e that nobody else has seen: no grace period. */
+static void cpa_entry_free_unseen(struct cpa_entry *e)
+{
+	cpa_entry_put_refs(e);
+	kfree(e);
 	cpa_objects_dec();
 }
 
@@ -480,7 +494,7 @@ struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 	}
 
 	if (!e->h[0].dentry && n == 1) {
-		cpa_entry_free(e);
+		cpa_entry_free_unseen(e);	/* nothing there: negative */
 		return NULL;
 	}
 	e->count = n;

@@ -219,6 +219,8 @@ static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 	kfree(sbi->mount_brs);
 	if (sbi->creator_cred)
 		put_cred(sbi->creator_cred);
+	if (sbi->owner_cred)
+		put_cred(sbi->owner_cred);
 	kfree(sbi);
 }
 
@@ -306,6 +308,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	sbi->sb = sb;
 	mutex_init(&sbi->br_lock);
+	spin_lock_init(&sbi->owner_lock);
 	sbi->id = get_random_u64();
 	atomic64_set(&sbi->next_ino, CPA_FIRST_INO);
 	sbi->metacopy = ctx->metacopy != 0;

@@ -24,17 +24,31 @@ void cpa_revert_creds(const struct cred *old)
  * what is created on a branch belongs to the caller.  Returns the
  * credentials to put back with cpa_revert_creds_owner(), or an ERR_PTR.
  *
- * The copy is ours until it is put back.  Whether override_creds() takes
+ * The copy (a reference to it) is ours until it is put back.  Whether override_creds() takes
  * a reference of its own, that revert_creds() drops, depends on the kernel
  * (compat.h); either way the pair leaves the count as it found it, and the
  * copy's own reference is dropped after the revert.
  */
 const struct cred *cpa_override_creds_owner(struct super_block *sb)
 {
+	struct cpa_sb_info *sbi = CPA_SB(sb);
 	kuid_t fsuid = current_fsuid();
 	kgid_t fsgid = current_fsgid();
-	const struct cred *old;
+	const struct cred *old, *c, *stale;
 	struct cred *new;
+
+	/*
+	 * The copy made for the last owner is kept (it never changes, as
+	 * the mounter's credentials do not): most creates reuse it.
+	 */
+	spin_lock(&sbi->owner_lock);
+	c = sbi->owner_cred;
+	if (c && uid_eq(c->fsuid, fsuid) && gid_eq(c->fsgid, fsgid)) {
+		get_cred(c);
+		spin_unlock(&sbi->owner_lock);
+		return override_creds(c);
+	}
+	spin_unlock(&sbi->owner_lock);
 
 	/* prepare_creds() copies the current credentials: the mounter's. */
 	old = cpa_override_creds(sb);
@@ -44,6 +58,12 @@ const struct cred *cpa_override_creds_owner(struct super_block *sb)
 		return ERR_PTR(-ENOMEM);
 	new->fsuid = fsuid;
 	new->fsgid = fsgid;
+	spin_lock(&sbi->owner_lock);
+	stale = sbi->owner_cred;
+	sbi->owner_cred = get_cred(new);
+	spin_unlock(&sbi->owner_lock);
+	if (stale)
+		put_cred(stale);
 	return override_creds(new);
 }
 

@@ -426,7 +426,20 @@ void cpa_udba_since(struct timespec64 *since);
 u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since);
 bool cpa_udba_dir_stale(struct dentry *dentry);
 struct cpa_entry *cpa_udba_lookup(struct super_block *sb, struct cpa_entry *pe,
-				  const char *name, int len, u64 *pstamp);
+				  const char *name, int len, u64 *pstamp,
+				  unsigned long *ngen);
+
+/* notify.c */
+unsigned long cpa_notify_gen(const struct super_block *sb);
+bool cpa_notify_watched(const struct cpa_entry *e);
+void cpa_notify_watch(struct super_block *sb, struct cpa_entry *e,
+		      struct inode *dir);
+void cpa_notify_rewatch(struct super_block *sb, struct cpa_entry *e,
+			struct inode *dir);
+void cpa_notify_unwatch(struct cpa_entry *e, bool now);
+int cpa_notify_init(struct cpa_sb_info *sbi);
+void cpa_notify_fini(struct cpa_sb_info *sbi);
+void cpa_notify_exit(void);
 
 /* whhint.c */
 int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,

@@ -408,13 +408,13 @@ int cpa_dir_empty(struct dentry *dentry)
 }
 
 /*
- * With udba=reval, was the listing @cache of the directory @dentry read
+ * With udba=reval|notify, was the listing @cache of the directory @dentry read
  * before its branch directories last changed?
  */
 static bool cpa_dir_cache_stale(struct dentry *dentry,
 				const struct cpa_dir_cache *cache)
 {
-	if (CPA_SB(dentry->d_sb)->udba != CPA_UDBA_REVAL)
+	if (CPA_SB(dentry->d_sb)->udba == CPA_UDBA_NONE)
 		return false;
 	return !cache->stamp ||
 	       cache->stamp != cpa_udba_stamp(CPA_E(dentry), NULL);

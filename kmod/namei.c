@@ -328,6 +328,9 @@ int cpa_dir_refresh(struct dentry *dentry)
 		/* udba=notify: the new stamps are checked once first. */
 		WRITE_ONCE(old->ngen, 0);
 		cpa_entry_free(e);
+		/* Not watched yet (a mark was in the way): try again. */
+		if (!old->watch)
+			cpa_notify_rewatch(sb, old, d_inode(dentry));
 		/* Pairs with the acquire in cpa_gen(). */
 		smp_store_release(&dentry->d_time, gen);
 		goto out_unlock;

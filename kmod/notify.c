@@ -78,30 +78,12 @@ static void cpa_notify_reap(struct work_struct *work)
 
 static DECLARE_WORK(cpa_notify_work, cpa_notify_reap);
 
-/* The number of changes reported so far. */
-unsigned long cpa_notify_gen(const struct super_block *sb)
-{
-	/* Pairs with the bump: what was changed before it is seen. */
-	return (unsigned long)atomic_long_read_acquire(&CPA_SB(sb)->notify_gen);
-}
-
 /* Count a change: every entry recorded before looks at its stamps. */
 static void cpa_notify_bump(struct cpa_sb_info *sbi)
 {
 	/* Fully ordered; skips 0, which no entry matches. */
 	if (unlikely(!atomic_long_inc_return(&sbi->notify_gen)))
 		atomic_long_inc(&sbi->notify_gen);
-}
-
-/*
- * Are the branch directories of the directory entry @e watched, all of
- * them?  Lockless: in RCU-walk too.
- */
-bool cpa_notify_watched(const struct cpa_entry *e)
-{
-	/* Pairs with the release that publishes them: they are attached. */
-	return smp_load_acquire(&e->watch) &&
-	       READ_ONCE(e->watch_upper) == cpa_entry_upper(e);
 }
 
 static int cpa_notify_event(struct fsnotify_mark *mark, u32 mask,
@@ -248,7 +230,9 @@ void cpa_notify_rewatch(struct super_block *sb, struct cpa_entry *e,
 		return;
 	cpa_notify_unwatch(e, true);
 	cpa_notify_watch(sb, e, dir);
-	cpa_notify_bump(CPA_SB(sb));
+	/* Unwatched, nothing relies on it. */
+	if (e->watch)
+		cpa_notify_bump(CPA_SB(sb));
 }
 
 /*

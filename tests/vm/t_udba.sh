@@ -313,6 +313,21 @@ section "udba=notify: many changes leave nothing behind"
 assert_eq ok "$(python3 "$T/churn.py" "$M" "$U" "$L" 100 2>&1)" \
 	"100 rounds of changes in both branches and through the union"
 assert_eq "" "$(ls -A "$M/d")" "listing of d afterwards"
+
+section "udba=notify: a branch added: its directories are watched"
+X=$B/x
+mkdir -p "$X/d"
+assert_fails_with "No such file" stat "$M/d/late" "$M/late"
+run mount -o "remount,append:$X" "$M"
+ok stat "$M/d"
+assert_fails_with "No such file" stat "$M/d/late" "$M/late"
+assert_eq "CREATE:late" "$(python3 "$T/inw.py" "$M/d" sh -c "echo x-late >'$X/d/late'")" \
+	"events on d from the branch added"
+assert_file_content "$M/d/late" x-late
+echo x-late >"$X/late"
+assert_file_content "$M/late" x-late
+rm "$X/d/late" "$X/late"
+assert_fails_with "No such file" stat "$M/d/late" "$M/late"
 run cpa_umount "$M"
 ok bash -c "! dmesg | grep -q 'Busy inodes'"
 

@@ -39,7 +39,7 @@ struct cpa_arena {
 struct cpa_dir_cache {
 	refcount_t ref;
 	u64 version;
-	/* udba=reval: the stamp of the branch directories read, or 0 */
+	/* udba=reval|notify: the stamp of the branch directories read, or 0 */
 	u64 stamp;
 	unsigned int count;		/* listed entries */
 	struct cpa_dirent **ents;	/* [count], in listing order */

@@ -30,6 +30,9 @@
  *                             inode operations of their own (6.2)
  *   HAVE_FILEATTR             inodes have ->fileattr_get/set (5.13)
  *   HAVE_FILE_KATTR           their struct fileattr is called file_kattr
+ *   HAVE_FSNOTIFY_ALLOC_GROUP_FLAGS
+ *                             fsnotify_alloc_group() takes flags (5.19;
+ *                             Debian's 5.10 has it)
  * Macros that came with a change test for it as well (FMODE_CAN_ODIRECT,
  * COPY_FILE_SPLICE, FS_PRE_ACCESS, fs_param_can_be_empty,
  * AT_GETATTR_NOSEC).
@@ -45,6 +48,7 @@
 #include <linux/dcache.h>
 #include <linux/splice.h>
 #include <linux/fsnotify.h>
+#include <linux/fsnotify_backend.h>
 #include <linux/xattr.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -1035,6 +1039,21 @@ static inline void *cpa_krealloc_array(void *p, size_t n, size_t size,
 #else
 #define cpa_system_wq		system_wq
 #endif
+
+/*
+ * 5.19 gave fsnotify_alloc_group() flags (probed: Debian's 5.10 has them,
+ * Ubuntu's 5.15 and RHEL 9's 5.14 do not).  The union's group needs none:
+ * its mark lock is never taken from reclaim (notify.c).
+ */
+static inline struct fsnotify_group *
+cpa_fsnotify_alloc_group(const struct fsnotify_ops *ops)
+{
+#ifdef HAVE_FSNOTIFY_ALLOC_GROUP_FLAGS
+	return fsnotify_alloc_group(ops, 0);
+#else
+	return fsnotify_alloc_group(ops);
+#endif
+}
 
 /* 5.11 moved the SHA-2 library from <crypto/sha.h> to <crypto/sha2.h>. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)

@@ -572,6 +572,9 @@ static int cpa_copy_up_one(struct dentry *dentry, struct cpa_branch *wbr,
 	 * branch above, then the object.
 	 */
 	smp_store_release(&e->h[0].dentry, upper);
+	/* udba=notify: the directory made is watched as well. */
+	if (d_is_dir(upper))
+		cpa_notify_rewatch(sb, e, inode);
 	cpa_copyattr(inode);
 	pr_debug("copied up %pd2\n", dentry);
 

@@ -426,7 +426,33 @@ void cpa_udba_since(struct timespec64 *since);
 u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since);
 bool cpa_udba_dir_stale(struct dentry *dentry);
 struct cpa_entry *cpa_udba_lookup(struct super_block *sb, struct cpa_entry *pe,
-				  const char *name, int len, u64 *pstamp);
+				  const char *name, int len, u64 *pstamp,
+				  unsigned long *ngen);
+
+/* notify.c; the two lockless reads of d_revalidate, in RCU-walk too */
+/* The number of changes of watched branch directories reported so far. */
+static inline unsigned long cpa_notify_gen(const struct super_block *sb)
+{
+	/* Pairs with the bump: what changed before it is seen. */
+	return atomic_long_read_acquire(&CPA_SB(sb)->notify_gen);
+}
+
+/* Are the branch directories of the directory entry @e all watched? */
+static inline bool cpa_notify_watched(const struct cpa_entry *e)
+{
+	/* Pairs with the release that publishes the marks: attached. */
+	return smp_load_acquire(&e->watch) &&
+	       READ_ONCE(e->watch_upper) == cpa_entry_upper(e);
+}
+
+void cpa_notify_watch(struct super_block *sb, struct cpa_entry *e,
+		      struct inode *dir);
+void cpa_notify_rewatch(struct super_block *sb, struct cpa_entry *e,
+			struct inode *dir);
+void cpa_notify_unwatch(struct cpa_entry *e, bool now);
+int cpa_notify_init(struct cpa_sb_info *sbi);
+void cpa_notify_fini(struct cpa_sb_info *sbi);
+void cpa_notify_exit(void);
 
 /* whhint.c */
 int cpa_wh_lookup(struct super_block *sb, struct cpa_entry *pe, int i,

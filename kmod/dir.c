@@ -116,6 +116,9 @@ static int cpa_instantiate(struct dentry *dentry, struct cpa_branch *br,
 			return PTR_ERR(inode);
 		}
 	}
+	/* udba=notify: a directory made is watched. */
+	if (S_ISDIR(inode->i_mode))
+		cpa_notify_watch(dentry->d_sb, e, inode);
 	/* A negative dentry may still carry the entry of a removed object. */
 	cpa_entry_free(dentry->d_fsdata);
 	/* Complete before seen: udba=reval reads it in RCU-walk. */
@@ -155,6 +158,8 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 		err = PTR_ERR(old);
 		goto out_drop;
 	}
+	/* udba=notify: the VFS tells @dir of this name (notify.c). */
+	WRITE_ONCE(CPA_I(dir)->maker, current);
 	inode_lock_nested(h_dir, I_MUTEX_PARENT);
 	/* A whiteout matters only where a lower branch could show through. */
 	wh = below ? cpa_wh_test_locked(upperdir, q->name, q->len) : 0;
@@ -192,6 +197,7 @@ out_dput:
 	dput(h);
 out_unlock:
 	inode_unlock(h_dir);
+	WRITE_ONCE(CPA_I(dir)->maker, NULL);
 	cpa_revert_creds_owner(old);
 out_drop:
 	mnt_drop_write(br->path.mnt);

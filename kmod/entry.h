@@ -131,11 +131,14 @@ struct cpa_wbrs {
  * udba=: how the union notices changes made directly in its branches
  * (udba.c).  NONE: not at all, dentries are trusted until dropped.  REVAL:
  * a lookup records the ctimes of the branch directories it read, and a
- * dentry is looked up again when one of them changed.
+ * dentry is looked up again when one of them changed.  NOTIFY: as REVAL,
+ * and fsnotify marks on the branch directories (notify.c) tell at once of
+ * a change, so that a dentry none changed is valid without a look at them.
  */
 enum cpa_udba {
 	CPA_UDBA_NONE,
 	CPA_UDBA_REVAL,
+	CPA_UDBA_NOTIFY,
 };
 
 /* What sysfs.c shows for one mount. */
@@ -154,6 +157,9 @@ struct cpa_sysfs {
 
 /* Union inode numbers (xino.c). */
 struct cpa_xino;
+/* udba=notify: a mark on a branch directory (notify.c). */
+struct cpa_mark;
+struct fsnotify_group;
 
 /* Per superblock: s_fs_info. */
 struct cpa_sb_info {
@@ -183,6 +189,12 @@ struct cpa_sb_info {
 	bool metacopy;
 	/* udba=, fixed at mount: it chose the dentry operations */
 	enum cpa_udba udba;
+	/*
+	 * udba=notify (notify.c): the group of the marks on branch
+	 * directories, and the number of changes they reported, never 0.
+	 */
+	struct fsnotify_group *notify_group;
+	atomic_long_t notify_gen;
 	/* the union has a writable branch now (brops.c changes it) */
 	bool writable;
 	/* create= and cpup=; may change on remount */
@@ -247,6 +259,15 @@ struct cpa_entry {
 	 */
 	u64 pstamp;
 	u64 dstamp;
+	/*
+	 * udba=notify (notify.c): the number of changes reported when this
+	 * entry was last known valid, 0 if never; of a directory, the marks
+	 * on its branch directories (published once all are there, changed
+	 * under the copy lock of its inode) and the upper one they cover.
+	 */
+	unsigned long ngen;
+	struct cpa_mark *watch;
+	struct dentry *watch_upper;
 	struct rcu_head rcu;
 	/*
 	 * Set once, when a directory was copied up as a whole and made
@@ -336,6 +357,12 @@ struct cpa_inode {
 	 * Written under copy_lock.
 	 */
 	long lower_left;
+	/*
+	 * Of a directory: the task making a name in it through the union
+	 * with the caller's fsuid (dir.c), whose events in the branch
+	 * directory are not forwarded to it (notify.c).
+	 */
+	struct task_struct *maker;
 	/* protects cache and version: serialises directory cache builds */
 	struct mutex lock;
 	struct cpa_dir_cache *cache;

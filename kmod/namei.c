@@ -76,12 +76,13 @@ static int cpa_entry_put(struct cpa_entry **ep, int n, struct cpa_branch *br,
 	return 0;
 }
 
-/* Free @e. */
 /* Drop what the entry @e references. */
 static void cpa_entry_put_refs(struct cpa_entry *e)
 {
 	int i;
 
+	/* Maybe in reclaim: the marks go from a work item. */
+	cpa_notify_unwatch(e, false);
 	for (i = 0; i < e->count; i++) {
 		dput(e->h[i].dentry);
 		cpa_branch_put(e->h[i].br);
@@ -91,6 +92,7 @@ static void cpa_entry_put_refs(struct cpa_entry *e)
 	cpa_wh_hints_free(e);
 }
 
+/* Free @e. */
 void cpa_entry_free(struct cpa_entry *e)
 {
 	if (!e)
@@ -187,12 +189,12 @@ static bool cpa_branch_listed(struct super_block *sb,
 
 static bool cpa_udba(const struct super_block *sb)
 {
-	return CPA_SB(sb)->udba == CPA_UDBA_REVAL;
+	return CPA_SB(sb)->udba != CPA_UDBA_NONE;
 }
 
 /*
  * Must the directory @dentry be refreshed before use: the branches
- * changed, or with udba=reval its branch directories or its parent's?
+ * changed, or with udba=reval|notify its branch directories or its parent's?
  */
 static bool cpa_dir_stale(struct dentry *dentry)
 {
@@ -309,11 +311,12 @@ int cpa_dir_refresh(struct dentry *dentry)
 	old = CPA_E(dentry);
 	cred = cpa_override_creds(sb);
 	if (parent) {
+		unsigned long ngen;
 		u64 pstamp;
 
 		take_dentry_name_snapshot(&name, dentry);
 		e = cpa_udba_lookup(sb, CPA_E(parent), name.name.name,
-				    name.name.len, &pstamp);
+				    name.name.len, &pstamp, &ngen);
 		release_dentry_name_snapshot(&name);
 	} else {
 		e = cpa_root_entry(sb);
@@ -336,7 +339,12 @@ int cpa_dir_refresh(struct dentry *dentry)
 		 */
 		WRITE_ONCE(old->pstamp, e->pstamp);
 		WRITE_ONCE(old->dstamp, e->dstamp);
+		/* udba=notify: the new stamps are checked once first. */
+		WRITE_ONCE(old->ngen, 0);
 		cpa_entry_free(e);
+		/* Not watched yet (a mark was in the way): try again. */
+		if (!old->watch)
+			cpa_notify_rewatch(sb, old, d_inode(dentry));
 		/* Pairs with the acquire in cpa_gen(). */
 		smp_store_release(&dentry->d_time, gen);
 		goto out_unlock;
@@ -346,6 +354,9 @@ int cpa_dir_refresh(struct dentry *dentry)
 	/* Complete before published: udba.c reads it in RCU-walk. */
 	smp_store_release(&dentry->d_fsdata, e);
 	WRITE_ONCE(CPA_SB(dentry->d_sb)->retired, true);
+	/* udba=notify: the new entry takes the branch directories over. */
+	cpa_notify_unwatch(old, true);
+	cpa_notify_rewatch(sb, e, d_inode(dentry));
 	cpa_entry_retire(old);
 	/* The entry first: whoever sees the generation sees the entry. */
 	smp_store_release(&dentry->d_time, gen);
@@ -373,7 +384,8 @@ void cpa_dir_fresh(struct dentry *dentry)
  * dentries have one, and a union whose branches never change needs none.
  * After a change of branches, brops.c drops every unused dentry instead,
  * and a directory still in use is refreshed where it is used as a parent.
- * udba=reval needs it: fill_super picks the operations by the option.
+ * udba=reval and notify need it: fill_super picks the operations by the
+ * option.
  */
 const struct dentry_operations cpa_dentry_ops = {
 	.d_release	= cpa_d_release,
@@ -563,6 +575,7 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 	const struct cred *old;
 	struct cpa_entry *e;
 	struct inode *inode;
+	unsigned long ngen = 0;
 	u64 pstamp = 0;
 
 	if (len > NAME_MAX)
@@ -581,7 +594,7 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 	old = cpa_override_creds(sb);
 	if (cpa_udba(sb))
 		e = cpa_udba_lookup(sb, CPA_E(dentry->d_parent), name, len,
-				    &pstamp);
+				    &pstamp, &ngen);
 	else
 		e = cpa_lookup_entry(sb, CPA_E(dentry->d_parent), 0, name,
 				     len);
@@ -592,6 +605,7 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 		if (!e)
 			return ERR_PTR(-ENOMEM);
 		e->pstamp = pstamp;
+		e->ngen = ngen;
 		dentry->d_fsdata = e;
 		return d_splice_alias(NULL, dentry);
 	}
@@ -603,6 +617,9 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 		cpa_entry_free(e);
 		return ERR_CAST(inode);
 	}
+	/* udba=notify: watch a directory's branch directories. */
+	if (S_ISDIR(inode->i_mode))
+		cpa_notify_watch(sb, e, inode);
 	dentry->d_fsdata = e;
 	return d_splice_alias(inode, dentry);
 }

@@ -9,10 +9,12 @@
  *   noxino                        ... in memory only, for the mount's life
  *   metacopy, nometacopy          metadata-only copy-up on (the default) or
  *                                 off; may change on remount
- *   udba=none|reval               changes made directly in branches: not
- *                                 seen (the default) or seen at the next
- *                                 lookup (udba.c); notify is refused; fixed
- *                                 at mount
+ *   udba=none|reval|notify        changes made directly in branches: not
+ *                                 seen (the default), seen at the next
+ *                                 lookup (udba.c), or also told at once by
+ *                                 fsnotify marks on the branch directories
+ *                                 and forwarded to inotify on the union
+ *                                 (notify.c); fixed at mount
  *   create=tdp|rr|mfs[:secs]|pmfs[:secs]|tdmfs:low[:secs]|
  *          mfsrr:low[:secs]|pmfsrr:low[:secs]
  *                                 where new objects go (copy_up.c); may
@@ -352,7 +354,7 @@ static int cpa_parse_xino(struct fs_context *fc, struct fs_parameter *param)
 	return 0;
 }
 
-/* udba=none|reval; aufs's notify is not there yet. */
+/* udba=none|reval|notify */
 static int cpa_parse_udba(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct cpa_fs_context *ctx = fc->fs_private;
@@ -363,9 +365,10 @@ static int cpa_parse_udba(struct fs_context *fc, struct fs_parameter *param)
 	else if (!strcmp(v, "reval"))
 		ctx->udba = CPA_UDBA_REVAL;
 	else if (!strcmp(v, "notify"))
-		return cpa_invalf(fc, "%s=notify: not supported yet", param->key);
+		ctx->udba = CPA_UDBA_NOTIFY;
 	else
-		return cpa_invalf(fc, "%s=%s: bad value (expected none or reval)",
+		return cpa_invalf(fc,
+				  "%s=%s: bad value (expected none, reval or notify)",
 				  param->key, v);
 	return 0;
 }

@@ -39,7 +39,7 @@ struct cpa_arena {
 struct cpa_dir_cache {
 	refcount_t ref;
 	u64 version;
-	/* udba=reval: the stamp of the branch directories read, or 0 */
+	/* udba=reval|notify: the stamp of the branch directories read, or 0 */
 	u64 stamp;
 	unsigned int count;		/* listed entries */
 	struct cpa_dirent **ents;	/* [count], in listing order */
@@ -408,13 +408,13 @@ int cpa_dir_empty(struct dentry *dentry)
 }
 
 /*
- * With udba=reval, was the listing @cache of the directory @dentry read
+ * With udba=reval|notify, was the listing @cache of the directory @dentry read
  * before its branch directories last changed?
  */
 static bool cpa_dir_cache_stale(struct dentry *dentry,
 				const struct cpa_dir_cache *cache)
 {
-	if (CPA_SB(dentry->d_sb)->udba != CPA_UDBA_REVAL)
+	if (CPA_SB(dentry->d_sb)->udba == CPA_UDBA_NONE)
 		return false;
 	return !cache->stamp ||
 	       cache->stamp != cpa_udba_stamp(CPA_E(dentry), NULL);

@@ -25,6 +25,7 @@ static struct inode *cpa_alloc_inode(struct super_block *sb)
 	ci->br = NULL;
 	ci->cache = NULL;
 	ci->version = 0;
+	ci->maker = NULL;
 	return &ci->vfs_inode;
 }
 
@@ -149,6 +150,8 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 		seq_puts(m, "," CPPAUFS_OPT_NOMETACOPY);
 	if (sbi->udba == CPA_UDBA_REVAL)
 		seq_puts(m, "," CPPAUFS_OPT_UDBA "=reval");
+	else if (sbi->udba == CPA_UDBA_NOTIFY)
+		seq_puts(m, "," CPPAUFS_OPT_UDBA "=notify");
 	create = READ_ONCE(sbi->create);
 	if (create == CPA_CREATE_MFS || create == CPA_CREATE_PMFS)
 		seq_printf(m, "," CPPAUFS_OPT_CREATE "=%s:%u",
@@ -200,7 +203,18 @@ static int cpa_sync_fs(struct super_block *sb, int wait)
 	return err;
 }
 
+/*
+ * Every dentry was released, and the inodes nobody holds evicted: the
+ * marks of udba=notify hold union directory inodes, which go now (the
+ * superblock is no longer active), before the VFS looks for busy ones.
+ */
+static void cpa_put_super(struct super_block *sb)
+{
+	cpa_notify_fini(CPA_SB(sb));
+}
+
 static const struct super_operations cpa_super_ops = {
+	.put_super	= cpa_put_super,
 	.alloc_inode	= cpa_alloc_inode,
 	.free_inode	= cpa_free_inode,
 	.evict_inode	= cpa_evict_inode,
@@ -292,6 +306,7 @@ static struct dentry *cpa_make_root(struct super_block *sb)
 		return ERR_PTR(-ENOMEM);
 	}
 	root->d_fsdata = e;
+	cpa_notify_watch(sb, e, inode);
 	return root;
 }
 
@@ -312,8 +327,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->id = get_random_u64();
 	atomic64_set(&sbi->next_ino, CPA_FIRST_INO);
 	sbi->metacopy = ctx->metacopy != 0;
-	sbi->udba = ctx->udba == CPA_UDBA_REVAL ? CPA_UDBA_REVAL :
-		    CPA_UDBA_NONE;
+	sbi->udba = ctx->udba > 0 ? ctx->udba : CPA_UDBA_NONE;
 	sbi->create = ctx->create > 0 ? ctx->create : CPA_CREATE_TDP;
 	sbi->cpup = ctx->cpup > 0 ? ctx->cpup : CPA_CPUP_TDP;
 	sbi->mfs_secs = ctx->mfs_secs >= 0 ? ctx->mfs_secs :
@@ -356,6 +370,11 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = cpa_xino_init(sbi, fc);
 	if (err)
 		return err;
+	if (sbi->udba == CPA_UDBA_NOTIFY) {
+		err = cpa_notify_init(sbi);
+		if (err)
+			return err;
+	}
 
 	sb->s_magic = CPPAUFS_SUPER_MAGIC;
 	sb->s_op = &cpa_super_ops;
@@ -363,7 +382,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	 * Fixed for the life of the mount: dentries take their operations
 	 * when they are made.
 	 */
-	cpa_set_d_op(sb, sbi->udba == CPA_UDBA_REVAL ? &cpa_dentry_ops_reval :
+	cpa_set_d_op(sb, sbi->udba != CPA_UDBA_NONE ? &cpa_dentry_ops_reval :
 			 &cpa_dentry_ops);
 	sb->s_xattr = cpa_xattr_handlers;
 	cpa_acl_sb_init(sb);
@@ -395,6 +414,8 @@ static void cpa_kill_sb(struct super_block *sb)
 	if (sbi && READ_ONCE(sbi->retired))
 		cpa_entries_drain();
 	if (sbi) {
+		/* A mount that failed before it had a root: no put_super. */
+		cpa_notify_fini(sbi);
 		cpa_xino_fini(sbi);
 		cpa_sb_info_free(sbi);
 	}
@@ -450,6 +471,7 @@ static void __exit cpa_exit(void)
 
 	unregister_filesystem(&cpa_fs_type);
 	cpa_entries_drain();
+	cpa_notify_exit();
 	cpa_sysfs_exit();
 	/* Inodes are freed through RCU: wait before destroying the cache. */
 	rcu_barrier();

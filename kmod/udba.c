@@ -69,9 +69,9 @@ u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since)
 }
 
 /* Do the stamps of the entry @e of @dentry, of parent entry @pe, match? */
-static bool cpa_udba_match(const struct dentry *dentry,
-			   const struct cpa_entry *e,
-			   const struct cpa_entry *pe)
+static bool cpa_udba_stamps_match(const struct dentry *dentry,
+				  const struct cpa_entry *e,
+				  const struct cpa_entry *pe)
 {
 	u64 ps = READ_ONCE(e->pstamp), ds;
 	struct dentry *h;
@@ -95,6 +95,34 @@ static bool cpa_udba_match(const struct dentry *dentry,
 }
 
 /*
+ * Is the entry @e of @dentry, of parent entry @pe, still valid?  With
+ * udba=notify, at once when no watched branch directory changed since it
+ * was last found valid (notify.c); else when its stamps match, and then
+ * it records the changes counted before they were read.  Lockless.
+ */
+static bool cpa_udba_match(const struct dentry *dentry, struct cpa_entry *e,
+			   const struct cpa_entry *pe)
+{
+	unsigned long gen = 0;
+	bool watched;
+
+	/* The marks first: a change after they are read is counted. */
+	watched = cpa_notify_watched(pe) &&
+		  (!d_really_is_positive(dentry) || !d_is_dir(dentry) ||
+		   cpa_notify_watched(e));
+	if (watched) {
+		gen = cpa_notify_gen(dentry->d_sb);
+		if (READ_ONCE(e->ngen) == gen)
+			return true;
+	}
+	if (!cpa_udba_stamps_match(dentry, e, pe))
+		return false;
+	if (watched)
+		WRITE_ONCE(e->ngen, gen);
+	return true;
+}
+
+/*
  * Did the branch directories of the union directory @dentry, or of its
  * parent, change since its entry was made or checked?  Called with
  * @dentry referenced.
@@ -102,12 +130,22 @@ static bool cpa_udba_match(const struct dentry *dentry,
 bool cpa_udba_dir_stale(struct dentry *dentry)
 {
 	struct cpa_entry *e = CPA_E(dentry);
-	bool stale;
+	unsigned long gen = 0;
+	bool stale, watched;
 	u64 ds;
 
 	if (IS_ROOT(dentry)) {
+		watched = cpa_notify_watched(e);
+		if (watched) {
+			gen = cpa_notify_gen(dentry->d_sb);
+			if (READ_ONCE(e->ngen) == gen)
+				return false;
+		}
 		ds = READ_ONCE(e->dstamp);
-		return !ds || ds != cpa_udba_stamp(e, NULL);
+		stale = !ds || ds != cpa_udba_stamp(e, NULL);
+		if (!stale && watched)
+			WRITE_ONCE(e->ngen, gen);
+		return stale;
 	}
 	/* The parent may be renamed meanwhile: entries outlive RCU. */
 	rcu_read_lock();
@@ -119,23 +157,31 @@ bool cpa_udba_dir_stale(struct dentry *dentry)
 
 /*
  * Look @name up in the parent entry @pe, recording in the result the
- * stamps it depends on; *@pstamp gets the parent's in any case.  With the
+ * stamps it depends on; *@pstamp gets the parent's in any case, and
+ * *@ngen what a non-directory or negative entry of the name records of
+ * udba=notify's count of changes (0: it is not watched).  With the
  * mounter's credentials.
  */
 struct cpa_entry *cpa_udba_lookup(struct super_block *sb, struct cpa_entry *pe,
-				  const char *name, int len, u64 *pstamp)
+				  const char *name, int len, u64 *pstamp,
+				  unsigned long *ngen)
 {
 	struct timespec64 since;
 	struct cpa_entry *e;
 
+	/* Before the lookup, like the stamps; the marks before the count. */
+	*ngen = cpa_notify_watched(pe) ? cpa_notify_gen(sb) : 0;
 	cpa_udba_since(&since);
 	/* Before the lookup: a change made during it changes the stamp. */
 	*pstamp = cpa_udba_stamp(pe, &since);
 	e = cpa_lookup_entry(sb, pe, 0, name, len);
 	if (!IS_ERR_OR_NULL(e)) {
 		e->pstamp = *pstamp;
+		/* A directory's own marks come later (notify.c). */
 		if (d_is_dir(cpa_entry_dentry(e, cpa_entry_top(e))))
 			e->dstamp = cpa_udba_stamp(e, &since);
+		else
+			e->ngen = *ngen;
 	}
 	return e;
 }
@@ -165,6 +211,7 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	struct cpa_entry *old = CPA_E(dentry), *e;
 	struct name_snapshot name;
 	const struct cred *cred;
+	unsigned long ngen;
 	u64 pstamp;
 	bool same;
 
@@ -182,7 +229,7 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	}
 	cred = cpa_override_creds(sb);
 	e = cpa_udba_lookup(sb, CPA_E(parent), name.name.name, name.name.len,
-			    &pstamp);
+			    &pstamp, &ngen);
 	cpa_revert_creds(cred);
 	release_dentry_name_snapshot(&name);
 	if (IS_ERR(e))
@@ -191,15 +238,17 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 		same = !e;
 	else
 		same = e && old && cpa_udba_same_file(e, old);
-	if (same && old)
+	if (same && old) {
 		WRITE_ONCE(old->pstamp, pstamp);
+		WRITE_ONCE(old->ngen, ngen);
+	}
 	if (e)
 		cpa_entry_free(e);
 	return same;
 }
 
 /*
- * ->d_revalidate with udba=reval.  Outside RCU-walk it may look the name
+ * ->d_revalidate with udba=reval and udba=notify.  Outside RCU-walk it may look the name
  * up again; a directory in use keeps its dentry when it is still the same
  * directory (cpa_dir_refresh()).
  */

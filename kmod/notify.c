@@ -22,9 +22,10 @@
  *
  * The handler also forwards the names created, removed and renamed to the
  * union directory, so that inotify on the union sees changes made
- * directly in its branches; not whiteouts and internal names, and not
- * what the union does itself with the mounter's credentials, which the
- * VFS reports already on the union.
+ * directly in its branches; not whiteouts and internal names.  What the
+ * union does itself (with the mounter's credentials, or making a name
+ * with the caller's fsuid) is neither counted nor forwarded: the union
+ * keeps its dentries right for it, and the VFS reports it on the union.
  *
  * A mark holds a reference to its union directory inode, dropped when the
  * mark is freed, after an SRCU grace period of fsnotify.  Marks are
@@ -94,16 +95,18 @@ static int cpa_notify_event(struct fsnotify_mark *mark, u32 mask,
 	struct inode *udir = m->dir;
 	struct cpa_sb_info *sbi = CPA_SB(udir->i_sb);
 
-	cpa_notify_bump(sbi);
-	if (!(mask & CPA_NOTIFY_FORWARD) || !name ||
-	    cpa_is_wh_name(name->name, name->len))
-		return 0;
 	/*
-	 * The union's own doing, which the VFS reports on the union: with
-	 * the mounter's credentials, or a name made with the caller's fsuid.
+	 * The union's own doing: with the mounter's credentials, or a name
+	 * made with the caller's fsuid.  The union keeps its dentries right
+	 * for what it does, as with udba=none, and the VFS reports it on the
+	 * union: neither counted nor forwarded.
 	 */
 	if (current_cred() == sbi->creator_cred ||
 	    READ_ONCE(CPA_I(udir)->maker) == current)
+		return 0;
+	cpa_notify_bump(sbi);
+	if (!(mask & CPA_NOTIFY_FORWARD) || !name ||
+	    cpa_is_wh_name(name->name, name->len))
 		return 0;
 	/*
 	 * Under the branch directory's lock: fsnotify takes no inode lock,

@@ -20,7 +20,7 @@ set -uo pipefail
 
 SCALE=${1:?scale}
 CB=${2:?cbench binary}
-SYSTEMS=${3:-raw,overlay,cppaufs,cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs}
+SYSTEMS=${3:-raw,overlay,cppaufs,cppaufs-reval,cppaufs-notify,fuse-overlayfs,unionfs-fuse,mergerfs}
 FSES_ARG=${4:-}
 GROUPS_ARG=${5:-fs,branches,xino}
 
@@ -222,6 +222,8 @@ mount_sys() { # SYS R
 		mount -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro" none "$R/m" ;;
 	cppaufs-reval)
 		mount -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro,udba=reval" none "$R/m" ;;
+	cppaufs-notify)
+		mount -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro,udba=notify" none "$R/m" ;;
 	fuse-overlayfs)
 		fuse-overlayfs -o "lowerdir=$R/l1:$R/l2,upperdir=$R/u,workdir=$R/fw" "$R/m" ;;
 	unionfs-fuse)
@@ -346,7 +348,7 @@ bench_system() { # FS SYS R ROUND
 	"$CB" find "$M/tree" >/dev/null
 	run_cb "$fs" "$sys" find "$((TREE_D * TREE_F))" -r "$WREPS" find "$M/tree"
 	# 4. reads (page cache warm: the union's own overhead)
-	if [ "$sys" != cppaufs-reval ]; then
+	if [ "$sys" != cppaufs-reval ] && [ "$sys" != cppaufs-notify ]; then
 		"$CB" seqread "$M/big" >/dev/null
 		run_cb "$fs" "$sys" seqread "${SEQ_MIB}MiB" -r "$WREPS" seqread "$M/big"
 		run_cb "$fs" "$sys" randread "$NRAND" -r "$WREPS" randread "$M/big" "$NRAND"
@@ -355,9 +357,9 @@ bench_system() { # FS SYS R ROUND
 	run_cb "$fs" "$sys" cwu "$NCWU" -r "$REPS" cwu "$cw" "$NCWU"
 	run_cb "$fs" "$sys" rename "$NREN" -r "$REPS" rename "$cw" "$NREN"
 	umount_sys "$sys" "$R"
-	# udba=reval changes lookups only: the copy-up workloads, which take
-	# most of a round, are the same code as udba=none's
-	[ "$sys" != cppaufs-reval ] || return 0
+	# udba=reval|notify change lookups only: the copy-up workloads, which
+	# take most of a round, are the same code as udba=none's
+	[ "$sys" != cppaufs-reval ] && [ "$sys" != cppaufs-notify ] || return 0
 	# 5. copy-up on first write, chmod of a large lower file; rename of
 	#    lower files: a fresh union every repetition
 	"$CB" seqread "$R/l2/c1" >/dev/null
@@ -413,7 +415,8 @@ for fs in $FSES; do
 done
 
 # -- 7, 8: branch-count scaling and mount time (tmpfs) -----------------------
-if want branches && { has_sys overlay || has_sys cppaufs || has_sys cppaufs-reval; }; then
+if want branches && { has_sys overlay || has_sys cppaufs || has_sys cppaufs-reval ||
+	has_sys cppaufs-notify; }; then
 	say "== branch-count scaling"
 	B=/b MOUNT_I=''
 	mkdir -p $B
@@ -440,13 +443,15 @@ if want branches && { has_sys overlay || has_sys cppaufs || has_sys cppaufs-reva
 			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2")" none $B/m ;;
 		cppaufs-reval)
 			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2"),udba=reval" none $B/m ;;
+		cppaufs-notify)
+			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2"),udba=notify" none $B/m ;;
 		esac >/tmp/mount.err 2>&1 || { MOUNT_ERR=$(head -c 200 /tmp/mount.err); return 1; }
 	}
 	SREPS=$(((REPS + ROUNDS - 1) / ROUNDS))
 	for ((round = 0; round < ROUNDS; round++)); do
 		say "-- round $((round + 1)) of $ROUNDS"
 		for n in $BRANCHES; do
-			for sys in $(rotate "$round" raw overlay cppaufs cppaufs-reval); do
+			for sys in $(rotate "$round" raw overlay cppaufs cppaufs-reval cppaufs-notify); do
 				has_sys "$sys" || continue
 				if [ "$sys" = raw ]; then
 					run_cb tmpfs raw scale_top "$n" -r "$SREPS" stat "$B/1/top" "$NSCALE"

@@ -50,13 +50,16 @@ WORKLOADS = [
     ("bigtree_mount_stat", "then mount + first stat of one file, cold"),
 ]
 ORDER = {w: i for i, (w, _) in enumerate(WORKLOADS)}
-SYSTEMS = ["raw", "overlay", "cppaufs", "cppaufs-reval", "fuse-overlayfs", "unionfs-fuse", "mergerfs"]
+SYSTEMS = ["raw", "overlay", "cppaufs", "cppaufs-reval", "cppaufs-notify", "fuse-overlayfs",
+           "unionfs-fuse", "mergerfs"]
 FUSE = ["fuse-overlayfs", "unionfs-fuse", "mergerfs"]
 LOOKUP = ["stat_cold", "stat_warm", "neg_lookup", "readdir_cold", "readdir_warm", "find"]
 METADATA = LOOKUP + ["cwu", "rename", "rename_lower", "chmod_large"]
 # udba=reval against udba=none: every workload both ran; the target is on
 # warm stat (the revalidation every cached lookup pays).
 REVAL = "cppaufs-reval"
+NOTIFY = "cppaufs-notify"
+UDBA = (REVAL, NOTIFY)
 REVAL_TARGET = ("stat_warm", 1.10)
 # xino on a long-lived union: time against overlayfs; the notes (xino file
 # size and slab after each round, memory after the walk) are listed whole.
@@ -157,14 +160,15 @@ def table(meta, rows):
             else:
                 per_s = fmt_ns(round(per)) if per else "-"
             note = r["note"]
-            if s == REVAL and ratio(r, by.get("cppaufs")) is not None:
+            if s in UDBA and ratio(r, by.get("cppaufs")) is not None:
                 note = f"{ratio(r, by.get('cppaufs')):.2f}x cppaufs (udba=none) {note}"
             out.append(f"{fs:6} {wl:18} {param:>7} {s:15} {fmt_ns(r['median_ns']):>10} "
                        f"{per_s:>10} {fmt_ratio(ratio(r, by.get('overlay'))):>9} "
                        f"{fmt_ratio(ratio(r, by.get('raw'))):>8}  {note[:50]}")
     out.append("")
     out.extend(targets(idx))
-    out.extend(reval(idx))
+    out.extend(reval(idx, REVAL))
+    out.extend(reval(idx, NOTIFY))
     out.extend(xino_notes(idx))
     return "\n".join(out) + "\n"
 
@@ -251,23 +255,24 @@ def targets(idx):
     return out
 
 
-def reval(idx):
-    """udba=reval against udba=none (cppaufs), measured in the same boot."""
+def reval(idx, system):
+    """udba=reval or notify (@system) against udba=none (cppaufs), in the same boot."""
     out = []
     for (fs, wl, param), by in sorted(idx.items(), key=lambda kv: (kv[0][0], ORDER.get(kv[0][1], 99),
                                                                   param_key(kv[0][2]))):
-        x = ratio(by.get(REVAL), by.get("cppaufs"))
+        x = ratio(by.get(system), by.get("cppaufs"))
         if x is None:
             continue
         if not out:
-            out = ["", "udba=reval / udba=none (time ratio, cppaufs-reval / cppaufs):"]
-        o = ratio(by.get(REVAL), by.get("overlay"))
+            mode = system.split("-")[1]
+            out = ["", f"udba={mode} / udba=none (time ratio, {system} / cppaufs):"]
+        o = ratio(by.get(system), by.get("overlay"))
         extra = f", {o:.2f}x overlayfs" if o is not None else ""
         if wl == REVAL_TARGET[0]:
             t = REVAL_TARGET[1]
             mark = "ok  " if x <= t else "MISS"
             fast = ""
-            a, b = by[REVAL], by["cppaufs"]
+            a, b = by[system], by["cppaufs"]
             if a.get("min_ns") and b.get("min_ns"):
                 fast = f", fastest samples {a['min_ns'] / b['min_ns']:.2f}x"
             out.append(f"  {mark}  {fs:6} {wl:18} {param:>5} {x:.2f}x udba=none "
@@ -284,7 +289,7 @@ def plot(meta, rows, prefix):
 
     idx = index(rows)
     title = f"cppaufs bench, {meta.get('kernel', '?')}, {meta.get('scale', '?')} (qemu TCG: relative only)"
-    colors = {"raw": "#777777", "overlay": "#1f77b4", "cppaufs": "#d62728", "cppaufs-reval": "#8c564b",
+    colors = {"raw": "#777777", "overlay": "#1f77b4", "cppaufs": "#d62728", "cppaufs-reval": "#8c564b", "cppaufs-notify": "#e377c2",
               "fuse-overlayfs": "#2ca02c", "unionfs-fuse": "#9467bd", "mergerfs": "#ff7f0e"}
 
     # Ratio to overlayfs per workload, one panel per branch file system.
@@ -324,7 +329,7 @@ def plot(meta, rows, prefix):
             (axes[0], ("scale_top", "scale_bottom", "scale_bottom_cold"), "time per stat"),
             (axes[1], ("mount", "umount"), "time")):
         drew = False
-        for s in ("raw", "overlay", "cppaufs", REVAL):
+        for s in ("raw", "overlay", "cppaufs", REVAL, NOTIFY):
             for k, style in zip(kinds, ("-o", "--s", ":^")):
                 pts = sorted((int(p), r) for (fs, w, p), by in idx.items() if w == k
                              for ss, r in by.items() if ss == s and r["status"] == "ok")

@@ -19,8 +19,9 @@ usage: ${0##*/} [--smoke|--quick|--full] [options]
   --kernel KVER     kernel to boot (repeatable; default: the newest with a
                     built module)
   --systems LIST    comma-separated subset of raw,overlay,cppaufs,
-                    cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs
-                    (cppaufs-reval: cppaufs with udba=reval)
+                    cppaufs-reval,cppaufs-notify,fuse-overlayfs,
+                    unionfs-fuse,mergerfs (cppaufs-reval, -notify: cppaufs
+                    with udba=reval, udba=notify)
   --fs LIST         comma-separated subset of tmpfs,ext4
   --only LIST       comma-separated subset of the workload groups fs (1-6,
                     on each branch file system), branches (7, 8: branch
@@ -128,7 +129,7 @@ for kver in "${kernels[@]}"; do
 	fi
 	set +e
 	"$REPO/scripts/vm/run.sh" "${vmargs[@]}" -- "$REPO/bench/guest.sh" \
-		"$scale" "$rundir/cbench" "${systems:-raw,overlay,cppaufs,cppaufs-reval,fuse-overlayfs,unionfs-fuse,mergerfs}" \
+		"$scale" "$rundir/cbench" "${systems:-raw,overlay,cppaufs,cppaufs-reval,cppaufs-notify,fuse-overlayfs,unionfs-fuse,mergerfs}" \
 		"$fses" "$only" 2>&1 | tee "$log" | grep --line-buffered -av '^@'
 	vrc=${PIPESTATUS[0]}
 	set -e

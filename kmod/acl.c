@@ -99,6 +99,7 @@ struct posix_acl *cpa_get_acl(CPA_IDMAP_PARAM struct dentry *dentry, int type)
 int cpa_set_acl(CPA_IDMAP_PARAM struct dentry *dentry, struct posix_acl *acl,
 		int type)
 {
+	CPA_BRANCHES_GUARD(dentry->d_sb);
 	CPA_ENTRIES_GUARD();
 	struct super_block *sb = dentry->d_sb;
 	const struct cred *old;

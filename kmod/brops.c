@@ -24,6 +24,12 @@
  * while a union file that its entry would write the wrong way is in use
  * (cpa_brnew_chg_inode_busy(), cpa_brnew_inode_busy()).
  *
+ * Removals and changes of permission wait for the union operations under
+ * way that may write a branch or open a file on one, and hold new ones off
+ * from before the busy checks until the table is published
+ * (cpa_branches_hold()): none can pick a branch by the old table and use
+ * it by the new.
+ *
  * What this version does not change yet, and refuses with a message:
  * branch 0 (prepend, add at 0, or mod and del of it), and anything above a
  * writable branch (adding a branch there, making one writable there): the
@@ -31,7 +37,87 @@
  */
 
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 #include "cppaufs.h"
+
+static struct lock_class_key cpa_branches_key;
+
+void cpa_branches_init(struct cpa_sb_info *sbi)
+{
+	atomic_set(&sbi->brs_users, 0);
+	sbi->brs_hold = false;
+	lockdep_init_map(&sbi->brs_dep_map, "cpa_branches", &cpa_branches_key,
+			 0);
+}
+
+static void cpa_branches_put(struct cpa_sb_info *sbi)
+{
+	/* Fully ordered: pairs with the barrier in cpa_branches_hold(). */
+	if (atomic_dec_and_test(&sbi->brs_users) && READ_ONCE(sbi->brs_hold))
+		wake_up_var(&sbi->brs_users);
+}
+
+/* CPA_BRANCHES_GUARD(): count in a union operation on @sb. */
+struct cpa_sb_info *cpa_branches_use(struct super_block *sb)
+{
+	struct cpa_sb_info *sbi = CPA_SB(sb);
+
+	rwsem_acquire_read(&sbi->brs_dep_map, 0, 0, _RET_IP_);
+	for (;;) {
+		atomic_inc(&sbi->brs_users);
+		/* Pairs with the barrier in cpa_branches_hold(). */
+		smp_mb__after_atomic();
+		if (likely(!READ_ONCE(sbi->brs_hold)))
+			return sbi;
+		cpa_branches_put(sbi);
+		wait_var_event(&sbi->brs_hold, !READ_ONCE(sbi->brs_hold));
+	}
+}
+
+void cpa_branches_unuse(struct cpa_branches_guard *g)
+{
+	cpa_branches_put(g->sbi);
+	rwsem_release(&g->sbi->brs_dep_map, _RET_IP_);
+}
+
+static void cpa_branches_release(struct cpa_sb_info *sbi)
+{
+	WRITE_ONCE(sbi->brs_hold, false);
+	/* The waiters' test after the store: wake_up_var() asks for it. */
+	smp_mb();
+	wake_up_var(&sbi->brs_hold);
+	rwsem_release(&sbi->brs_dep_map, _RET_IP_);
+}
+
+/*
+ * Hold new union operations that may write a branch or open a file on one
+ * off, and wait for those under way to end.  The caller holds s_umount,
+ * so no other remount holds them.
+ */
+static int cpa_branches_hold(struct fs_context *fc, struct cpa_sb_info *sbi)
+{
+	rwsem_acquire(&sbi->brs_dep_map, 0, 0, _RET_IP_);
+	WRITE_ONCE(sbi->brs_hold, true);
+	/* Pairs with the barriers of cpa_branches_use() and _put(). */
+	smp_mb();
+	if (wait_var_event_killable(&sbi->brs_users,
+				    !atomic_read(&sbi->brs_users))) {
+		cpa_branches_release(sbi);
+		return cpa_failf(fc, -EINTR, "interrupted while waiting for operations on the union to end");
+	}
+	return 0;
+}
+
+/* Does @ctx remove a branch or change one's permission? */
+static bool cpa_brops_need_hold(const struct cpa_fs_context *ctx)
+{
+	int i;
+
+	for (i = 0; i < ctx->nbrops; i++)
+		if (ctx->brops[i].kind != CPA_BROP_ADD)
+			return true;
+	return false;
+}
 
 /* The table being built. */
 struct cpa_brnew {
@@ -551,9 +637,16 @@ int cpa_brops_apply(struct fs_context *fc)
 	struct cpa_brnew t = {};
 	struct cpa_brtable *cur;
 	int i, max, brid, err = 0;
+	bool hold;
 
 	if (!ctx->nbrops)
 		return 0;
+	hold = cpa_brops_need_hold(ctx);
+	if (hold) {
+		err = cpa_branches_hold(fc, sbi);
+		if (err)
+			return err;
+	}
 	mutex_lock(&sbi->br_lock);
 	cur = cpa_brt(sbi);
 	max = cur->nbranch + ctx->nbrops;
@@ -599,5 +692,7 @@ out:
 	kfree(t.chg_op);
 	kfree(t.chg_rw);
 	mutex_unlock(&sbi->br_lock);
+	if (hold)
+		cpa_branches_release(sbi);
 	return err;
 }

@@ -296,6 +296,7 @@ __printf(3, 4) int cpa_failf(struct fs_context *fc, int err,
 
 /* brops.c */
 int cpa_brops_apply(struct fs_context *fc);
+void cpa_branches_init(struct cpa_sb_info *sbi);
 
 /* branch.c */
 struct cpa_branch *cpa_branch_new(const struct path *path,

@@ -210,6 +210,7 @@ out_drop:
 int cpa_create(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 	       umode_t mode, bool excl)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFREG };
 
@@ -220,6 +221,7 @@ int cpa_create(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 CPA_MKDIR_RET cpa_mkdir(CPA_IDMAP_PARAM struct inode *dir,
 			struct dentry *dentry, umode_t mode)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = (mode & 07777) | S_IFDIR };
 
@@ -229,6 +231,7 @@ CPA_MKDIR_RET cpa_mkdir(CPA_IDMAP_PARAM struct inode *dir,
 int cpa_mknod(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 	      umode_t mode, dev_t rdev)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = mode, .rdev = rdev };
 
@@ -238,6 +241,7 @@ int cpa_mknod(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 int cpa_symlink(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 		const char *target)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct cpa_cattr ca = { .mode = S_IFLNK | 0777, .link = target };
 
@@ -246,6 +250,7 @@ int cpa_symlink(CPA_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 
 int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct inode *inode = d_inode(old);
 	struct cpa_cattr ca = { .mode = inode->i_mode };
@@ -274,9 +279,10 @@ int cpa_link(struct dentry *old, struct inode *dir, struct dentry *new)
  * linkat() later gives it a name through cpa_link().  @arg is the file
  * being opened, or its dentry on older kernels (CPA_TMPFILE_ARG).
  */
-int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
-		umode_t mode)
+static struct inode *cpa_tmpfile_make(struct inode *dir, CPA_TMPFILE_ARG arg,
+				      umode_t mode)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct dentry *dentry = cpa_tmpfile_dentry(arg);
 	struct super_block *sb = dir->i_sb;
@@ -292,7 +298,7 @@ int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 	/* The unnamed file's name is no name: no whiteout can hide it. */
 	slot = cpa_parent_begin(dentry, NULL, CPA_CREATE_UNNAMED);
 	if (slot < 0)
-		return slot;
+		return ERR_PTR(slot);
 	br = cpa_entry_br(sb, CPA_E(dentry->d_parent), slot);
 	mnt = br->path.mnt;
 	upperdir.mnt = mnt;
@@ -327,11 +333,22 @@ int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
 	dentry->d_fsdata = e;
 	/* d_tmpfile() drops the one link a new inode is born with. */
 	set_nlink(inode, 1);
-	/* ->open opens the branch file again, from slot 0. */
-	err = cpa_tmpfile_finish(arg, inode);
+	err = 0;
 out_drop:
 	mnt_drop_write(mnt);
-	return err;
+	return err ? ERR_PTR(err) : inode;
+}
+
+/* ->open, which finishing calls, holds off changes of branches itself. */
+int cpa_tmpfile(CPA_IDMAP_PARAM struct inode *dir, CPA_TMPFILE_ARG arg,
+		umode_t mode)
+{
+	struct inode *inode = cpa_tmpfile_make(dir, arg, mode);
+
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	/* ->open opens the branch file again, from slot 0. */
+	return cpa_tmpfile_finish(arg, inode);
 }
 
 /*
@@ -452,12 +469,14 @@ out_revert:
 
 int cpa_unlink(struct inode *dir, struct dentry *dentry)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	return cpa_remove(dir, dentry, false);
 }
 
 int cpa_rmdir(struct inode *dir, struct dentry *dentry)
 {
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	return cpa_remove(dir, dentry, true);
 }
@@ -476,6 +495,7 @@ static int cpa_rename_prepare_dir(struct dentry *dentry)
 int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	       struct inode *newdir, struct dentry *new, unsigned int flags)
 {
+	CPA_BRANCHES_GUARD(olddir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct super_block *sb = olddir->i_sb;
 	bool exchange = flags & RENAME_EXCHANGE;

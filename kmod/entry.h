@@ -26,6 +26,7 @@
 #include <linux/rcupdate.h>
 #include <linux/srcu.h>
 #include <linux/llist.h>
+#include <linux/lockdep.h>
 
 /* What the union may do with a branch. */
 enum cpa_perm {
@@ -168,6 +169,15 @@ struct cpa_sb_info {
 	struct cpa_brtable __rcu *brt;	/* the branches (cpa_brt()) */
 	/* serialises changes of branches (brops.c) */
 	struct mutex br_lock;
+	/*
+	 * Union operations under way that may write a branch or open a file
+	 * on one (CPA_BRANCHES_GUARD()), and, set by a remount that removes
+	 * branches or changes whether they are writable, the hold that keeps
+	 * new ones waiting until it has published (brops.c).
+	 */
+	atomic_t brs_users;
+	bool brs_hold;
+	struct lockdep_map brs_dep_map;
 	/*
 	 * Bumped by every change of branches; a dentry looked up before
 	 * (its d_time is older) is revalidated (namei.c).
@@ -319,6 +329,30 @@ static inline void cpa_entries_guard_end(struct cpa_entries_guard *g)
 	struct cpa_entries_guard __cpa_entries_guard			\
 	__attribute__((cleanup(cpa_entries_guard_end))) =		\
 	{ .idx = srcu_read_lock(&cpa_entry_srcu) }
+
+/*
+ * A remount that removes branches or changes whether they are writable
+ * checks that none is in use, then publishes the new table; an operation
+ * that picked a branch in between would write a branch that is no longer
+ * writable, or open a file on one that is gone.  So every union operation
+ * that may write a branch or open a file on one holds changes off for
+ * its whole body: CPA_BRANCHES_GUARD() counts it in sbi->brs_users until
+ * the end of the enclosing block, and waits first while a remount holds
+ * new ones off.  Taken inside the VFS's locks of the union (superblock
+ * write access, inode locks), never around them, and never nested: a
+ * remount waiting for the outer one would hold the inner one off.
+ */
+struct cpa_branches_guard {
+	struct cpa_sb_info *sbi;
+};
+
+struct cpa_sb_info *cpa_branches_use(struct super_block *sb);
+void cpa_branches_unuse(struct cpa_branches_guard *g);
+
+#define CPA_BRANCHES_GUARD(sb)						\
+	struct cpa_branches_guard __cpa_branches_guard			\
+	__attribute__((cleanup(cpa_branches_unuse))) =			\
+	{ .sbi = cpa_branches_use(sb) }
 
 /* Shared, refcounted snapshot of a merged directory listing (readdir.c). */
 struct cpa_dir_cache;

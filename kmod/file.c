@@ -32,6 +32,7 @@ static struct file *cpa_file_real(const struct file *file)
 
 static int cpa_open(struct inode *inode, struct file *file)
 {
+	CPA_BRANCHES_GUARD(inode->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct super_block *sb = inode->i_sb;
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);

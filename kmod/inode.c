@@ -110,6 +110,7 @@ static int cpa_permission(CPA_IDMAP_PARAM struct inode *inode, int mask)
 static int cpa_setattr(CPA_IDMAP_PARAM struct dentry *dentry,
 		       struct iattr *attr)
 {
+	CPA_BRANCHES_GUARD(dentry->d_sb);
 	CPA_ENTRIES_GUARD();
 	struct inode *inode = d_inode(dentry);
 	struct inode *h_inode;

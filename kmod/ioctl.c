@@ -101,6 +101,7 @@ int cpa_fileattr_get(struct dentry *dentry, struct cpa_fileattr *fa)
 int cpa_fileattr_set(CPA_IDMAP_PARAM struct dentry *dentry,
 		     struct cpa_fileattr *fa)
 {
+	CPA_BRANCHES_GUARD(dentry->d_sb);
 	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	struct path realpath;
@@ -218,6 +219,27 @@ static int cpa_ioctl_prot_flags(unsigned int cmd, unsigned long arg,
 }
 
 /*
+ * The change of flags itself, under the inode's lock: changes of branches
+ * are held off inside it, as for ->fileattr_set.
+ */
+static long cpa_ioctl_set_locked(struct dentry *dentry, unsigned int cmd,
+				 unsigned long arg, unsigned int flags)
+{
+	CPA_BRANCHES_GUARD(dentry->d_sb);
+	struct inode *inode = d_inode(dentry);
+	long ret;
+
+	if ((flags ^ cpa_prot_flags(inode)) && !capable(CAP_LINUX_IMMUTABLE))
+		return -EPERM;
+	ret = cpa_copy_up_to_change(dentry, false);
+	if (!ret) {
+		ret = cpa_ioctl_real(dentry, cmd, arg);
+		cpa_copyattr(inode);
+	}
+	return ret;
+}
+
+/*
  * FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR: the caller must own the file, and
  * have CAP_LINUX_IMMUTABLE to change the protected flags, before the
  * object is copied up.
@@ -242,14 +264,7 @@ static long cpa_ioctl_set(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	inode_lock(inode);
-	if ((flags ^ cpa_prot_flags(inode)) && !capable(CAP_LINUX_IMMUTABLE))
-		ret = -EPERM;
-	if (!ret)
-		ret = cpa_copy_up_to_change(dentry, false);
-	if (!ret) {
-		ret = cpa_ioctl_real(dentry, cmd, arg);
-		cpa_copyattr(inode);
-	}
+	ret = cpa_ioctl_set_locked(dentry, cmd, arg, flags);
 	inode_unlock(inode);
 	mnt_drop_write_file(file);
 	return ret;

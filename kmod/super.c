@@ -323,6 +323,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	sbi->sb = sb;
 	mutex_init(&sbi->br_lock);
+	cpa_branches_init(sbi);
 	spin_lock_init(&sbi->owner_lock);
 	sbi->id = get_random_u64();
 	atomic64_set(&sbi->next_ino, CPA_FIRST_INO);

@@ -28,6 +28,7 @@ static int cpa_xattr_set(const struct xattr_handler *handler,
 			 struct inode *inode, const char *name,
 			 const void *value, size_t size, int flags)
 {
+	CPA_BRANCHES_GUARD(dentry->d_sb);
 	CPA_ENTRIES_GUARD();
 	const struct cred *old;
 	struct path realpath;

@@ -14,7 +14,9 @@
 # below the others or makes one writable there, makes one read-only or
 # removes it (each refused while a file its entry would write the wrong
 # way is in use), and rr and cpup= follow; read-only branches are never
-# written.  Then a union whose only writable branch is not branch 0.
+# written.  Then a union whose only writable branch is not branch 0, and
+# a branch made read-only while a copy-up and creates are under way: the
+# remount waits for them, and none lands on the branch after it.
 . "$(dirname "$0")/lib.sh"
 require_module
 
@@ -470,3 +472,47 @@ run mount -o "remount,rw,mod:$T/r2=rw" "$T/rou"
 run_sh "echo z3 >$T/rou/z3"
 assert_file_content r2/z3 z3
 ok cpa_umount rou
+
+section "a remount that changes a branch waits for the writes under way"
+# A copy-up under way (truncate(2) of a lower file: its copy staged in
+# w2's work directory) when mod:w2=ro comes: the remount publishes once
+# it is done, so no staged copy is left on w2 when it returns.
+mkfs_loop tmpfs "$T/h" 640M
+cd "$T/h"
+mkdir -p w1 w2/p lo/p wm
+dd if=/dev/zero of=lo/p/big bs=1M count=256 status=none
+sum=$(head -c 192M lo/p/big | md5sum)
+for i in 1 2 3 4; do mkdir w2/r$i; done
+cpa_mount wm "$T/h/w1=rw:$T/h/w2=rw:$T/h/lo=ro"
+python3 -c 'import os; os.truncate("wm/p/big", 192 << 20)' &
+cpid=$!
+staged= n=0
+while [ -z "$staged" ] && [ $n -lt 2000 ] && kill -0 "$cpid" 2>/dev/null; do
+	staged=$(ls -A w2/.wh..wh.orph)
+	n=$((n + 1))
+done
+assert_eq 1 "$([ -n "$staged" ] && echo 1)" "a copy staged on w2 before the remount"
+run mount -o "remount,mod:$T/h/w2=ro" "$T/h/wm"
+assert_eq "" "$(ls -A w2/.wh..wh.orph)" "copies staged on w2 after the remount"
+rc=0; wait "$cpid" || rc=$?
+assert_eq 0 "$rc" "truncate's status"
+assert_eq "$sum" "$(md5sum <wm/p/big)" "data"
+run mount -o "remount,mod:$T/h/w2=rw" "$T/h/wm"
+# Directories made in a loop while w2 turns read-only and back: none
+# lands on w2 once the remount has returned.
+for i in 1 2 3 4; do
+	rm -f stop
+	sh -c 'n=0; while [ ! -e stop ]; do mkdir "wm/r$1/x$n" 2>/dev/null; n=$((n + 1)); done' sh "$i" &
+	wpid=$!
+	sleep 0.2
+	run mount -o "remount,mod:$T/h/w2=ro" "$T/h/wm"
+	seen=$(ls w2/r$i | wc -l)
+	sleep 0.3
+	assert_eq "$seen" "$(ls w2/r$i | wc -l)" "round $i: directories on w2 since it was made read-only"
+	touch stop
+	rc=0; wait "$wpid" || rc=$?
+	assert_eq 0 "$rc" "round $i: the loop's status"
+	run mount -o "remount,mod:$T/h/w2=rw" "$T/h/wm"
+	assert_eq "$(ls w1/r$i w2/r$i 2>/dev/null | grep -c '^x')" "$(ls wm/r$i | wc -l)" "round $i: every directory made is there"
+done
+ok cpa_umount wm

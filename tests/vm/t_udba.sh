@@ -314,9 +314,11 @@ assert_eq ok "$(python3 "$T/churn.py" "$M" "$U" "$L" 100 2>&1)" \
 	"100 rounds of changes in both branches and through the union"
 assert_eq "" "$(ls -A "$M/d")" "listing of d afterwards"
 
-section "udba=notify: a branch added: its directories are watched"
+section "udba=notify: a branch added: its directories are watched; removed"
 X=$B/x
-mkdir -p "$X/d"
+mkdir -p "$X"
+mount -t tmpfs tmpfs "$X"
+mkdir "$X/d"
 assert_fails_with "No such file" stat "$M/d/late" "$M/late"
 run mount -o "remount,append:$X" "$M"
 ok stat "$M/d"
@@ -328,6 +330,13 @@ echo x-late >"$X/late"
 assert_file_content "$M/late" x-late
 rm "$X/d/late" "$X/late"
 assert_fails_with "No such file" stat "$M/d/late" "$M/late"
+echo x-gone >"$X/d/gone"
+ok stat "$M/d/gone"
+run mount -o "remount,del:$X" "$M"
+assert_fails_with "No such file" stat "$M/d/gone"
+# Its marks do not keep its filesystem: it unmounts at once.
+ok umount "$X"
+ok stat "$M/d"
 run cpa_umount "$M"
 ok bash -c "! dmesg | grep -q 'Busy inodes'"
 

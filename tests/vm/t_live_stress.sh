@@ -2,10 +2,11 @@
 # vm-kernels: newest
 # vm-args: --timeout 900
 # Branches added and removed on a busy union, and long runs of changes:
-#   - a live-system scenario: a read-only base and a tmpfs writable branch;
-#     three modules added with add:1:<module>=rr and removed again, in both
-#     orders, while a shell keeps working inside the union; auctl show after
-#     each step; a module on a filesystem of its own unmounts once removed;
+#   - a live-system scenario (udba=notify): a read-only base and a tmpfs
+#     writable branch; three modules added with add:1:<module>=rr and
+#     removed again, in both orders, while a shell keeps working inside
+#     the union; auctl show after each step; a module on a filesystem of
+#     its own unmounts once removed;
 #   - readers (find, cat, stat), a writer of the writable branch and a
 #     shell in a merged directory work on the union while modules are added
 #     and removed in a loop: each change succeeds or is refused as busy,
@@ -33,7 +34,8 @@ for i in 1 2 3; do
 	echo "tool $i" >"mod$i/usr/bin/tool$i"
 	echo "data $i" >"mod$i/opt/mod$i/data"
 done
-cpa_mount m "$T/rw:$T/base=rr"
+# As a live system would, with the branches watched (udba=notify).
+cpa_mount m "$T/rw:$T/base=rr" udba=notify
 si=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/m " /proc/mounts)")
 sys=/sys/fs/cppaufs/si_$si
 names() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }

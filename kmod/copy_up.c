@@ -871,18 +871,22 @@ static int cpa_create_hidden(struct dentry *dentry, int slot)
 
 /*
  * The slot of the parent's entry where @br can take @dentry: the parent
- * gets an object on @br first if need be.  -EROFS if it cannot, or if a
- * whiteout above would hide the name (unless @unnamed).
+ * gets an object on @br first if need be, copied down with @down.  -EROFS
+ * if it cannot, or if a whiteout above would hide the name (unless
+ * @unnamed).
  */
+static int cpa_parents_to(struct dentry *dentry, struct cpa_branch *wbr,
+			  bool down);
+
 static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
-			 bool unnamed)
+			 bool unnamed, bool down)
 {
 	int slot, err;
 
 	/* Picked from a list that a remount has replaced since. */
 	if (!cpa_branch_writable(br))
 		return -EROFS;
-	err = cpa_copy_up_parents(dentry, br);
+	err = cpa_parents_to(dentry, br, down);
 	if (err)
 		return err;
 	slot = cpa_entry_slot(CPA_E(dentry->d_parent), br);
@@ -965,7 +969,7 @@ static int cpa_create_pick(struct dentry *dentry, unsigned int flags,
 		break;
 	}
 	if (br) {
-		slot = cpa_create_on(dentry, br, unnamed);
+		slot = cpa_create_on(dentry, br, unnamed, true);
 		if (slot != -EROFS)
 			return slot;
 	}
@@ -985,7 +989,7 @@ static int cpa_create_pick(struct dentry *dentry, unsigned int flags,
 		br = cpa_entry_br(sb, pe, slot);
 		if (cpa_mfs_free(sb, br) < READ_ONCE(CPA_SB(sb)->mfs_low)) {
 			br = cpa_mfsrr_pick(sb, w, flags);
-			other = br ? cpa_create_on(dentry, br, unnamed) :
+			other = br ? cpa_create_on(dentry, br, unnamed, true) :
 				-EROFS;
 			if (other != -EROFS)
 				return other;
@@ -1027,7 +1031,7 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 		return -EROFS;
 	if (force) {
 		slot = cpa_create_on(dentry, force,
-				     flags & CPA_CREATE_UNNAMED);
+				     flags & CPA_CREATE_UNNAMED, false);
 		return slot == -EROFS ? -EXDEV : slot;
 	}
 	/* The policies that pick among all writable branches hold them. */
@@ -1039,11 +1043,111 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 }
 
 /*
+ * create=: give the directory @dentry, whose top object is above the
+ * writable branch @wbr, an object there too (copy-down): a directory with
+ * the top object's attributes, made in its parent's object on @wbr, which
+ * a new lookup of @dentry then merges into its entry.  -EROFS when the
+ * merge would not take it: an opaque directory above hides it (checked
+ * first), or something else does (checked after; the empty directory
+ * made stays, hidden).
+ */
+static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct cpa_inode *ci = CPA_I(d_inode(dentry));
+	struct iattr dir_times = {
+		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+			    ATTR_MTIME_SET,
+	};
+	struct dentry *parent, *upperdir, *down = NULL;
+	struct name_snapshot name;
+	const struct cred *old;
+	struct cpa_entry *e;
+	struct path top;
+	struct kstat st;
+	bool meta = false;
+	int i, slot, err = 0;
+
+	if (!d_is_dir(dentry))
+		return -EROFS;
+	mutex_lock(&ci->copy_lock);
+	/* Read under the lock: a refresh replaces it under it. */
+	e = CPA_E(dentry);
+	if (cpa_entry_slot(e, wbr) >= 0)
+		goto out_unlock;	/* another task did it */
+	i = cpa_entry_top(e);
+	top.mnt = cpa_entry_br(sb, e, i)->path.mnt;
+	top.dentry = cpa_entry_dentry(e, i);
+	if (!cpa_br_above(sb, cpa_entry_br(sb, e, i), wbr) ||
+	    /* Copied up whole: pairs with the release in cpa_copy_up_tree(). */
+	    smp_load_acquire(&e->opaque)) {
+		err = -EROFS;
+		goto out_unlock;
+	}
+	/* The merge stops at an opaque directory: is the lowest one above? */
+	for (i = e->count - 1; i > 0 && !cpa_entry_dentry(e, i); i--)
+		;
+	old = cpa_override_creds(sb);
+	err = cpa_opaque_test(cpa_entry_dentry(e, i));
+	cpa_revert_creds(old);
+	if (err) {
+		err = err < 0 ? err : -EROFS;
+		goto out_unlock;
+	}
+
+	parent = dget_parent(dentry);
+	take_dentry_name_snapshot(&name, dentry);
+	err = mnt_want_write(wbr->path.mnt);
+	if (err)
+		goto out_name;
+	old = cpa_override_creds(sb);
+	err = cpa_do_getattr(&top, &st, STATX_BASIC_STATS,
+			     AT_STATX_SYNC_AS_STAT);
+	if (err)
+		goto out_revert;
+	slot = cpa_entry_slot(CPA_E(parent), wbr);
+	if (slot < 0) {
+		err = -ESTALE;	/* the parent changed meanwhile */
+		goto out_revert;
+	}
+	upperdir = cpa_entry_dentry(CPA_E(parent), slot);
+	dir_times.ia_atime = cpa_inode_atime(d_inode(upperdir));
+	dir_times.ia_mtime = cpa_inode_mtime(d_inode(upperdir));
+	down = cpa_copy_object(sb, wbr, &top, &top, &st, 0, &meta, upperdir,
+			       &name.name);
+	if (IS_ERR(down)) {
+		err = PTR_ERR(down);
+		down = NULL;
+		goto out_revert;
+	}
+	cpa_restore_times(wbr, upperdir, &dir_times);
+	pr_debug("copied down %pd2\n", dentry);
+out_revert:
+	cpa_revert_creds(old);
+	mnt_drop_write(wbr->path.mnt);
+out_name:
+	release_dentry_name_snapshot(&name);
+	dput(parent);
+out_unlock:
+	mutex_unlock(&ci->copy_lock);
+	if (!down)
+		return err;
+	dput(down);
+	err = cpa_dir_remerge(dentry);
+	if (!err && cpa_entry_slot(CPA_E(dentry), wbr) < 0)
+		err = -EROFS;
+	return err;
+}
+
+/*
  * Give every ancestor of @dentry an object on the writable branch @wbr,
  * the topmost missing one first.  -EROFS when one cannot have it: its top
- * object is not below @wbr, or it is on another writable branch.
+ * object is not below @wbr, or it is on another writable branch; with
+ * @down, a directory whose top object is above @wbr gets one below it
+ * (cpa_copy_down_one()) instead.
  */
-int cpa_copy_up_parents(struct dentry *dentry, struct cpa_branch *wbr)
+static int cpa_parents_to(struct dentry *dentry, struct cpa_branch *wbr,
+			  bool down)
 {
 	struct dentry *next, *parent;
 	int err = 0;
@@ -1068,9 +1172,16 @@ int cpa_copy_up_parents(struct dentry *dentry, struct cpa_branch *wbr)
 			next = parent;
 		}
 		err = cpa_copy_up_one(next, wbr, -1, false, true);
+		if (err == -EROFS && down)
+			err = cpa_copy_down_one(next, wbr);
 		dput(next);
 	}
 	return err;
+}
+
+int cpa_copy_up_parents(struct dentry *dentry, struct cpa_branch *wbr)
+{
+	return cpa_parents_to(dentry, wbr, false);
 }
 
 /*

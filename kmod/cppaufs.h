@@ -329,6 +329,7 @@ extern const struct dentry_operations cpa_dentry_ops;
 extern const struct dentry_operations cpa_dentry_ops_reval;
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
+int cpa_dir_remerge(struct dentry *dentry);
 int cpa_dir_refresh(struct dentry *dentry);
 void cpa_dir_fresh(struct dentry *dentry);
 struct cpa_entry *cpa_lookup_entry(struct super_block *sb,

@@ -285,7 +285,7 @@ static void cpa_dir_upper(struct dentry *dentry, const struct cpa_entry *e)
  * name resolves to something else now (the caller invalidates the
  * dentry), or another -errno.
  */
-int cpa_dir_refresh(struct dentry *dentry)
+static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_inode *ci = CPA_I(d_inode(dentry));
@@ -305,7 +305,7 @@ int cpa_dir_refresh(struct dentry *dentry)
 	}
 	mutex_lock(&ci->copy_lock);
 	gen = parent ? cpa_gen(parent) : READ_ONCE(CPA_SB(sb)->br_gen);
-	if (cpa_gen(dentry) == gen &&
+	if (!force && cpa_gen(dentry) == gen &&
 	    !(cpa_udba(sb) && cpa_udba_dir_stale(dentry)))
 		goto out_unlock;	/* another task did it */
 	old = CPA_E(dentry);
@@ -367,6 +367,21 @@ out_unlock:
 out:
 	dput(parent);
 	return err;
+}
+
+int cpa_dir_refresh(struct dentry *dentry)
+{
+	return cpa_dir_refresh_as(dentry, false);
+}
+
+/*
+ * The union made an object of the directory @dentry on a branch below its
+ * top (copy_up.c): look it up again now, as a refresh does, so that its
+ * entry merges it.
+ */
+int cpa_dir_remerge(struct dentry *dentry)
+{
+	return cpa_dir_refresh_as(dentry, true);
 }
 
 /*

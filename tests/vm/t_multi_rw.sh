@@ -9,8 +9,9 @@
 # (create=tdp); a whiteout goes beside the object it hides, on the
 # writable branch of the removed object or of its would-be copy; rename
 # stays on the branch of the object; readdir merges; create= and cpup=
-# are parsed with one-line errors, change on remount and show in
-# /proc/mounts when not the default; a remount adds a writable branch
+# are parsed with one-line errors (mfs copies a parent down to the branch
+# it picks, unless an opaque directory would hide the copy), change on
+# remount and show in /proc/mounts when not the default; a remount adds a writable branch
 # below the others or makes one writable there, makes one read-only or
 # removes it (each refused while a file its entry would write the wrong
 # way is in use), and rr and cpup= follow; read-only branches are never
@@ -344,6 +345,27 @@ run_sh "echo p3 >$T/p/xonly/p3"
 assert_file_content x/xonly/p3 p3
 assert_eq "both m1 m2 m3 p1 p2 p3 rd1 rd2 rr1 rr2 rr3 rr4 xonly yonly" \
 	"$(cd p && LC_ALL=C find . -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ' | sed 's/ $//')" "union"
+# mfs, y has room again: xonly (on x only) gets a copy on y, with its
+# mode, below its top (copy-down), and the file goes there.
+run fsconfig create mfs:0
+run rm p/m1
+run chmod 0750 p/xonly
+# made on x directly, before the union lists xonly again
+mkdir -p x/xonly/deep/er x/xonly/opq
+: >x/xonly/opq/.wh..wh..opq
+run_sh "echo d1 >$T/p/xonly/d1"
+assert_file_content y/xonly/d1 d1
+ok test ! -e x/xonly/d1
+assert_eq "750 750" "$(stat -c %a x/xonly y/xonly | tr '\n' ' ' | sed 's/ $//')" "modes of xonly on x and y"
+# two levels at once
+run_sh "echo d2 >$T/p/xonly/deep/er/d2"
+assert_file_content y/xonly/deep/er/d2 d2
+assert_file_content p/xonly/deep/er/d2 d2
+# below an opaque directory a copy would be hidden: tdp decides
+run_sh "echo d3 >$T/p/xonly/opq/d3"
+assert_file_content x/xonly/opq/d3 d3
+ok test ! -e y/xonly/opq
+assert_eq "d1 deep opq p3" "$(names p/xonly)" "listing of xonly"
 ok cpa_umount p
 
 section "create=tdmfs, mfsrr and pmfsrr"

@@ -478,6 +478,29 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 }
 
 /*
+ * The object of the directory @parent on @wbr, where a copy goes, or NULL
+ * if it has none there (it changed meanwhile); @times gets its times,
+ * which the copy does not change (cpa_restore_times()).
+ */
+static struct dentry *cpa_copy_dir_on(struct dentry *parent,
+				      struct cpa_branch *wbr,
+				      struct iattr *times)
+{
+	const struct cpa_entry *pe = CPA_E(parent);
+	int slot = cpa_entry_slot(pe, wbr);
+	struct dentry *dir;
+
+	if (slot < 0)
+		return NULL;
+	dir = cpa_entry_dentry(pe, slot);
+	times->ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+			  ATTR_MTIME_SET;
+	times->ia_atime = cpa_inode_atime(d_inode(dir));
+	times->ia_mtime = cpa_inode_mtime(d_inode(dir));
+	return dir;
+}
+
+/*
  * Copy up @dentry to the writable branch @wbr, which its parent has
  * already and which must be above its top object; a regular file gets
  * metadata only if @meta and the mount allows it.  Done when the entry
@@ -494,14 +517,11 @@ static int cpa_copy_up_one(struct dentry *dentry, struct cpa_branch *wbr,
 	struct name_snapshot name;
 	struct dentry *parent, *upper, *upperdir;
 	struct cpa_entry *e;
-	struct iattr dir_times = {
-		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
-			    ATTR_MTIME_SET,
-	};
+	struct iattr dir_times;
 	const struct cred *old;
 	struct path lower, data;
 	struct kstat st;
-	int slot, err = 0;
+	int err = 0;
 
 	mutex_lock(&ci->copy_lock);
 	/* Read under the lock: a change of branches replaces it under it. */
@@ -536,14 +556,11 @@ static int cpa_copy_up_one(struct dentry *dentry, struct cpa_branch *wbr,
 		len = st.size;
 	meta = meta && S_ISREG(st.mode) && st.size && READ_ONCE(sbi->metacopy);
 
-	slot = cpa_entry_slot(CPA_E(parent), wbr);
-	if (slot < 0) {
-		err = -ESTALE;	/* the parent changed meanwhile */
+	upperdir = cpa_copy_dir_on(parent, wbr, &dir_times);
+	if (!upperdir) {
+		err = -ESTALE;
 		goto out_revert;
 	}
-	upperdir = cpa_entry_dentry(CPA_E(parent), slot);
-	dir_times.ia_atime = cpa_inode_atime(d_inode(upperdir));
-	dir_times.ia_mtime = cpa_inode_mtime(d_inode(upperdir));
 	upper = cpa_copy_up_linked(sb, wbr, inode, &lower, &data, &st, len,
 				   &meta, upperdir, &name.name);
 	if (IS_ERR(upper)) {
@@ -1055,10 +1072,7 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_inode *ci = CPA_I(d_inode(dentry));
-	struct iattr dir_times = {
-		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
-			    ATTR_MTIME_SET,
-	};
+	struct iattr dir_times;
 	struct dentry *parent, *upperdir, *down = NULL;
 	struct name_snapshot name;
 	const struct cred *old;
@@ -1066,7 +1080,7 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 	struct path top;
 	struct kstat st;
 	bool meta = false;
-	int i, slot, err = 0;
+	int i, err = 0;
 
 	if (!d_is_dir(dentry))
 		return -EROFS;
@@ -1089,11 +1103,14 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 		;
 	old = cpa_override_creds(sb);
 	err = cpa_opaque_test(cpa_entry_dentry(e, i));
+	if (err > 0)
+		err = -EROFS;
+	else if (!err)
+		err = cpa_do_getattr(&top, &st, STATX_BASIC_STATS,
+				     AT_STATX_SYNC_AS_STAT);
 	cpa_revert_creds(old);
-	if (err) {
-		err = err < 0 ? err : -EROFS;
+	if (err)
 		goto out_unlock;
-	}
 
 	parent = dget_parent(dentry);
 	take_dentry_name_snapshot(&name, dentry);
@@ -1101,18 +1118,11 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 	if (err)
 		goto out_name;
 	old = cpa_override_creds(sb);
-	err = cpa_do_getattr(&top, &st, STATX_BASIC_STATS,
-			     AT_STATX_SYNC_AS_STAT);
-	if (err)
-		goto out_revert;
-	slot = cpa_entry_slot(CPA_E(parent), wbr);
-	if (slot < 0) {
-		err = -ESTALE;	/* the parent changed meanwhile */
+	upperdir = cpa_copy_dir_on(parent, wbr, &dir_times);
+	if (!upperdir) {
+		err = -ESTALE;
 		goto out_revert;
 	}
-	upperdir = cpa_entry_dentry(CPA_E(parent), slot);
-	dir_times.ia_atime = cpa_inode_atime(d_inode(upperdir));
-	dir_times.ia_mtime = cpa_inode_mtime(d_inode(upperdir));
 	down = cpa_copy_object(sb, wbr, &top, &top, &st, 0, &meta, upperdir,
 			       &name.name);
 	if (IS_ERR(down)) {

@@ -1064,9 +1064,10 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
  * writable branch @wbr, an object there too (copy-down): a directory with
  * the top object's attributes, made in its parent's object on @wbr, which
  * a new lookup of @dentry then merges into its entry.  -EROFS when the
- * merge would not take it: an opaque directory above hides it (checked
- * first), or something else does (checked after; the empty directory
- * made stays, hidden).
+ * merge might not take it: the lowest object of @dentry is opaque (checked
+ * first; the merge stops there, though it may be below @wbr too), or the
+ * new lookup leaves it out (a whiteout between; the empty directory made
+ * stays, hidden).
  */
 static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 {
@@ -1098,7 +1099,7 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 		err = -EROFS;
 		goto out_unlock;
 	}
-	/* The merge stops at an opaque directory: is the lowest one above? */
+	/* The merge stops at an opaque directory, the lowest object if any. */
 	for (i = e->count - 1; i > 0 && !cpa_entry_dentry(e, i); i--)
 		;
 	old = cpa_override_creds(sb);

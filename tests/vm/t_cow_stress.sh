@@ -7,6 +7,7 @@
 # consistent result, every append kept once); readers during a copy-up see
 # the old or the new content, never a mix; a hard link whose one name is
 # copied up; union inode numbers across copy-up, drop_caches and remount.
+# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 section() { _cpa_say ""; _cpa_say "== $* == [${SECONDS}s]"; }

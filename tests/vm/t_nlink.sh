@@ -5,6 +5,7 @@
 # or another, a cache drop and a remount; as the raw file system shows for
 # the same operations (a mirror directory gets each one too).  An unlinked
 # file still open shows 0.  On tmpfs and ext4.
+# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # auctl against live mounts: list, show by si_<id>, <id> and mount point,
 # --json output checked field by field against sysfs, errors and exit codes.
+# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 section() { _cpa_say ""; _cpa_say "== $* == [${SECONDS}s]"; }

@@ -3,6 +3,7 @@
 # option string is far longer than the one page mount(2) carries), 1024
 # refused, and 100 mount/umount cycles of a 3-branch union without leaking
 # (the rig then checks that the module unloads cleanly and reports no leak).
+# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 section() { _cpa_say ""; _cpa_say "== $* == [${SECONDS}s]"; }

@@ -888,22 +888,22 @@ static int cpa_create_hidden(struct dentry *dentry, int slot)
 
 /*
  * The slot of the parent's entry where @br can take @dentry: the parent
- * gets an object on @br first if need be, copied down with @down.  -EROFS
- * if it cannot, or if a whiteout above would hide the name (unless
- * @unnamed).
+ * and its ancestors get an object on @br first if need be, copied up or
+ * down.  -EROFS if they cannot, or if a whiteout above would hide the
+ * name (unless @unnamed).
  */
 static int cpa_parents_to(struct dentry *dentry, struct cpa_branch *wbr,
 			  bool down);
 
 static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
-			 bool unnamed, bool down)
+			 bool unnamed)
 {
 	int slot, err;
 
 	/* Picked from a list that a remount has replaced since. */
 	if (!cpa_branch_writable(br))
 		return -EROFS;
-	err = cpa_parents_to(dentry, br, down);
+	err = cpa_parents_to(dentry, br, true);
 	if (err)
 		return err;
 	slot = cpa_entry_slot(CPA_E(dentry->d_parent), br);
@@ -986,7 +986,7 @@ static int cpa_create_pick(struct dentry *dentry, unsigned int flags,
 		break;
 	}
 	if (br) {
-		slot = cpa_create_on(dentry, br, unnamed, true);
+		slot = cpa_create_on(dentry, br, unnamed);
 		if (slot != -EROFS)
 			return slot;
 	}
@@ -1006,7 +1006,7 @@ static int cpa_create_pick(struct dentry *dentry, unsigned int flags,
 		br = cpa_entry_br(sb, pe, slot);
 		if (cpa_mfs_free(sb, br) < READ_ONCE(CPA_SB(sb)->mfs_low)) {
 			br = cpa_mfsrr_pick(sb, w, flags);
-			other = br ? cpa_create_on(dentry, br, unnamed, true) :
+			other = br ? cpa_create_on(dentry, br, unnamed) :
 				-EROFS;
 			if (other != -EROFS)
 				return other;
@@ -1030,10 +1030,11 @@ static int cpa_create_pick(struct dentry *dentry, unsigned int flags,
  *   mfsrr   as mfs, or as rr once that branch has less than the mark;
  *   pmfsrr  as pmfs, or as mfsrr once that branch has less than the mark.
  * The parent is copied up (cpup=) when it has no object on a writable
- * branch for tdp and pmfs, and gets one on the branch the others picked;
- * if it cannot (its top object is below that branch), or a whiteout
- * above that branch hides the name, tdp decides.  @force (a link, a
- * rename) asks for that branch only: -EXDEV if the name cannot be there.
+ * branch for tdp and pmfs, and gets one on the branch the others picked,
+ * copied up or down; if it cannot (an opaque directory would hide the
+ * copy), or a whiteout above that branch hides the name, tdp decides.
+ * @force (a link, a rename) asks for that branch only, its parents copied
+ * up or down to it alike: -EXDEV if the name cannot be there.
  * Called without the mounter's credentials.
  */
 int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
@@ -1047,8 +1048,7 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
 	if (!cpa_sb_writable(sb))
 		return -EROFS;
 	if (force) {
-		slot = cpa_create_on(dentry, force,
-				     flags & CPA_CREATE_UNNAMED, false);
+		slot = cpa_create_on(dentry, force, flags & CPA_CREATE_UNNAMED);
 		return slot == -EROFS ? -EXDEV : slot;
 	}
 	/* The policies that pick among all writable branches hold them. */

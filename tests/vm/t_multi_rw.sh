@@ -8,8 +8,9 @@
 # object goes to the topmost writable branch that holds its parent
 # (create=tdp); a whiteout goes beside the object it hides, on the
 # writable branch of the removed object or of its would-be copy; rename
-# stays on the branch of the object; readdir merges; create= and cpup=
-# are parsed with one-line errors (mfs copies a parent down to the branch
+# and link stay on the branch of the object (a target directory that
+# another writable branch made is copied down); readdir merges; create=
+# and cpup= are parsed with one-line errors (mfs copies a parent down to the branch
 # it picks, unless an opaque directory would hide the copy), change on
 # remount and show in /proc/mounts when not the default; a remount adds a writable branch
 # below the others or makes one writable there, makes one read-only or
@@ -147,6 +148,22 @@ assert_file_content a/shared/n5 c-new
 ok test ! -e m/cfile2
 ok test ! -e c/cfile2
 assert_eq "bfile3 cdir d dup eonly eonly2 new shared" "$(names m)" "merged root"
+# Into a directory that only a above c holds: ln and rename copy it down
+# to c, with its mode, and keep the object there (no EXDEV, no copy).
+run mkdir -p m/adir/sub
+run chmod 0751 m/adir
+ok test ! -e c/adir
+run_sh "echo hl >$T/m/cdir/hl"
+assert_file_content c/cdir/hl hl
+ok ln m/cdir/hl m/adir/hl2
+assert_eq "$(stat -c %i c/cdir/hl)" "$(stat -c %i c/adir/hl2 2>&1)" "branch inode of the new link"
+assert_eq 751 "$(stat -c %a c/adir)" "mode of adir copied down to c"
+ok python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' m/cdir/hl m/adir/sub/hl3
+assert_file_content c/adir/sub/hl3 hl
+ok test ! -e c/cdir/hl
+assert_eq "" "$(find a/adir -mindepth 1 ! -type d)" "files on a in adir"
+assert_eq "hl2 sub" "$(names m/adir)" "listing of adir"
+assert_eq "2 2" "$(stat -c %h m/adir/hl2 m/adir/sub/hl3 | tr '\n' ' ' | sed 's/ $//')" "link counts through the union"
 
 section "create= and cpup= options"
 # fsconfig KEY VALUE...: one remount of $fsc_target through fspick(2) +

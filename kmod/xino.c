@@ -99,6 +99,8 @@
 #include <linux/string.h>
 #include <linux/mm.h>
 #include <linux/crc32.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
 #include <linux/uuid.h>
 #include <linux/list.h>
 #include <linux/workqueue.h>
@@ -278,6 +280,17 @@ struct cpa_xino_gone {
 	u32 ino;
 };
 
+/* A leaf found in a tree: cpa_xino_leaf()'s cache. */
+struct cpa_xino_finger {
+	u64 gen;		/* cpa_xino.tree_gen when found; 0: empty */
+	u64 root;		/* the tree's root then */
+	u64 prefix;		/* of the keys the leaf holds */
+	u64 leaf;
+	u32 id;			/* the tree */
+};
+
+#define CPA_XINO_FINGERS	8
+
 /* Per mount (cpa_sb_info.xino), also without a file. */
 struct cpa_xino {
 	/*
@@ -323,6 +336,14 @@ struct cpa_xino {
 	int err;			/* first write error, reported once */
 	atomic_t unsynced;		/* written since the last sync */
 	void *scratch;			/* one block, under lock */
+	/*
+	 * The leaves found last, so that a walk over neighbouring numbers
+	 * (readdir, lookups in one directory) does not descend the tree for
+	 * each; valid while @tree_gen, which every change of a tree's shape
+	 * bumps, and the tree's root are what they were.
+	 */
+	struct cpa_xino_finger fingers[CPA_XINO_FINGERS];
+	u64 tree_gen;
 };
 
 /* xino files in use by a mount: one mount per file. */
@@ -576,6 +597,12 @@ static bool cpa_xino_freeblk_ok(const struct cpa_xino_freeblk *fb, u64 blk,
 						   csum));
 }
 
+/* A block joins or leaves a tree, or trees change wholesale. */
+static void cpa_xino_reshape(struct cpa_xino *xi)
+{
+	xi->tree_gen++;
+}
+
 /* A new block, zeroed in the queue: from the free list, else appended. */
 static int cpa_xino_alloc_blk(struct cpa_xino *xi, u64 *blk, void **data)
 {
@@ -607,6 +634,7 @@ static int cpa_xino_alloc_blk(struct cpa_xino *xi, u64 *blk, void **data)
 	p = cpa_xino_modify(xi, b, true);
 	if (IS_ERR(p))
 		return PTR_ERR(p);	/* the block is found again after a crash */
+	cpa_xino_reshape(xi);
 	*blk = b;
 	if (data)
 		*data = p;
@@ -632,6 +660,7 @@ static int cpa_xino_free_blk(struct cpa_xino *xi, u64 blk)
 	fb = cpa_xino_modify(xi, blk, true);
 	if (IS_ERR(fb))
 		return PTR_ERR(fb);
+	cpa_xino_reshape(xi);
 	cpa_xino_freeblk_encode(fb, blk, xi->st.free_head);
 	xi->st.free_head = blk;
 	xi->st.nfree++;
@@ -651,6 +680,13 @@ static u64 cpa_xino_prefix(u64 key, unsigned int bits)
 	return bits >= 64 ? 0 : key >> bits;
 }
 
+static struct cpa_xino_finger *cpa_xino_finger(struct cpa_xino *xi, u32 id,
+					       u64 prefix)
+{
+	return &xi->fingers[hash_64(prefix ^ ((u64)id << 32),
+				    ilog2(CPA_XINO_FINGERS))];
+}
+
 /*
  * The leaf of tree @t (@id: its slot, or CPA_XINO_REV_ID) that holds @key,
  * made with the blocks above it when @create; *@leaf is 0 when there is
@@ -660,12 +696,18 @@ static int cpa_xino_leaf(struct cpa_xino *xi, struct cpa_xino_tree *t, u32 id,
 			 unsigned int shift, u64 key, bool create,
 			 bool *changed, u64 *leaf)
 {
-	u64 blk, child, ptr, cprefix;
+	u64 blk, child, ptr, cprefix, lprefix = cpa_xino_prefix(key, shift);
+	struct cpa_xino_finger *f = cpa_xino_finger(xi, id, lprefix);
 	__le64 *p, lp;
 	unsigned int idx;
 	u32 level;
 	int err;
 
+	if (f->gen == xi->tree_gen && f->id == id && f->prefix == lprefix &&
+	    f->root == t->root && t->height) {
+		*leaf = f->leaf;
+		return 0;
+	}
 	*leaf = 0;
 again:
 	while (!t->height ||
@@ -689,6 +731,7 @@ again:
 		cpa_xino_damaged(xi, "tree root", id);
 		if (!create)
 			return 0;
+		cpa_xino_reshape(xi);
 		t->root = 0;
 		t->height = 0;
 		*changed = true;
@@ -719,6 +762,9 @@ again:
 		blk = child;
 	}
 	*leaf = blk;
+	*f = (struct cpa_xino_finger){ .gen = xi->tree_gen, .root = t->root,
+				       .prefix = lprefix, .leaf = blk,
+				       .id = id };
 	return 0;
 }
 
@@ -922,6 +968,7 @@ static int cpa_xino_release_blk(struct cpa_xino *xi, u64 blk)
 {
 	u64 *p;
 
+	cpa_xino_reshape(xi);
 	if (!xi->file)
 		return cpa_xino_free_blk(xi, blk);
 	if (xi->npfree == xi->pfree_cap) {
@@ -972,6 +1019,7 @@ static int cpa_xino_prune(struct cpa_xino *xi, struct cpa_xino_tree *t,
 		p = cpa_xino_modify(xi, path[level], false);
 		if (IS_ERR(p))
 			return PTR_ERR(p);
+		cpa_xino_reshape(xi);
 		p[idx[level]] = 0;
 		err = cpa_xino_release_blk(xi, path[level - 1]);
 		if (err)
@@ -1424,6 +1472,7 @@ static void cpa_xino_discard(struct cpa_xino *xi)
 	xa_destroy(xi->dirty);
 	xi->ndirty = 0;
 	xi->hdr_dirty = false;
+	cpa_xino_reshape(xi);
 }
 
 static void cpa_xino_work(struct work_struct *work)
@@ -2556,6 +2605,8 @@ static int cpa_xino_load(struct cpa_xino *xi, struct fs_context *fc,
 			err = cpa_invalf(fc, "xino: %s: cannot load (error %d)",
 					 path, err);
 	}
+	/* Trees read, converted or walked: nothing found before counts. */
+	cpa_xino_reshape(xi);
 	if (!err)
 		err = cpa_xino_add_slots(xi, cpa_brt(xi->sbi));
 	if (!err && xi->file) {
@@ -2747,6 +2798,7 @@ int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 		return -ENOMEM;
 	mutex_init(&xi->lock);
 	mutex_init(&xi->flush_lock);
+	xi->tree_gen = 1;	/* an empty finger has generation 0 */
 	INIT_LIST_HEAD(&xi->in_use);
 	INIT_DELAYED_WORK(&xi->work, cpa_xino_work);
 	xa_init(&xi->xa[0]);

@@ -10,7 +10,7 @@
 #     on dkms belong to cppaufs-dkms only, with the package's version;
 #   - the packaged source builds the module with the command of its
 #     dkms.conf, as `dkms build` runs it, for an installed kernel;
-#   - the packaged programs run;
+#   - the packaged programs run, with libstdc++ and Boost linked in;
 #   - a package built as <version>+test1 (what t_deb upgrades to) is DKMS
 #     module version <version>+test1;
 #   - nothing is built in the source tree.
@@ -104,15 +104,21 @@ want=$(printf '%s\n' usr/bin/auctl usr/sbin/mount.cppaufs \
 check_eq "dpkg-deb -c cppaufs-tools" "$want" "$(contents "$tools_deb")"
 check_eq "Architecture" "$arch" "$(dpkg-deb -f "$tools_deb" Architecture)"
 deps=$(dpkg-deb -f "$tools_deb" Depends)
-for lib in libmount1 libsmartcols1 libboost-program-options; do
+for lib in libmount1 libsmartcols1; do
 	check_grep "Depends on $lib" "(^|, )$lib" "$deps"
 done
+# libstdc++ and Boost.Program_options are linked in (tools/CMakeLists.txt):
+# neither a dependency nor a library the programs load.
+check_eq "no dependency on libstdc++, libgcc or Boost" "" \
+	"$(grep -oE '(libstdc\+\+|libgcc|libboost)[^,]*' <<<"$deps")"
 check_eq "no dkms dependency or maintainer scripts in cppaufs-tools" "" \
 	"$(grep -o 'dkms[^,]*' <<<"$deps"; dpkg-deb --ctrl-tarfile "$tools_deb" |
 		tar t | grep -E 'post|pre')"
 t=$WORK/tools-deb
 dpkg-deb -x "$tools_deb" "$t"
 check "packaged mount.cppaufs runs" "$t/usr/sbin/mount.cppaufs" --help
+check_eq "libraries of the packaged programs: no libstdc++ or Boost" "" \
+	"$(ldd "$t/usr/sbin/mount.cppaufs" "$t/usr/bin/auctl" | grep -E 'libstdc|libboost')"
 check "packaged auctl runs" "$t/usr/bin/auctl" --help
 check "packaged cppaufs.5 is the source page" cmp "$REPO/man/cppaufs.5" \
 	<(gzip -dc "$t/usr/share/man/man5/cppaufs.5.gz")

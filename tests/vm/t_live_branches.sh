@@ -159,10 +159,11 @@ os.close(fd)
 if ctypes.string_at(p, 3) != b"two":
 	sys.exit("mapped content")
 open(sys.argv[2], "w").close()
-time.sleep(120)' m/mod2 "$T/mapped" &
+time.sleep(3600)' m/mod2 "$T/mapped" &
 mapper=$!
 on_exit kill "$mapper"
-for _ in $(seq 100); do
+# until it has mapped the file: up to 2 minutes on a slow (debug) kernel
+for _ in $(seq 1200); do
 	[ -e "$T/mapped" ] && break
 	sleep 0.1
 done

@@ -255,7 +255,7 @@ assert_fails_with "mod:$T/k=rw: branch busy: file /kbusy is in use" \
 exec 7<&-
 assert_eq "$cur $T/f=rw $T/k=ro" "$(branches)" "branches after the busy mod"
 # a shell's working directory on k is no obstacle
-(cd "$T/m/kcwd" && exec sleep 60) &
+(cd "$T/m/kcwd" && exec sleep infinity) &
 cwd_pid=$!
 sleep 0.5
 run fsconfig mod "$T/k=rw"

@@ -1942,8 +1942,10 @@ static int cpa_xino_walk_tree(struct cpa_xino *xi, struct cpa_xino_walk *w,
 		if (err > 0) {
 			p = cpa_xino_modify(xi, blk, false);
 			err = IS_ERR(p) ? PTR_ERR(p) : 0;
-			if (!err)
+			if (!err) {
+				cpa_xino_reshape(xi);
 				p[i] = 0;
+			}
 		}
 		cond_resched();
 	}

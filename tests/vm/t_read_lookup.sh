@@ -8,6 +8,7 @@
 # inode numbers overlap and the union must renumber them.  Last, on each
 # branch file system: whiteouts still hide when branch directories that were
 # found free of them are no longer asked for each name.
+# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 

@@ -5,6 +5,7 @@
 # positions (d_off) are exact seek targets; rewinding gives the same
 # listing; concurrent readers with small getdents buffers each see the full
 # listing; empty and opaque directories.
+# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 # Elapsed time in each heading: the script must stay well under a minute.

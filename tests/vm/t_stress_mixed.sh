@@ -13,7 +13,7 @@
 require_module
 
 T=/tmp/stress
-SECS=${CPPAUFS_STRESS_SECONDS:-20}
+SECS=${CPPAUFS_STRESS_SECONDS:-12}
 model=$(dirname "$0")/stress_model.py
 for fs in $(vm_fs_list tmpfs ext4 xfs btrfs); do
 	section "$fs: $SECS s of everything at once"

@@ -30,10 +30,14 @@
  * (cpa_branches_hold()): none can pick a branch by the old table and use
  * it by the new.
  *
- * What this version does not change yet, and refuses with a message:
- * branch 0 (prepend, add at 0, or mod and del of it), and anything above a
- * writable branch (adding a branch there, making one writable there): the
- * upper slot of an entry stays above its other slots.
+ * A branch may be added, or made writable, anywhere, branch 0 and above
+ * writable branches included.  Entries are looked up again, so that slot 0
+ * stays above the other slots of each; a directory in use takes its new
+ * top object when it is refreshed (namei.c).  With udba=none, which has no
+ * ->d_revalidate, the names in use that a branch added above now resolves
+ * differently are unhashed (cpa_brops_unhash_moved()).  The one branch
+ * that stays is that of the pseudo-links (plink.c): neither removed nor
+ * made read-only.
  */
 
 #include <linux/slab.h>
@@ -139,6 +143,8 @@ struct cpa_brnew {
 	bool *chg_rw;
 	/* the last step that left the table without a writable branch */
 	const char *unrw_op;
+	/* a branch was added above one of the current table */
+	bool above;
 };
 
 /* Forget a change of writability of @br that a later step undid or took over. */
@@ -188,12 +194,6 @@ static int cpa_brop_add(struct fs_context *fc, struct cpa_sb_info *sbi,
 	if (index > t->n)
 		return cpa_invalf(fc, "%s: no index %d: the union has %d branches",
 				  op->given, index, t->n);
-	if (index == 0)
-		return cpa_invalf(fc, "%s: branch 0 cannot be replaced on a mounted union",
-				  op->given);
-	if (index <= cpa_brnew_last_rw(t))
-		return cpa_invalf(fc, "%s: cannot add above writable branch %s of a mounted union",
-				  op->given, t->br[cpa_brnew_last_rw(t)]->name);
 	if (t->n >= CPPAUFS_BRANCH_MAX)
 		return cpa_invalf(fc, "%s: too many branches (at most %d)",
 				  op->given, CPPAUFS_BRANCH_MAX);
@@ -222,41 +222,42 @@ static int cpa_brop_add(struct fs_context *fc, struct cpa_sb_info *sbi,
 	t->perm[index] = op->perm;
 	t->created[index] = true;
 	t->n++;
+	for (i = index + 1; i < t->n; i++)
+		t->above |= !t->created[i];
 	return 0;
 }
 
 /*
- * The index in @t of the branch that @op names, other than branch 0; else
- * a refusal, @what saying what branch 0 cannot do.
+ * The index in @t of the branch that @op names, unless it is the branch of
+ * the pseudo-links and @keep: else a refusal, @what saying what that branch
+ * cannot do.
  */
-static int cpa_brop_find(struct fs_context *fc, struct cpa_brnew *t,
-			 const struct cpa_brop *op, const char *what)
+static int cpa_brop_find(struct fs_context *fc, struct cpa_sb_info *sbi,
+			 struct cpa_brnew *t, const struct cpa_brop *op,
+			 bool keep, const char *what)
 {
 	int i = cpa_brnew_find(t, &op->path);
 
 	if (i < 0)
 		return cpa_invalf(fc, "%s: not a branch of this union",
 				  op->given);
-	if (i == 0)
-		return cpa_invalf(fc, "%s: branch 0 cannot %s a mounted union",
+	if (keep && t->br[i] == sbi->plink_br)
+		return cpa_invalf(fc, "%s: the branch of the pseudo-links (branch 0 at mount) cannot %s a mounted union",
 				  op->given, what);
 	return i;
 }
 
-static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
-			const struct cpa_brop *op)
+static int cpa_brop_mod(struct fs_context *fc, struct cpa_sb_info *sbi,
+			struct cpa_brnew *t, const struct cpa_brop *op)
 {
-	int i = cpa_brop_find(fc, t, op, "change on");
-	int last = cpa_brnew_last_rw(t);
+	int i = cpa_brop_find(fc, sbi, t, op, op->perm != CPA_PERM_RW,
+			      "become read-only on");
 	bool was_rw;
 
 	if (i < 0)
 		return i;
 	if (t->perm[i] == op->perm)
 		return 0;
-	if (op->perm == CPA_PERM_RW && i < last)
-		return cpa_invalf(fc, "%s: cannot make writable above writable branch %s of a mounted union",
-				  op->given, t->br[last]->name);
 	t->perm[i] = op->perm;
 	if (t->created[i])
 		return 0;
@@ -271,10 +272,10 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
 	return 0;
 }
 
-static int cpa_brop_del(struct fs_context *fc, struct cpa_brnew *t,
-			const struct cpa_brop *op)
+static int cpa_brop_del(struct fs_context *fc, struct cpa_sb_info *sbi,
+			struct cpa_brnew *t, const struct cpa_brop *op)
 {
-	int i = cpa_brop_find(fc, t, op, "be removed from");
+	int i = cpa_brop_find(fc, sbi, t, op, true, "be removed from");
 
 	if (i < 0)
 		return i;
@@ -304,10 +305,10 @@ static int cpa_brop_one(struct fs_context *fc, struct cpa_sb_info *sbi,
 		err = cpa_brop_add(fc, sbi, t, op);
 		break;
 	case CPA_BROP_MOD:
-		err = cpa_brop_mod(fc, t, op);
+		err = cpa_brop_mod(fc, sbi, t, op);
 		break;
 	case CPA_BROP_DEL:
-		err = cpa_brop_del(fc, t, op);
+		err = cpa_brop_del(fc, sbi, t, op);
 		break;
 	}
 	if (!err && had_rw && cpa_brnew_last_rw(t) < 0)
@@ -626,6 +627,62 @@ undo:
 	return err;
 }
 
+/* Unhash the aliases of @inode whose name now resolves elsewhere. */
+static void cpa_brops_unhash_inode(struct inode *inode)
+{
+	struct dentry *alias, *d[16];
+	int i, n = 0;
+
+	spin_lock(&inode->i_lock);
+	cpa_for_each_alias(alias, inode) {
+		if (n == ARRAY_SIZE(d))
+			break;
+		d[n++] = dget(alias);
+	}
+	spin_unlock(&inode->i_lock);
+	for (i = 0; i < n; i++) {
+		if (cpa_name_moved(d[i]))
+			d_drop(d[i]);
+		dput(d[i]);
+	}
+}
+
+/*
+ * udba=none looks no cached name up again (no ->d_revalidate), and the
+ * change dropped only the unused ones.  A non-directory still in use (an
+ * open file, a running program) whose name a branch added above now
+ * resolves to another object is unhashed: lookups find the new object,
+ * and whoever uses the old one keeps it.  Directories in use are
+ * refreshed where they are used as parents, and dropped there if their
+ * name moved.  Walks the inodes as drop_caches does, holding the current
+ * one so that it stays on the list.
+ */
+static void cpa_brops_unhash_moved(struct super_block *sb)
+{
+	struct inode *inode, *prev = NULL;
+
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		spin_lock(&inode->i_lock);
+		if (S_ISDIR(inode->i_mode) || !atomic_read(&inode->i_count) ||
+		    cpa_inode_is_new(inode) || !READ_ONCE(CPA_I(inode)->real)) {
+			spin_unlock(&inode->i_lock);
+			continue;
+		}
+		/* Only iput() takes i_count to 0, under i_lock. */
+		ihold(inode);
+		spin_unlock(&inode->i_lock);
+		spin_unlock(&sb->s_inode_list_lock);
+		cpa_brops_unhash_inode(inode);
+		iput(prev);
+		prev = inode;
+		cond_resched();
+		spin_lock(&sb->s_inode_list_lock);
+	}
+	spin_unlock(&sb->s_inode_list_lock);
+	iput(prev);
+}
+
 /*
  * Apply the changes of branches that @fc asks for, all or nothing.
  * Called by reconfigure, with the superblock's s_umount held.
@@ -694,5 +751,8 @@ out:
 	mutex_unlock(&sbi->br_lock);
 	if (hold)
 		cpa_branches_release(sbi);
+	/* Lookups refresh the root, under br_lock. */
+	if (!err && t.above && sbi->udba == CPA_UDBA_NONE)
+		cpa_brops_unhash_moved(sbi->sb);
 	return err;
 }

@@ -446,8 +446,8 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 	struct dentry *plink, *upper;
 	int err;
 
-	/* Pseudo-links live on branch 0 only: elsewhere, copies of their own. */
-	if (!S_ISREG(st->mode) || st->nlink < 2 || wbr != cpa_top(sb))
+	/* Pseudo-links live on one branch: elsewhere, copies of their own. */
+	if (!S_ISREG(st->mode) || st->nlink < 2 || wbr != cpa_plink_br(sb))
 		return cpa_copy_object(sb, wbr, lower, data, st, len, meta,
 				       upperdir, name);
 

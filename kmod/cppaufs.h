@@ -332,6 +332,7 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 int cpa_dir_remerge(struct dentry *dentry);
 int cpa_dir_refresh(struct dentry *dentry);
 void cpa_dir_fresh(struct dentry *dentry);
+bool cpa_name_moved(struct dentry *dentry);
 struct cpa_entry *cpa_lookup_entry(struct super_block *sb,
 				   struct cpa_entry *pe, int from,
 				   const char *name, int len);

@@ -186,8 +186,16 @@ struct cpa_sb_info {
 	int next_brid;		/* brid of the next branch added */
 	/* a refresh retired an entry: unmount waits for them (namei.c) */
 	bool retired;
-	/* Branch 0: the first branch of the table, fixed for the mount. */
-	struct cpa_branch *top;
+	/*
+	 * Branch 0 as mounted, referenced: its root is the union root in the
+	 * xino file.  A remount may move it down or remove it.
+	 */
+	struct cpa_branch *first;
+	/*
+	 * The branch of the pseudo-links (plink.c): the first branch when
+	 * mounted writable, else NULL.  Never removed nor made read-only.
+	 */
+	struct cpa_branch *plink_br;
 	const struct cred *creator_cred; /* credentials of the mounter */
 	/* the mounter's with the last creator's fsuid, fsgid (util.c) */
 	spinlock_t owner_lock;
@@ -216,7 +224,7 @@ struct cpa_sb_info {
 	/* the writable branches, top first: cpa_wbrs_get() (branch.c) */
 	struct cpa_wbrs __rcu *wbrs;
 	atomic_t rr_next;	/* create=rr: the next of them */
-	/* pseudo-links of branch 0 when it is writable, referenced */
+	/* pseudo-links on plink_br, referenced */
 	struct dentry *plinkdir;	/* .wh..wh.plnk */
 	atomic_t tmp_seq;	/* names of staged copies */
 	struct cpa_sysfs sysfs;
@@ -301,6 +309,9 @@ struct cpa_entry {
 	 */
 	struct inode *real;
 	struct cpa_branch *real_br;
+	/* likewise the directory's copy, when its top moved (namei.c) */
+	struct inode *upper;
+	struct cpa_branch *upper_br;
 	/* retired: queued to be freed (namei.c) */
 	struct llist_node retired;
 	struct cpa_hdentry h[];
@@ -362,16 +373,18 @@ struct cpa_inode {
 	struct inode vfs_inode;
 	/*
 	 * Backing inode found by lookup; referenced, never NULL.  Of a
-	 * directory whose branch was removed, replaced by the next object of
-	 * the merge under copy_lock (namei.c); the old one stays referenced
-	 * by the entry the refresh retired.
+	 * directory whose top object changed (its branch was removed, or a
+	 * branch added or made writable above it), replaced by the new top
+	 * under copy_lock (namei.c); the old one stays referenced by the
+	 * entry the refresh retired.
 	 */
 	struct inode *real;
 	struct cpa_branch *br;	/* branch of real, referenced */
 	/*
-	 * The copy on a writable branch (or on branch 0) once copied up (set
-	 * once, referenced); from then on attributes come from it.  Its
-	 * branch, referenced, is set before it is published.
+	 * The copy on a writable branch (or on branch 0) once copied up
+	 * (referenced); from then on attributes come from it.  Its branch,
+	 * referenced, is set before it is published.  Set once, but of a
+	 * directory cleared when real takes a new top, under copy_lock.
 	 */
 	struct inode *upper;
 	struct cpa_branch *upper_br;
@@ -427,10 +440,10 @@ static inline struct cpa_brtable *cpa_brt(const struct cpa_sb_info *sbi)
 	return rcu_dereference_protected(sbi->brt, 1);
 }
 
-/* Branch 0. */
-static inline struct cpa_branch *cpa_top(const struct super_block *sb)
+/* The branch that keeps the pseudo-links, or NULL (entry.h). */
+static inline struct cpa_branch *cpa_plink_br(const struct super_block *sb)
 {
-	return CPA_SB(sb)->top;
+	return CPA_SB(sb)->plink_br;
 }
 
 /*
@@ -522,6 +535,23 @@ static inline bool cpa_branch_writable(const struct cpa_branch *br)
 static inline bool cpa_sb_writable(const struct super_block *sb)
 {
 	return READ_ONCE(CPA_SB(sb)->writable);
+}
+
+/*
+ * Generations of branch tables: a dentry's d_time is the generation its
+ * lookup saw, that of its parent's entry (of the table for the root), or
+ * the one a later check found it still right in.
+ */
+static inline unsigned long cpa_gen(const struct dentry *dentry)
+{
+	/* Pairs with the releases in namei.c and udba.c. */
+	return smp_load_acquire(&dentry->d_time);
+}
+
+/* Did the branches change since @dentry was looked up or checked? */
+static inline bool cpa_stale(const struct dentry *dentry)
+{
+	return cpa_gen(dentry) != READ_ONCE(CPA_SB(dentry->d_sb)->br_gen);
 }
 
 

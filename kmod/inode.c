@@ -48,6 +48,9 @@ static int cpa_getattr(CPA_IDMAP_PARAM const struct path *path,
 	err = cpa_plink_sync(dentry);
 	if (err)
 		return err;
+	/* udba=none: a directory in use from before a change of branches. */
+	if (d_is_dir(dentry) && cpa_stale(dentry))
+		cpa_dir_fresh(dentry);
 	cpa_path_real(dentry, &realpath);
 	if (S_ISREG(inode->i_mode))
 		cpa_path_data(dentry, &data);
@@ -231,7 +234,7 @@ static void cpa_inode_find_plink(struct inode *inode, bool top)
 	if (top && d_inode(plink) == ci->real) {
 		ci->plinked = true;
 	} else if (!top) {
-		ci->upper_br = cpa_branch_get(cpa_top(sb));
+		ci->upper_br = cpa_branch_get(cpa_plink_br(sb));
 		ci->upper = igrab(d_inode(plink));
 		ci->plinked = true;
 	}
@@ -249,7 +252,7 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 	ci->plinked = false;
 	ci->lower_left = -1;
 	if (S_ISREG(mode) && real->i_nlink > 1)
-		cpa_inode_find_plink(inode, br == cpa_top(inode->i_sb));
+		cpa_inode_find_plink(inode, br == cpa_plink_br(inode->i_sb));
 	/* Times are the backing inode's: the union never updates them. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
 	cpa_copyattr(inode);
@@ -301,11 +304,11 @@ struct inode *cpa_get_inode(struct super_block *sb, struct dentry *h_dentry,
 	cpa_inode_init(inode, real, br);
 	inode->i_generation = cpa_xino_gen(sb, ino);
 	/*
-	 * A marked upper object: on a writable branch, where this mount
-	 * completes it, or on branch 0, read-only, read from below.
+	 * A marked object: on a writable branch this mount completes it; as
+	 * the upper object of a read-only branch 0 it is read from below.  A
+	 * change of branches may move it to slot 0 later: always marked.
 	 */
-	CPA_I(inode)->metacopy = metacopy && (br == cpa_top(sb) ||
-					      cpa_branch_writable(br));
+	CPA_I(inode)->metacopy = metacopy;
 	unlock_new_inode(inode);
 	return inode;
 }

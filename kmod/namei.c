@@ -89,6 +89,8 @@ static void cpa_entry_put_refs(struct cpa_entry *e)
 	}
 	iput(e->real);
 	cpa_branch_put(e->real_br);
+	iput(e->upper);
+	cpa_branch_put(e->upper_br);
 	cpa_wh_hints_free(e);
 }
 
@@ -156,21 +158,6 @@ static void cpa_d_release(struct dentry *dentry)
 	dentry->d_fsdata = NULL;
 }
 
-/*
- * Generations of branch tables: a dentry's d_time is the generation its
- * lookup saw, that of its parent's entry (of the table for the root).
- */
-static unsigned long cpa_gen(const struct dentry *dentry)
-{
-	/* Pairs with the release in cpa_dir_refresh(). */
-	return smp_load_acquire(&dentry->d_time);
-}
-
-static bool cpa_stale(const struct dentry *dentry)
-{
-	return cpa_gen(dentry) != READ_ONCE(CPA_SB(dentry->d_sb)->br_gen);
-}
-
 /* Is @br still in the branch table of @sb?  Under br_lock or copy_lock. */
 static bool cpa_branch_listed(struct super_block *sb,
 			      const struct cpa_branch *br)
@@ -224,57 +211,59 @@ static bool cpa_entry_equal(struct super_block *sb, const struct cpa_entry *e,
  * Is the directory entry @e still the directory @old was?  Its top may be
  * a new branch's now; the object the union inode stands for must still be
  * part of the merge, or its branch was removed and the merge still holds
- * a directory.  1 when the union inode keeps its backing object, 2 when
- * it must take @e's top instead, 0 when @e is something else.
+ * a directory.
  */
-static int cpa_entry_same(struct super_block *sb, const struct cpa_entry *e,
-			  const struct cpa_entry *old)
+static bool cpa_entry_same(struct super_block *sb, const struct cpa_entry *e,
+			   const struct cpa_entry *old)
 {
 	int top = cpa_entry_top(old);
 	struct dentry *h = cpa_entry_dentry(old, top);
 	int i;
 
 	if (!d_is_dir(cpa_entry_dentry(e, cpa_entry_top(e))))
-		return 0;
+		return false;
 	for (i = 0; i < e->count; i++)
 		if (cpa_entry_dentry(e, i) == h)
-			return 1;
-	return cpa_branch_listed(sb, cpa_entry_br(sb, old, top)) ? 0 : 2;
+			return true;
+	return !cpa_branch_listed(sb, cpa_entry_br(sb, old, top));
 }
 
 /*
- * The union inode of a directory takes the top object of its new entry
- * @e; the old one and its branch stay with the replaced entry @old.
+ * The union inode of a directory stands for the top object of its new
+ * entry @e, if it did not already: its branch was removed, a branch was
+ * added or made writable above it, or (udba=reval) the directory was made
+ * directly on a branch above.  Attributes come from there from now on, as
+ * after a copy-up.  The old object, its copy and their branches stay with
+ * the replaced entry @old until it is freed.  Under the copy lock.
  */
 static void cpa_dir_rebase(struct inode *inode, struct cpa_entry *e,
 			   struct cpa_entry *old)
 {
 	struct cpa_inode *ci = CPA_I(inode);
 	int top = cpa_entry_top(e);
+	struct cpa_branch *br = cpa_entry_br(inode->i_sb, e, top);
+	struct inode *h = d_inode(cpa_entry_dentry(e, top));
 
+	if (h == cpa_inode_real(inode))
+		return;
+	/*
+	 * The number stays; the new top object gets it (cpa_entry_ino()).
+	 * The root's number is no record.
+	 */
+	if (inode != d_inode(inode->i_sb->s_root) &&
+	    cpa_xino_set(inode->i_sb, br, h, inode->i_ino))
+		pr_warn_ratelimited("xino: cannot record the new top of directory %llu\n",
+				    (unsigned long long)inode->i_ino);
 	old->real = ci->real;
 	old->real_br = ci->br;
-	WRITE_ONCE(ci->br, cpa_branch_get(cpa_entry_br(inode->i_sb, e, top)));
-	WRITE_ONCE(ci->real, igrab(d_inode(cpa_entry_dentry(e, top))));
+	old->upper = ci->upper;
+	old->upper_br = ci->upper_br;
+	WRITE_ONCE(ci->br, cpa_branch_get(br));
+	WRITE_ONCE(ci->real, igrab(h));
+	/* Pairs with the acquire in cpa_inode_real(): no copy, the new top. */
+	smp_store_release(&ci->upper, NULL);
+	WRITE_ONCE(ci->upper_br, NULL);
 	cpa_copyattr(inode);
-}
-
-/*
- * The refreshed entry @e of the directory @dentry holds it on branch 0,
- * made there directly (udba=reval): attributes come from there now, as
- * after a copy-up.  Under the copy lock.
- */
-static void cpa_dir_upper(struct dentry *dentry, const struct cpa_entry *e)
-{
-	struct cpa_inode *ci = CPA_I(d_inode(dentry));
-	struct dentry *upper = cpa_entry_upper(e);
-
-	if (!upper || ci->upper || d_inode(upper) == ci->real)
-		return;
-	ci->upper_br = cpa_branch_get(cpa_entry_upper_br(e));
-	/* Pairs with the acquire in cpa_inode_real(). */
-	smp_store_release(&ci->upper, igrab(d_inode(upper)));
-	cpa_copyattr(d_inode(dentry));
 }
 
 /*
@@ -294,7 +283,7 @@ static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 	struct cpa_entry *old, *e;
 	const struct cred *cred;
 	unsigned long gen;
-	int same, err = 0;
+	int err = 0;
 
 	if (!IS_ROOT(dentry)) {
 		parent = dget_parent(dentry);
@@ -326,8 +315,7 @@ static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 		err = e ? PTR_ERR(e) : -ESTALE;
 		goto out_unlock;
 	}
-	same = cpa_entry_same(sb, e, old);
-	if (!same) {
+	if (!cpa_entry_same(sb, e, old)) {
 		cpa_entry_free(e);
 		err = -ESTALE;
 		goto out_unlock;
@@ -349,8 +337,7 @@ static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 		smp_store_release(&dentry->d_time, gen);
 		goto out_unlock;
 	}
-	if (same == 2)
-		cpa_dir_rebase(d_inode(dentry), e, old);
+	cpa_dir_rebase(d_inode(dentry), e, old);
 	/* Complete before published: udba.c reads it in RCU-walk. */
 	smp_store_release(&dentry->d_fsdata, e);
 	WRITE_ONCE(CPA_SB(dentry->d_sb)->retired, true);
@@ -360,7 +347,6 @@ static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 	cpa_entry_retire(old);
 	/* The entry first: whoever sees the generation sees the entry. */
 	smp_store_release(&dentry->d_time, gen);
-	cpa_dir_upper(dentry, e);
 	cpa_dir_changed(d_inode(dentry));
 out_unlock:
 	mutex_unlock(&ci->copy_lock);
@@ -392,6 +378,41 @@ void cpa_dir_fresh(struct dentry *dentry)
 {
 	if (cpa_dir_stale(dentry))
 		cpa_dir_refresh(dentry);
+}
+
+/*
+ * Does the name of @dentry, a positive non-directory, resolve to another
+ * object now than when it was looked up (a branch was added above it)?
+ * With its parent refreshed.  True as well when it cannot be told.
+ */
+bool cpa_name_moved(struct dentry *dentry)
+{
+	CPA_ENTRIES_GUARD();
+	struct super_block *sb = dentry->d_sb;
+	const struct cpa_entry *cur = CPA_E(dentry);
+	struct name_snapshot name;
+	const struct cred *old;
+	struct dentry *parent;
+	struct cpa_entry *e;
+	bool moved;
+
+	if (IS_ROOT(dentry) || d_unhashed(dentry) || !cur)
+		return false;
+	parent = dget_parent(dentry);
+	cpa_dir_fresh(parent);
+	take_dentry_name_snapshot(&name, dentry);
+	old = cpa_override_creds(sb);
+	e = cpa_lookup_entry(sb, CPA_E(parent), 0, name.name.name,
+			     name.name.len);
+	cpa_revert_creds(old);
+	release_dentry_name_snapshot(&name);
+	dput(parent);
+	if (IS_ERR_OR_NULL(e))
+		return true;
+	moved = cpa_entry_dentry(e, cpa_entry_top(e)) !=
+		cpa_entry_dentry(cur, cpa_entry_top(cur));
+	cpa_entry_free(e);
+	return moved;
 }
 
 /*

@@ -17,6 +17,11 @@
  * which a truncation changes atomically on any file system.  It is made
  * when the first lower name is hidden, and lives as long as the union
  * inode's number.
+ *
+ * Pseudo-links live on one branch: branch 0 as mounted, if it was
+ * writable (cpa_plink_br()).  A remount may move it down but neither
+ * removes it nor makes it read-only; copies on other writable branches
+ * are copies of their own.
  */
 #include "cppaufs.h"
 
@@ -73,7 +78,7 @@ int cpa_plink_add(struct super_block *sb, struct dentry *upper,
 }
 
 /*
- * Link the pseudo-link @plink to @name in the branch 0 directory @upperdir.
+ * Link the pseudo-link @plink to @name in the directory @upperdir.
  * Returns the new name, referenced, or an ERR_PTR.
  */
 struct dentry *cpa_plink_install(struct dentry *plink, struct dentry *upperdir,
@@ -131,13 +136,14 @@ static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
 {
 	struct dentry *dir = CPA_SB(sb)->plinkdir;
 	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = left };
-	struct path path = { .mnt = cpa_top(sb)->path.mnt };
+	struct path path = { .dentry = NULL };
 	struct dentry *d;
 	char name[32];
 	int len, err = 0;
 
 	if (!dir)
 		return 0;
+	path.mnt = cpa_plink_br(sb)->path.mnt;
 	len = cpa_plink_lower_name(name, sizeof(name), ino);
 	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
 	d = cpa_do_lookup_locked(dir, name, len);
@@ -163,7 +169,7 @@ static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
 /*
  * One more lower name of @inode, a regular file with @lower_nlink lower
  * names, was hidden: copied up, whited out or replaced.  The caller holds
- * the inode's copy_lock, write access to branch 0 and the mounter's
+ * the inode's copy_lock, write access to its branch and the mounter's
  * credentials.
  */
 void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink)
@@ -189,14 +195,14 @@ void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink)
  * replaced.  A regular file keeps count of its other names, if it has
  * any, and a link count of 0 otherwise; false for other objects, whose
  * link count the caller clears.  Takes the copy lock, then write access
- * to branch 0, as copy-up does: the caller holds neither.
+ * to its branch, as copy-up does: the caller holds neither.
  */
 bool cpa_plink_name_gone(struct dentry *dentry)
 {
 	const struct cpa_entry *e = CPA_E(dentry);
 	struct inode *inode = d_inode(dentry);
 	struct cpa_inode *ci = CPA_I(inode);
-	struct vfsmount *mnt = cpa_top(dentry->d_sb)->path.mnt;
+	struct cpa_branch *pbr = cpa_plink_br(dentry->d_sb);
 	const struct cred *old;
 	struct inode *lower;
 
@@ -206,11 +212,12 @@ bool cpa_plink_name_gone(struct dentry *dentry)
 	mutex_lock(&ci->copy_lock);
 	if (lower->i_nlink < 2 && ci->lower_left < 0) {
 		WRITE_ONCE(ci->lower_left, 0);	/* its only name */
-	} else if (!mnt_want_write(mnt)) {
+	} else if (!pbr || !mnt_want_write(pbr->path.mnt)) {
 		old = cpa_override_creds(dentry->d_sb);
 		cpa_plink_hide(inode, lower->i_nlink);
 		cpa_revert_creds(old);
-		mnt_drop_write(mnt);
+		if (pbr)
+			mnt_drop_write(pbr->path.mnt);
 	}
 	mutex_unlock(&ci->copy_lock);
 	cpa_copyattr(inode);
@@ -218,7 +225,7 @@ bool cpa_plink_name_gone(struct dentry *dentry)
 }
 
 /*
- * Link count of a regular union inode: the names of its copy on branch 0
+ * Link count of a regular union inode: the names of its copy on the pseudo-links branch
  * but the pseudo-link, and the lower names still visible: all of them
  * until one was hidden, then as recorded.
  */
@@ -230,7 +237,7 @@ unsigned int cpa_plink_nlink(struct inode *inode)
 	long left = READ_ONCE(ci->lower_left);
 	unsigned int n = 0;
 
-	if (!upper && ci->br == cpa_top(inode->i_sb))
+	if (!upper && ci->br == cpa_plink_br(inode->i_sb))
 		upper = ci->real;
 	if (upper) {
 		n = upper->i_nlink;

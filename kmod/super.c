@@ -124,6 +124,20 @@ static int cpa_statfs_sum(struct super_block *sb, struct kstatfs *buf,
 	return 0;
 }
 
+/* nosum: branch 0, writable or not. */
+static int cpa_statfs_first(struct super_block *sb, struct kstatfs *buf)
+{
+	struct cpa_branch *br;
+	int err;
+
+	rcu_read_lock();
+	br = cpa_branch_get(rcu_dereference(CPA_SB(sb)->brt)->br[0]);
+	rcu_read_unlock();
+	err = cpa_do_statfs(&br->path, buf);
+	cpa_branch_put(br);
+	return err;
+}
+
 static int cpa_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
 	struct super_block *sb = dentry->d_sb;
@@ -132,8 +146,8 @@ static int cpa_statfs(struct dentry *dentry, struct kstatfs *buf)
 
 	if (sum != CPA_SUM_NONE)
 		err = cpa_statfs_sum(sb, buf, sum == CPA_SUM_WRITABLE);
-	else	/* Branch 0, writable or not, is fixed: no need for the table. */
-		err = cpa_do_statfs(&cpa_top(sb)->path, buf);
+	else
+		err = cpa_statfs_first(sb, buf);
 	if (!err)
 		buf->f_type = CPPAUFS_SUPER_MAGIC;
 	return err;
@@ -229,6 +243,7 @@ static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 	cpa_wbr_fini(sbi);
 	cpa_wbrs_put(rcu_dereference_protected(sbi->wbrs, 1));
 	cpa_brtable_free(rcu_dereference_protected(sbi->brt, 1));
+	cpa_branch_put(sbi->first);
 	kfree(sbi->xino_path);
 	kfree(sbi->mount_brs);
 	if (sbi->creator_cred)
@@ -290,12 +305,14 @@ static struct dentry *cpa_make_root(struct super_block *sb)
 	e = cpa_root_entry(sb);
 	if (IS_ERR(e))
 		return ERR_CAST(e);
-	err = cpa_xino_ino(sb, cpa_top(sb), d_inode(e->h[0].dentry), &ino);
+	err = cpa_xino_ino(sb, CPA_SB(sb)->first, d_inode(e->h[0].dentry),
+			   &ino);
 	if (err) {
 		cpa_entry_free(e);
 		return ERR_PTR(err);
 	}
-	inode = cpa_get_inode(sb, e->h[0].dentry, cpa_top(sb), ino, false);
+	inode = cpa_get_inode(sb, e->h[0].dentry, CPA_SB(sb)->first, ino,
+			      false);
 	if (IS_ERR(inode)) {
 		cpa_entry_free(e);
 		return ERR_CAST(inode);
@@ -349,7 +366,9 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 					  &sbi->mount_brs_len);
 	if (!sbi->mount_brs)
 		return -ENOMEM;
-	sbi->top = brt->br[0];
+	sbi->first = cpa_branch_get(brt->br[0]);
+	if (brt->rw_index == 0)
+		sbi->plink_br = sbi->first;
 	sbi->next_brid = brt->nbranch;
 	RCU_INIT_POINTER(sbi->wbrs, cpa_wbrs_new(brt->br, NULL, brt->nbranch));
 	if (!rcu_access_pointer(sbi->wbrs))

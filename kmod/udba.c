@@ -215,8 +215,11 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	u64 pstamp;
 	bool same;
 
-	/* The parent's own branch directories first: an opaque marker. */
-	if (cpa_udba_dir_stale(parent)) {
+	/*
+	 * The parent first: the branches changed, or its own branch
+	 * directories (an opaque marker).
+	 */
+	if (cpa_stale(parent) || cpa_udba_dir_stale(parent)) {
 		int err = cpa_dir_refresh(parent);
 
 		if (err)
@@ -242,6 +245,10 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 		WRITE_ONCE(old->pstamp, pstamp);
 		WRITE_ONCE(old->ngen, ngen);
 	}
+	if (same) {
+		/* Pairs with the acquire in cpa_gen(): right in these branches. */
+		smp_store_release(&dentry->d_time, cpa_gen(parent));
+	}
 	if (e)
 		cpa_entry_free(e);
 	return same;
@@ -264,13 +271,14 @@ int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags)
 		e = READ_ONCE(dentry->d_fsdata);
 		parent = READ_ONCE(dentry->d_parent);
 		pe = READ_ONCE(parent->d_fsdata);
-		if (e && pe && cpa_udba_match(dentry, e, pe))
+		if (e && pe && !cpa_stale(dentry) &&
+		    cpa_udba_match(dentry, e, pe))
 			return 1;
 		return -ECHILD;
 	}
 	parent = dget_parent(dentry);
 	e = CPA_E(dentry);
-	if (e && cpa_udba_match(dentry, e, CPA_E(parent))) {
+	if (e && !cpa_stale(dentry) && cpa_udba_match(dentry, e, CPA_E(parent))) {
 		ret = 1;
 	} else if (d_really_is_positive(dentry) && d_is_dir(dentry)) {
 		/* 0 when done, -ESTALE when the name is another object now */

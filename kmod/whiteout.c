@@ -327,7 +327,7 @@ int cpa_wbr_init_one(struct cpa_sb_info *sbi, struct cpa_branch *br,
 	if (IS_ERR(d))
 		goto fail;
 	br->workdir = d;
-	if (br == sbi->top) {
+	if (br == sbi->plink_br) {
 		d = cpa_wbr_get(root, CPPAUFS_WH_PLINK, S_IFDIR | 0700);
 		if (IS_ERR(d))
 			goto fail;

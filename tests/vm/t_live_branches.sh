@@ -12,6 +12,12 @@
 # remount with the same xino file; sysfs and /proc/mounts follow; a
 # remount that fails at any step leaves the union as it was, with a
 # message naming the step; copy-up from an added branch leaves it intact.
+# Branches added above the writable branch (prepend:, add:0:), read-only
+# and writable, made writable there and removed again: the directory in
+# use takes its new top's attributes and then its old one's, new objects
+# and whiteouts go to the writable branch that the policy picks, and with
+# udba=none a file in use that a new branch hides is looked up anew, and
+# a directory in use shows its new top's attributes.
 . "$(dirname "$0")/lib.sh"
 require_module
 
@@ -108,10 +114,9 @@ section "refused changes leave the union as it was"
 expect_dmesg 'cppaufs: (add|ins|append|prepend|del|mod)[:=]'
 before=$(branches)
 # mount(2) has no log to read: mount(8) says EINVAL, the kernel log why.
-assert_fails_with "" mount -o "remount,add:0:$T/mod3" m
-ok grep -q "cppaufs: add:0:$T/mod3: branch 0 cannot be replaced" \
+assert_fails_with "" mount -o "remount,add:9:$T/mod3" m
+ok grep -q "cppaufs: add:9:$T/mod3: no index 9: the union has 5 branches" \
 	<<<"$(dmesg)"
-assert_fails_with "branch 0 cannot be replaced" fsconfig prepend "$T/mod3"
 assert_fails_with "no index 9: the union has 5 branches" \
 	fsconfig add "9:$T/mod3"
 assert_fails_with "already branch 2" fsconfig append "$T/mod3"
@@ -187,7 +192,8 @@ assert_fails_with "" mount -o "remount,del:$T/mod3" m
 ok grep -q "cppaufs: del:$T/mod3: branch busy: directory /only" <<<"$(dmesg)"
 kill "$shell2"
 wait "$shell2" 2>/dev/null || true
-assert_fails_with "branch 0 cannot be removed" fsconfig del "$T/u"
+assert_fails_with "del:$T/u: the branch of the pseudo-links (branch 0 at mount) cannot be removed from a mounted union" \
+	fsconfig del "$T/u"
 assert_fails_with "del:$T/extra: not a branch of this union" \
 	fsconfig del "$T/extra"
 # the first step is fine, the second is not: nothing changes
@@ -236,4 +242,111 @@ assert_eq "$ino_file" "$(stat -c %i m/file)" "inode number of file"
 assert_eq "$ino_later" "$(stat -c %i m/later)" \
 	"inode number of a file of an added branch"
 assert_file_content mod2/mod2 two
+
+section "prepend: and add:0: above the writable branch"
+# Branches added above the writable branch, read-only and writable, and
+# removed again, while a shell works in a merged directory and a file of
+# the writable branch is open.
+mkdir -p pu/d pl/d top/d top2 pm
+echo low >pl/d/f
+echo low-g >pl/g
+echo up-x >pu/x
+echo up-h >pu/d/h
+echo top-f >top/d/f
+chmod 751 top/d
+chmod 755 pu/d
+cpa_mount pm "$T/pu:$T/pl" "xino=$T/pxino,udba=reval"
+psi=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/pm " /proc/mounts)")
+pbranches() {
+	local i out=()
+	for ((i = 0; ; i++)); do
+		[ -e "/sys/fs/cppaufs/si_$psi/br$i" ] || break
+		out+=("$(cat "/sys/fs/cppaufs/si_$psi/br$i")")
+	done
+	echo "${out[*]}"
+}
+pfsconfig() { "$CPA_TESTS/fsconfig.py" "$T/pm" "$@"; }
+ino_pd=$(stat -c %i pm/d)
+ino_px=$(stat -c %i pm/x)
+assert_file_content pm/d/f low
+(cd pm/d && exec sleep infinity) &
+pshell=$!
+on_exit kill "$pshell"
+exec 5<pm/x
+run mount -o "remount,prepend:$T/top=ro" pm
+assert_eq "$T/top=ro $T/pu=rw $T/pl=ro" "$(pbranches)" "branches"
+assert_file_content pm/d/f top-f
+assert_eq "f h" "$(names pm/d)" "listing of the merged directory"
+assert_eq "f h" "$(ls -A /proc/$pshell/cwd/ | tr '\n' ' ' | sed 's/ $//')" \
+	"listing of the shell's working directory"
+assert_eq 751 "$(stat -c %a pm/d)" "mode of the directory: its new top's"
+assert_eq "$ino_pd" "$(stat -c %i pm/d)" "inode number of the merged directory"
+assert_eq "$ino_px" "$(stat -c %i pm/x)" "inode number of a kept file"
+assert_file_content /proc/self/fd/5 up-x
+# New objects and copies go to the writable branch below the new top.
+run_sh "echo new >$T/pm/d/n"
+assert_file_content pu/d/n new
+ok test ! -e top/d/n
+run_sh "echo more >>$T/pm/g"
+assert_file_content pu/g "low-g
+more"
+assert_file_content pl/g low-g
+assert_fails_with "Read-only file system" sh -c "echo z >>$T/pm/d/f"
+assert_file_content top/d/f top-f
+# made writable above the writable branch: written in place
+run pfsconfig mod "$T/top=rw"
+run_sh "echo z >>$T/pm/d/f"
+assert_file_content top/d/f "top-f
+z"
+run pfsconfig mod "$T/top=ro"
+run pfsconfig add "0:$T/top2=rw"
+assert_eq "$T/top2=rw $T/top=ro $T/pu=rw $T/pl=ro" "$(pbranches)" "branches"
+run_sh "echo t2 >$T/pm/new2"
+assert_file_content top2/new2 t2
+# removed where it is, hidden there from the branch below
+run_sh "rm $T/pm/g"
+ok test -e pu/.wh.g
+ok test ! -e top2/.wh.g
+assert_file_content pl/g low-g
+assert_fails_with "No such file" stat pm/g
+assert_fails_with "del:$T/pu: the branch of the pseudo-links (branch 0 at mount) cannot be removed from a mounted union" \
+	pfsconfig del "$T/pu"
+assert_fails_with "mod:$T/pu=rr: the branch of the pseudo-links (branch 0 at mount) cannot become read-only on a mounted union" \
+	pfsconfig mod "$T/pu=rr"
+# both removed again: the directory takes its old top back
+run pfsconfig del "$T/top2" del "$T/top"
+assert_eq "$T/pu=rw $T/pl=ro" "$(pbranches)" "branches"
+assert_eq 755 "$(stat -c %a pm/d)" "mode of the directory: its top's again"
+assert_file_content pm/d/f low
+assert_file_content pm/x up-x
+assert_fails_with "No such file" stat pm/g
+assert_eq "$ino_pd" "$(stat -c %i pm/d)" "inode number of the merged directory"
+assert_eq "$ino_px" "$(stat -c %i pm/x)" "inode number of a kept file"
+assert_eq "f h n" "$(ls -A /proc/$pshell/cwd/ | tr '\n' ' ' | sed 's/ $//')" \
+	"listing of the shell's working directory"
+exec 5<&-
+kill "$pshell"
+wait "$pshell" 2>/dev/null || true
+run cpa_umount pm
+
+section "udba=none: names in use that a branch added above hides"
+mkdir -p nu nl/d nt/d
+echo low >nl/f
+echo top >nt/f
+chmod 755 nl/d
+chmod 705 nt/d
+cpa_mount nm "$T/nu:$T/nl" "udba=none,noxino"
+exec 5<nm/f
+(cd nm/d && exec sleep infinity) &
+nshell=$!
+on_exit kill "$nshell"
+assert_eq 755 "$(stat -c %a nm/d)" "mode of the directory in use"
+run mount -o "remount,prepend:$T/nt=ro" nm
+assert_file_content nm/f top
+assert_file_content /proc/self/fd/5 low
+assert_eq 705 "$(stat -c %a nm/d)" "mode of the directory in use: its new top's"
+exec 5<&-
+kill "$nshell"
+wait "$nshell" 2>/dev/null || true
+run cpa_umount nm
 cd /

@@ -221,11 +221,7 @@ echo k >"$T/k/kfile"
 echo kk >"$T/k/kdir/kk"
 echo busy >"$T/k/kbusy"
 cur="$T/a=rw $T/b=ro $T/c=rw $T/e=ro"
-assert_fails_with "cannot add above writable branch $T/c" \
-	fsconfig add "2:$T/f=rw"
-assert_fails_with "cannot make writable above writable branch $T/c" \
-	fsconfig mod "$T/b=rw"
-assert_fails_with "mod:$T/a=ro: branch 0 cannot change on a mounted union" \
+assert_fails_with "mod:$T/a=ro: the branch of the pseudo-links (branch 0 at mount) cannot become read-only on a mounted union" \
 	fsconfig mod "$T/a=ro"
 # a step that fails after f=rw was added: neither is left
 assert_fails_with "no index 42" fsconfig append "$T/f=rw" add "42:$T/k"
@@ -532,9 +528,19 @@ while [ -z "$staged" ] && [ $n -lt 2000 ] && kill -0 "$cpid" 2>/dev/null; do
 	n=$((n + 1))
 done
 assert_eq 1 "$([ -n "$staged" ] && echo 1)" "a copy staged on w2 before the remount"
-run mount -o "remount,mod:$T/h/w2=ro" "$T/h/wm"
+# The remount waits for truncate's operation on the union; the system
+# call may still hold the file a moment longer, which makes the branch
+# busy (the copy on w2 is complete then): once it has returned, again.
+rc=0
+if ! mount -o "remount,mod:$T/h/w2=ro" "$T/h/wm"; then
+	ok grep -q "cppaufs: mod:$T/h/w2=ro: branch busy: file /p/big is in use" \
+		<<<"$(dmesg | tail -n 5)"
+	wait "$cpid" || rc=$?
+	cpid=
+	run mount -o "remount,mod:$T/h/w2=ro" "$T/h/wm"
+fi
 assert_eq "" "$(ls -A w2/.wh..wh.orph)" "copies staged on w2 after the remount"
-rc=0; wait "$cpid" || rc=$?
+[ -z "$cpid" ] || wait "$cpid" || rc=$?
 assert_eq 0 "$rc" "truncate's status"
 assert_eq "$sum" "$(md5sum <wm/p/big)" "data"
 run mount -o "remount,mod:$T/h/w2=rw" "$T/h/wm"

@@ -463,6 +463,21 @@ run rm n/hd/x
 ok test ! -e h/hd/x
 ok test ! -e g/.wh.x
 assert_fails_with "Read-only file system" mkdir "$T/n/gd/sub"
+# Branch 0 as mounted, read-only: made writable, then removed.  It keeps
+# no pseudo-links, so neither is refused.
+chmod 705 g
+run mount -o "remount,mod:$T/g=rw" n
+run_sh "echo x >>$T/n/gfile"
+assert_file_content g/gfile "g
+x"
+ok test ! -e g/.wh..wh.plnk
+assert_eq 705 "$(stat -c %a n)" "mode of the root: branch 0's"
+run mount -o "remount,del:$T/g" n
+assert_fails_with "No such file" stat n/gfile
+assert_file_content n/hfile h-new
+assert_eq "$(stat -c %a h)" "$(stat -c %a n)" "mode of the root: the new branch 0's"
+run_sh "echo after >$T/n/after"
+assert_file_content h/after after
 ok cpa_umount n
 
 section "a read-only union gets a writable branch"

@@ -212,13 +212,19 @@ done
 # A format 2 file names the two branches; the format 1 file copies them.
 run cpa_mount "$M" "$T/u0:$T/u1" "xino=$T/small.xino"
 run cpa_umount "$M"
-# f1..f20 are 5001..5020, and 200,000 objects that do not exist any more
-# are 100000..299999.
-run python3 "$(dirname "$0")/xino_v1.py" --extra 200000 "$T/small.xino" \
+# f1..f20 are 5001..5020, and objects that do not exist any more hold a
+# run of numbers above them: 200,000 from 100,000 on the kernel that runs
+# the whole matrix, 20,000 from 10,000 on the others (the conversion is
+# the module's own arithmetic, and its reads and writes are the same
+# calls at any size).  Either way more than half the numbers are in use,
+# so new ones come from above (xino.c).
+if vm_full_matrix; then extra=200000 base=100000; else extra=20000 base=10000; fi
+run python3 "$(dirname "$0")/xino_v1.py" --extra "$extra" --base "$base" \
+	"$T/small.xino" \
 	"$T/big.xino" "${umap[@]}"
 run ls -l "$T/big.xino"
 paste -d' ' <(printf '%s\n' "${ufiles[@]}") <(seq 5001 5020) >"$T/up.0"
-expect_dmesg "cppaufs: xino $T/big.xino: converted to format 2 \(200020 numbers in use\)"
+expect_dmesg "cppaufs: xino $T/big.xino: converted to format 2 \($((extra + 20)) numbers in use\)"
 t0=$(date +%s%N)
 run cpa_mount "$M" "$T/u0:$T/u1" "xino=$T/big.xino"
 t1=$(date +%s%N)
@@ -229,10 +235,10 @@ ok test ! -e "$T/big.xino.v2"
 assert_eq 2 "$(od -An -tu4 -j8 -N4 "$T/big.xino" | tr -d ' ')" "format of the converted file"
 echo n >"$T/u1/new"
 new_u=$(stat -c %i "$M/new")
-if [ "$new_u" -ge 300000 ]; then
+if [ "$new_u" -ge $((base + extra)) ]; then
 	pass "a new object gets a number never handed out ($new_u)"
 else
-	fail "a new object got $new_u, below 300000"
+	fail "a new object got $new_u, below $((base + extra))"
 fi
 run cpa_umount "$M"
 run cpa_mount "$M" "$T/u0:$T/u1" "xino=$T/big.xino"
@@ -259,22 +265,25 @@ mount_ms() {
 }
 read -r small_ms small_u < <(mount_ms "$T/small.xino")
 read -r big_ms big_u < <(mount_ms "$T/big.xino")
-_cpa_say "mount + first stat: $small_ms ms with 20 objects, $big_ms ms with 200,020 ($(stat -c %s "$T/big.xino") bytes); umount: $small_u ms, $big_u ms"
+_cpa_say "mount + first stat: $small_ms ms with 20 objects, $big_ms ms with $((extra + 20)) ($(stat -c %s "$T/big.xino") bytes); umount: $small_u ms, $big_u ms"
 # Times in the emulated guest are noisy; what is read is not.  On ext4,
-# with cold caches, a mount and a lookup read a few blocks of the file.
-mkfs_loop ext4 "$T/xe"
-cp "$T/big.xino" "$T/xe/big.xino"
-drop_caches
-cpa_mount "$M" "$T/u0:$T/u1" "xino=$T/xe/big.xino"
-stat "$M/f7" >/dev/null
-pages=$(fincore -n -b -o PAGES "$T/xe/big.xino" | tr -d ' ')
-cpa_umount "$M"
-total=$(($(stat -c %s "$T/xe/big.xino") / 4096))
-# Readahead brings in some more than the blocks read; format 1 read all.
-if [ $((pages * 4)) -le "$total" ]; then
-	pass "a mount and a lookup read $pages of the $total pages of a file of 200,020 objects"
-else
-	fail "a mount and a lookup read $pages of the $total pages of a file of 200,020 objects"
+# with cold caches, a mount and a lookup read a few blocks of the file:
+# of the big one, where readahead is a small part of it.
+if vm_full_matrix; then
+	mkfs_loop ext4 "$T/xe"
+	cp "$T/big.xino" "$T/xe/big.xino"
+	drop_caches
+	cpa_mount "$M" "$T/u0:$T/u1" "xino=$T/xe/big.xino"
+	stat "$M/f7" >/dev/null
+	pages=$(fincore -n -b -o PAGES "$T/xe/big.xino" | tr -d ' ')
+	cpa_umount "$M"
+	total=$(($(stat -c %s "$T/xe/big.xino") / 4096))
+	# Readahead brings in some more than the blocks read; format 1 read all.
+	if [ $((pages * 4)) -le "$total" ]; then
+		pass "a mount and a lookup read $pages of the $total pages of a file of 200,020 objects"
+	else
+		fail "a mount and a lookup read $pages of the $total pages of a file of 200,020 objects"
+	fi
 fi
 
 section "numbers of removed objects are reused; the file stays the same size"

@@ -6,11 +6,11 @@ The branches are those of an existing format 2 file (its slots, in order):
 their identity (filesystem uuid, root inode number and generation, magic)
 cannot be read from user space.
 
-  xino_v1.py V2FILE OUT [--extra N] SLOT:H_INO:INO...
+  xino_v1.py V2FILE OUT [--extra N [--base B]] SLOT:H_INO:INO...
 
 maps branch inode H_INO of slot SLOT to union number INO (generation 0:
 unknown, any), and with --extra N also N branch inodes of slot 1 that do
-not exist (2^40 + k) to numbers 100000 + k.
+not exist (2^40 + k) to numbers B + k (B: 100000 unless given).
 """
 import argparse
 import struct
@@ -54,6 +54,7 @@ def main():
     ap.add_argument("v2")
     ap.add_argument("out")
     ap.add_argument("--extra", type=int, default=0)
+    ap.add_argument("--base", type=int, default=100000)
     ap.add_argument("maps", nargs="*")
     a = ap.parse_args()
     keys = slots_of(a.v2)
@@ -76,7 +77,7 @@ def main():
         slot, h_ino, ino = (int(x) for x in m.split(":"))
         out += rec(slot, h_ino, ino)
     for k in range(a.extra):
-        out += rec(1, (1 << 40) + k, 100000 + k)
+        out += rec(1, (1 << 40) + k, a.base + k)
     open(a.out, "wb").write(out)
 
 

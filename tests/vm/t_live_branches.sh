@@ -281,6 +281,9 @@ assert_eq "f h" "$(ls -A /proc/$pshell/cwd/ | tr '\n' ' ' | sed 's/ $//')" \
 	"listing of the shell's working directory"
 assert_eq 751 "$(stat -c %a pm/d)" "mode of the directory: its new top's"
 assert_eq "$ino_pd" "$(stat -c %i pm/d)" "inode number of the merged directory"
+assert_eq "$ino_pd" "$(python3 -c 'import os, sys
+print(*[e.inode() for e in os.scandir(sys.argv[1]) if e.name == "d"])' pm)" \
+	"inode number of the merged directory in its parent's listing"
 assert_eq "$ino_px" "$(stat -c %i pm/x)" "inode number of a kept file"
 assert_file_content /proc/self/fd/5 up-x
 # New objects and copies go to the writable branch below the new top.

@@ -130,8 +130,11 @@ static int cpa_statfs_first(struct super_block *sb, struct kstatfs *buf)
 	struct cpa_branch *br;
 	int err;
 
+	/* A table being replaced may list a branch already let go: again. */
 	rcu_read_lock();
-	br = cpa_branch_get(rcu_dereference(CPA_SB(sb)->brt)->br[0]);
+	do {
+		br = rcu_dereference(CPA_SB(sb)->brt)->br[0];
+	} while (!refcount_inc_not_zero(&br->ref));
 	rcu_read_unlock();
 	err = cpa_do_statfs(&br->path, buf);
 	cpa_branch_put(br);

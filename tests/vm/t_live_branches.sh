@@ -256,15 +256,9 @@ echo top-f >top/d/f
 chmod 751 top/d
 chmod 755 pu/d
 cpa_mount pm "$T/pu:$T/pl" "xino=$T/pxino,udba=reval"
+# branches and brids read this mount's sysfs from now on
 psi=$(sed -n 's/.*si=\([0-9a-f]*\).*/\1/p' <<<"$(grep " $T/pm " /proc/mounts)")
-pbranches() {
-	local i out=()
-	for ((i = 0; ; i++)); do
-		[ -e "/sys/fs/cppaufs/si_$psi/br$i" ] || break
-		out+=("$(cat "/sys/fs/cppaufs/si_$psi/br$i")")
-	done
-	echo "${out[*]}"
-}
+sys=/sys/fs/cppaufs/si_$psi
 pfsconfig() { "$CPA_TESTS/fsconfig.py" "$T/pm" "$@"; }
 ino_pd=$(stat -c %i pm/d)
 ino_px=$(stat -c %i pm/x)
@@ -274,7 +268,7 @@ pshell=$!
 on_exit kill "$pshell"
 exec 5<pm/x
 run mount -o "remount,prepend:$T/top=ro" pm
-assert_eq "$T/top=ro $T/pu=rw $T/pl=ro" "$(pbranches)" "branches"
+assert_eq "$T/top=ro $T/pu=rw $T/pl=ro" "$(branches)" "branches"
 assert_file_content pm/d/f top-f
 assert_eq "f h" "$(names pm/d)" "listing of the merged directory"
 assert_eq "f h" "$(ls -A /proc/$pshell/cwd/ | tr '\n' ' ' | sed 's/ $//')" \
@@ -303,7 +297,7 @@ assert_file_content top/d/f "top-f
 z"
 run pfsconfig mod "$T/top=ro"
 run pfsconfig add "0:$T/top2=rw"
-assert_eq "$T/top2=rw $T/top=ro $T/pu=rw $T/pl=ro" "$(pbranches)" "branches"
+assert_eq "$T/top2=rw $T/top=ro $T/pu=rw $T/pl=ro" "$(branches)" "branches"
 run_sh "echo t2 >$T/pm/new2"
 assert_file_content top2/new2 t2
 # removed where it is, hidden there from the branch below
@@ -318,7 +312,7 @@ assert_fails_with "mod:$T/pu=rr: the branch of the pseudo-links (branch 0 at mou
 	pfsconfig mod "$T/pu=rr"
 # both removed again: the directory takes its old top back
 run pfsconfig del "$T/top2" del "$T/top"
-assert_eq "$T/pu=rw $T/pl=ro" "$(pbranches)" "branches"
+assert_eq "$T/pu=rw $T/pl=ro" "$(branches)" "branches"
 assert_eq 755 "$(stat -c %a pm/d)" "mode of the directory: its top's again"
 assert_file_content pm/d/f low
 assert_file_content pm/x up-x

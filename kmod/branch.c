@@ -302,8 +302,10 @@ bool cpa_br_above(struct super_block *sb, const struct cpa_branch *a,
 }
 
 /*
- * The nearest writable branch above @br, or NULL.  Writable branches are
- * never removed from a mounted union: no reference is needed.
+ * The nearest writable branch above @br, or NULL.  A writable branch is
+ * removed or made read-only only while no union operation that may write
+ * is under way (brops.c): callers inside CPA_BRANCHES_GUARD() need no
+ * reference.
  */
 struct cpa_branch *cpa_br_writable_above(struct super_block *sb,
 					 const struct cpa_branch *br)

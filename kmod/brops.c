@@ -652,9 +652,9 @@ static void cpa_brops_unhash_inode(struct inode *inode)
  * change dropped only the unused ones.  A non-directory still in use (an
  * open file, a running program) whose name a branch added above now
  * resolves to another object is unhashed: lookups find the new object,
- * and whoever uses the old one keeps it.  Directories in use are
- * refreshed where they are used as parents, and dropped there if their
- * name moved.  Walks the inodes as drop_caches does, holding the current
+ * and whoever uses the old one keeps it.  Directories in use keep their
+ * dentry and are refreshed when next used (namei.c), taking their new
+ * top object.  Walks the inodes as drop_caches does, holding the current
  * one so that it stays on the list.
  */
 static void cpa_brops_unhash_moved(struct super_block *sb)

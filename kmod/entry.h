@@ -440,7 +440,7 @@ static inline struct cpa_brtable *cpa_brt(const struct cpa_sb_info *sbi)
 	return rcu_dereference_protected(sbi->brt, 1);
 }
 
-/* The branch that keeps the pseudo-links, or NULL (entry.h). */
+/* The branch that keeps the pseudo-links, or NULL (cpa_sb_info). */
 static inline struct cpa_branch *cpa_plink_br(const struct super_block *sb)
 {
 	return CPA_SB(sb)->plink_br;

@@ -136,7 +136,7 @@ static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
 {
 	struct dentry *dir = CPA_SB(sb)->plinkdir;
 	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = left };
-	struct path path = { .dentry = NULL };
+	struct path path = {};
 	struct dentry *d;
 	char name[32];
 	int len, err = 0;

@@ -201,6 +201,7 @@ void cpa_branch_put(struct cpa_branch *br)
 	/* Internal files of a branch that was writable and left the union. */
 	dput(br->workdir);
 	dput(br->whbase);
+	dput(br->plinkdir);
 	path_put(&br->path);
 	cpa_objects_dec();
 	call_rcu(&br->rcu, cpa_branch_free_rcu);

@@ -35,9 +35,9 @@
  * stays above the other slots of each; a directory in use takes its new
  * top object when it is refreshed (namei.c).  With udba=none, which has no
  * ->d_revalidate, the names in use that a branch added above now resolves
- * differently are unhashed (cpa_brops_unhash_moved()).  The one branch
- * that stays is that of the pseudo-links (plink.c): neither removed nor
- * made read-only.
+ * differently are unhashed (cpa_brops_unhash_moved()).  The branch of the
+ * pseudo-links (plink.c) may be made read-only or removed too: removed,
+ * the union has none from then on (cpa_brops_plink_gone()).
  */
 
 #include <linux/slab.h>
@@ -227,31 +227,22 @@ static int cpa_brop_add(struct fs_context *fc, struct cpa_sb_info *sbi,
 	return 0;
 }
 
-/*
- * The index in @t of the branch that @op names, unless it is the branch of
- * the pseudo-links and @keep: else a refusal, @what saying what that branch
- * cannot do.
- */
-static int cpa_brop_find(struct fs_context *fc, struct cpa_sb_info *sbi,
-			 struct cpa_brnew *t, const struct cpa_brop *op,
-			 bool keep, const char *what)
+/* The index in @t of the branch that @op names, or a refusal. */
+static int cpa_brop_find(struct fs_context *fc, struct cpa_brnew *t,
+			 const struct cpa_brop *op)
 {
 	int i = cpa_brnew_find(t, &op->path);
 
 	if (i < 0)
 		return cpa_invalf(fc, "%s: not a branch of this union",
 				  op->given);
-	if (keep && t->br[i] == sbi->plink_br)
-		return cpa_invalf(fc, "%s: the branch of the pseudo-links (branch 0 at mount) cannot %s a mounted union",
-				  op->given, what);
 	return i;
 }
 
 static int cpa_brop_mod(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_brnew *t, const struct cpa_brop *op)
 {
-	int i = cpa_brop_find(fc, sbi, t, op, op->perm != CPA_PERM_RW,
-			      "become read-only on");
+	int i = cpa_brop_find(fc, t, op);
 	bool was_rw;
 
 	if (i < 0)
@@ -275,7 +266,7 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_sb_info *sbi,
 static int cpa_brop_del(struct fs_context *fc, struct cpa_sb_info *sbi,
 			struct cpa_brnew *t, const struct cpa_brop *op)
 {
-	int i = cpa_brop_find(fc, sbi, t, op, true, "be removed from");
+	int i = cpa_brop_find(fc, t, op);
 
 	if (i < 0)
 		return i;
@@ -550,6 +541,29 @@ static bool cpa_brnew_to_rw(const struct cpa_brnew *t, int i)
 	       (t->created[i] || !cpa_branch_writable(t->br[i]));
 }
 
+/*
+ * The branch of the pseudo-links left the union, whose whiteouts hid
+ * lower names of linked files: the names that inodes in use counted are
+ * all visible again (plink.c).  The hold keeps copy-up and removals,
+ * which write the counts, waiting; lookups that read the branch's counts
+ * meanwhile look at plink_br again (cpa_inode_find_plink()).
+ */
+static void cpa_brops_plink_gone(struct cpa_sb_info *sbi)
+{
+	struct super_block *sb = sbi->sb;
+	struct cpa_branch *pbr = rcu_dereference_protected(sbi->plink_br, 1);
+	struct inode *inode;
+
+	RCU_INIT_POINTER(sbi->plink_br, NULL);
+	/* Pairs with the barrier in cpa_inode_find_plink(). */
+	smp_mb();
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list)
+		WRITE_ONCE(CPA_I(inode)->lower_left, -1);
+	spin_unlock(&sb->s_inode_list_lock);
+	cpa_branch_put(pbr);
+}
+
 /* Publish @t: the union uses its branches from now on. */
 static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 			     struct cpa_brnew *t)
@@ -607,6 +621,8 @@ static int cpa_brnew_publish(struct fs_context *fc, struct cpa_sb_info *sbi,
 	rcu_assign_pointer(sbi->wbrs, wbrs);
 	cpa_wbrs_put(old_wbrs);
 	WRITE_ONCE(sbi->writable, wbrs->n > 0);
+	if (cpa_brnew_gone(t, cpa_plink_br(sbi->sb)) >= 0)
+		cpa_brops_plink_gone(sbi);
 	/* Cached lookups are stale from here on (namei.c). */
 	WRITE_ONCE(sbi->br_gen, sbi->br_gen + 1);
 	cpa_brtable_free(old);

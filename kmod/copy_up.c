@@ -446,7 +446,10 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 	struct dentry *plink, *upper;
 	int err;
 
-	/* Pseudo-links live on one branch: elsewhere, copies of their own. */
+	/*
+	 * Pseudo-links live on one branch: elsewhere, copies of their own.
+	 * The branch written is held: when it is that one, it stays so.
+	 */
 	if (!S_ISREG(st->mode) || st->nlink < 2 || wbr != cpa_plink_br(sb))
 		return cpa_copy_object(sb, wbr, lower, data, st, len, meta,
 				       upperdir, name);
@@ -454,7 +457,7 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 	/* Every name of a linked file shares one copy: a whole one. */
 	*meta = false;
 
-	plink = cpa_plink_find(sb, inode->i_ino);
+	plink = cpa_plink_find(wbr, inode->i_ino);
 	if (IS_ERR(plink))
 		return plink;
 	if (plink) {
@@ -465,14 +468,14 @@ static struct dentry *cpa_copy_up_linked(struct super_block *sb,
 					upperdir, name);
 		if (IS_ERR(upper))
 			return upper;
-		err = cpa_plink_add(sb, upper, inode->i_ino);
+		err = cpa_plink_add(wbr, upper, inode->i_ino);
 		if (err)
 			pr_warn_ratelimited("cannot pseudo-link %pd (%d)\n",
 					    upper, err);
 	}
 	if (!IS_ERR(upper)) {
 		WRITE_ONCE(CPA_I(inode)->plinked, true);
-		cpa_plink_hide(inode, st->nlink);
+		cpa_plink_hide(inode, wbr, st->nlink);
 	}
 	return upper;
 }
@@ -579,6 +582,9 @@ static int cpa_copy_up_one(struct dentry *dentry, struct cpa_branch *wbr,
 	/* Readers of a published copy must see the mark (cpa_path_data). */
 	WRITE_ONCE(ci->metacopy, meta);
 	if (!ci->upper) {
+		/* A copy of its own: no name is linked to it. */
+		if (wbr != cpa_plink_br(sb))
+			WRITE_ONCE(ci->plinked, false);
 		ci->upper_br = cpa_branch_get(wbr);
 		/* Publish the copy once complete (pairs with acquire). */
 		smp_store_release(&ci->upper, igrab(d_inode(upper)));

@@ -375,13 +375,15 @@ struct cpa_branch *cpa_path_data(const struct dentry *dentry,
 				 struct path *path);
 
 /* plink.c */
-struct dentry *cpa_plink_find(struct super_block *sb, unsigned long ino);
-int cpa_plink_add(struct super_block *sb, struct dentry *upper,
+struct cpa_branch *cpa_plink_br_get(struct super_block *sb);
+struct dentry *cpa_plink_find(struct cpa_branch *pbr, unsigned long ino);
+int cpa_plink_add(struct cpa_branch *pbr, struct dentry *upper,
 		  unsigned long ino);
 struct dentry *cpa_plink_install(struct dentry *plink, struct dentry *upperdir,
 				 const struct qstr *name);
-long cpa_plink_lower_read(struct super_block *sb, unsigned long ino);
-void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink);
+long cpa_plink_lower_read(struct cpa_branch *pbr, unsigned long ino);
+void cpa_plink_hide(struct inode *inode, struct cpa_branch *pbr,
+		    unsigned int lower_nlink);
 bool cpa_plink_name_gone(struct dentry *dentry);
 unsigned int cpa_plink_nlink(struct inode *inode);
 

@@ -90,11 +90,13 @@ struct cpa_branch {
 	unsigned int nmapped;		/* entries on the list */
 	unsigned int mapped_prune;	/* prune the list at this length */
 	/*
-	 * Of a writable branch, set up at mount (whiteout.c) and kept for
-	 * its life, referenced: a writable branch is never removed.
+	 * Of a writable branch, set up when it became writable (whiteout.c)
+	 * and kept for its life, referenced.
 	 */
 	struct dentry *workdir;	/* .wh..wh.orph: copy-up staging */
 	struct dentry *whbase;	/* .wh..wh.aufs: whiteouts link to it */
+	/* of the branch of the pseudo-links: .wh..wh.plnk (plink.c) */
+	struct dentry *plinkdir;
 	/*
 	 * create=mfs|pmfs: the free space seen, and when (jiffies, 0:
 	 * never, or a create failed with ENOSPC since).
@@ -187,15 +189,17 @@ struct cpa_sb_info {
 	/* a refresh retired an entry: unmount waits for them (namei.c) */
 	bool retired;
 	/*
-	 * Branch 0 as mounted, referenced: its root is the union root in the
+	 * brid of branch 0 as mounted: its root is the union root in the
 	 * xino file.  A remount may move it down or remove it.
 	 */
-	struct cpa_branch *first;
+	int first_id;
 	/*
-	 * The branch of the pseudo-links (plink.c): the first branch when
-	 * mounted writable, else NULL.  Never removed nor made read-only.
+	 * The branch of the pseudo-links (plink.c), referenced: the first
+	 * branch when mounted writable, else NULL.  A remount that removes
+	 * it sets it to NULL for the rest of the mount; readers outside the
+	 * branches' hold take a reference (cpa_plink_br_get()).
 	 */
-	struct cpa_branch *plink_br;
+	struct cpa_branch __rcu *plink_br;
 	const struct cred *creator_cred; /* credentials of the mounter */
 	/* the mounter's with the last creator's fsuid, fsgid (util.c) */
 	spinlock_t owner_lock;
@@ -224,8 +228,6 @@ struct cpa_sb_info {
 	/* the writable branches, top first: cpa_wbrs_get() (branch.c) */
 	struct cpa_wbrs __rcu *wbrs;
 	atomic_t rr_next;	/* create=rr: the next of them */
-	/* pseudo-links on plink_br, referenced */
-	struct dentry *plinkdir;	/* .wh..wh.plnk */
 	atomic_t tmp_seq;	/* names of staged copies */
 	struct cpa_sysfs sysfs;
 	/* the branches as mounted, for a remount that repeats them (params.c) */
@@ -440,10 +442,13 @@ static inline struct cpa_brtable *cpa_brt(const struct cpa_sb_info *sbi)
 	return rcu_dereference_protected(sbi->brt, 1);
 }
 
-/* The branch that keeps the pseudo-links, or NULL (cpa_sb_info). */
+/*
+ * The branch that keeps the pseudo-links, or NULL (cpa_sb_info), to
+ * compare with: cpa_plink_br_get() to use it.
+ */
 static inline struct cpa_branch *cpa_plink_br(const struct super_block *sb)
 {
-	return CPA_SB(sb)->plink_br;
+	return rcu_access_pointer(CPA_SB(sb)->plink_br);
 }
 
 /*

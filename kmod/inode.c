@@ -76,16 +76,23 @@ static int cpa_getattr(CPA_IDMAP_PARAM const struct path *path,
 
 /*
  * Another name of this hard-linked file was copied up: link this one to
- * the same copy before using it, so that every name sees one file.
+ * the same copy before using it, so that every name sees one file.  Not
+ * once the branch of the copy is read-only: names are linked no more.
  */
 int cpa_plink_sync(struct dentry *dentry)
 {
 	struct inode *inode = d_inode(dentry);
+	struct cpa_branch *pbr;
+	bool rw;
 
 	if (!S_ISREG(inode->i_mode) || !READ_ONCE(CPA_I(inode)->plinked) ||
 	    cpa_entry_upper(CPA_E(dentry)) || !cpa_sb_writable(dentry->d_sb))
 		return 0;
-	return cpa_copy_up(dentry);
+	rcu_read_lock();
+	pbr = rcu_dereference(CPA_SB(dentry->d_sb)->plink_br);
+	rw = pbr && cpa_branch_writable(pbr);
+	rcu_read_unlock();
+	return rw ? cpa_copy_up(dentry) : 0;
 }
 
 /*
@@ -212,33 +219,64 @@ static const struct inode_operations cpa_special_iops = {
 	CPA_ACL_IOPS,
 };
 
+/* Forget what cpa_inode_find_plink() took from a branch now removed. */
+static void cpa_inode_forget_plink(struct inode *inode)
+{
+	struct cpa_inode *ci = CPA_I(inode);
+
+	ci->lower_left = -1;
+	ci->plinked = false;
+	if (ci->upper) {
+		iput(ci->upper);
+		cpa_branch_put(ci->upper_br);
+		ci->upper = NULL;
+		ci->upper_br = NULL;
+	}
+}
+
 /*
- * A hard-linked file: some names of it may have been copied up or hidden
- * before.
+ * A hard-linked file, found on branch @br: some names of it may have been
+ * copied up or hidden before.  A name whose copy is on the branch of the
+ * pseudo-links, or @br itself, takes the pseudo-link as its copy while
+ * that branch is writable.
  */
-static void cpa_inode_find_plink(struct inode *inode, bool top)
+static void cpa_inode_find_plink(struct inode *inode, struct cpa_branch *br)
 {
 	struct super_block *sb = inode->i_sb;
 	struct cpa_inode *ci = CPA_I(inode);
 	const struct cred *old;
+	struct cpa_branch *pbr;
 	struct dentry *plink;
 
 	if (!cpa_sb_writable(sb))
 		return;
-	old = cpa_override_creds(sb);
-	ci->lower_left = cpa_plink_lower_read(sb, inode->i_ino);
-	plink = cpa_plink_find(sb, inode->i_ino);
-	cpa_revert_creds(old);
-	if (IS_ERR_OR_NULL(plink))
+	pbr = cpa_plink_br_get(sb);
+	if (!pbr)
 		return;
-	if (top && d_inode(plink) == ci->real) {
-		ci->plinked = true;
-	} else if (!top) {
-		ci->upper_br = cpa_branch_get(cpa_plink_br(sb));
-		ci->upper = igrab(d_inode(plink));
-		ci->plinked = true;
+	old = cpa_override_creds(sb);
+	ci->lower_left = cpa_plink_lower_read(pbr, inode->i_ino);
+	plink = cpa_plink_find(pbr, inode->i_ino);
+	cpa_revert_creds(old);
+	if (!IS_ERR_OR_NULL(plink)) {
+		if (br == pbr && d_inode(plink) == ci->real) {
+			ci->plinked = true;
+		} else if (br != pbr && cpa_branch_writable(pbr)) {
+			ci->upper_br = cpa_branch_get(pbr);
+			ci->upper = igrab(d_inode(plink));
+			ci->plinked = true;
+		}
+		dput(plink);
 	}
-	dput(plink);
+	/*
+	 * A remount removed the branch meanwhile, after its walk of the
+	 * inodes (cpa_brops_plink_gone()), or before: nothing of it is kept.
+	 * The full barriers order our writes before the check and its
+	 * write of the pointer before its walk.
+	 */
+	smp_mb();
+	if (unlikely(!cpa_plink_br(sb)))
+		cpa_inode_forget_plink(inode);
+	cpa_branch_put(pbr);
 }
 
 static void cpa_inode_init(struct inode *inode, struct inode *real,
@@ -252,7 +290,7 @@ static void cpa_inode_init(struct inode *inode, struct inode *real,
 	ci->plinked = false;
 	ci->lower_left = -1;
 	if (S_ISREG(mode) && real->i_nlink > 1)
-		cpa_inode_find_plink(inode, br == cpa_plink_br(inode->i_sb));
+		cpa_inode_find_plink(inode, br);
 	/* Times are the backing inode's: the union never updates them. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
 	cpa_copyattr(inode);

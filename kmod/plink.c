@@ -19,21 +19,45 @@
  * inode's number.
  *
  * Pseudo-links live on one branch: branch 0 as mounted, if it was
- * writable (cpa_plink_br()).  A remount may move it down but neither
- * removes it nor makes it read-only; copies on other writable branches
- * are copies of their own.
+ * writable (cpa_plink_br()); copies on other writable branches are copies
+ * of their own.  A remount may move that branch down or make it read-only:
+ * its pseudo-links are still found by the names whose copies are there,
+ * but no name links to them any more, and no record is written.  A
+ * remount may also remove it: the union then has no pseudo-links, and
+ * names of linked files are copied as any other from then on.
  */
 #include "cppaufs.h"
+
+/*
+ * The branch of the pseudo-links, referenced, or NULL.  Callers that hold
+ * the branches (CPA_BRANCHES_GUARD()) and have it as the writable branch
+ * they use need no reference of their own; lookups do.
+ */
+struct cpa_branch *cpa_plink_br_get(struct super_block *sb)
+{
+	struct cpa_branch *br;
+
+	rcu_read_lock();
+	br = rcu_dereference(CPA_SB(sb)->plink_br);
+	/* A remount is removing it: as if gone. */
+	if (br && !refcount_inc_not_zero(&br->ref))
+		br = NULL;
+	rcu_read_unlock();
+	return br;
+}
 
 static int cpa_plink_name(char *buf, size_t size, unsigned long ino)
 {
 	return snprintf(buf, size, "%lu", ino);
 }
 
-/* The pseudo-link of union inode @ino, or NULL (referenced, or ERR_PTR). */
-struct dentry *cpa_plink_find(struct super_block *sb, unsigned long ino)
+/*
+ * The pseudo-link of union inode @ino on @pbr, the branch of the
+ * pseudo-links or NULL: NULL, referenced, or ERR_PTR.
+ */
+struct dentry *cpa_plink_find(struct cpa_branch *pbr, unsigned long ino)
 {
-	struct dentry *dir = CPA_SB(sb)->plinkdir;
+	struct dentry *dir = pbr ? pbr->plinkdir : NULL;
 	struct dentry *d;
 	char name[24];
 	int len;
@@ -49,11 +73,14 @@ struct dentry *cpa_plink_find(struct super_block *sb, unsigned long ino)
 	return d;
 }
 
-/* Record @upper, the copy of union inode @ino, as its pseudo-link. */
-int cpa_plink_add(struct super_block *sb, struct dentry *upper,
+/*
+ * Record @upper, the copy of union inode @ino on @pbr, the branch of the
+ * pseudo-links, as its pseudo-link.
+ */
+int cpa_plink_add(struct cpa_branch *pbr, struct dentry *upper,
 		  unsigned long ino)
 {
-	struct dentry *dir = CPA_SB(sb)->plinkdir;
+	struct dentry *dir = pbr->plinkdir;
 	struct dentry *d;
 	char name[24];
 	int len, err = 0;
@@ -107,12 +134,13 @@ static int cpa_plink_lower_name(char *buf, size_t size, unsigned long ino)
 }
 
 /*
- * How many lower names of union inode @ino are visible, per its record,
- * or -1 when there is none.  Called with the mounter's credentials.
+ * How many lower names of union inode @ino are visible, per its record on
+ * @pbr, the branch of the pseudo-links, or -1 when there is none.  Called
+ * with the mounter's credentials.
  */
-long cpa_plink_lower_read(struct super_block *sb, unsigned long ino)
+long cpa_plink_lower_read(struct cpa_branch *pbr, unsigned long ino)
 {
-	struct dentry *dir = CPA_SB(sb)->plinkdir;
+	struct dentry *dir = pbr->plinkdir;
 	struct dentry *d;
 	char name[32];
 	long left = -1;
@@ -130,11 +158,11 @@ long cpa_plink_lower_read(struct super_block *sb, unsigned long ino)
 	return left;
 }
 
-/* Record that @left lower names of union inode @ino are visible. */
-static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
+/* Record on @pbr that @left lower names of union inode @ino are visible. */
+static int cpa_plink_lower_write(struct cpa_branch *pbr, unsigned long ino,
 				 long left)
 {
-	struct dentry *dir = CPA_SB(sb)->plinkdir;
+	struct dentry *dir = pbr->plinkdir;
 	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = left };
 	struct path path = {};
 	struct dentry *d;
@@ -143,7 +171,7 @@ static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
 
 	if (!dir)
 		return 0;
-	path.mnt = cpa_plink_br(sb)->path.mnt;
+	path.mnt = pbr->path.mnt;
 	len = cpa_plink_lower_name(name, sizeof(name), ino);
 	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
 	d = cpa_do_lookup_locked(dir, name, len);
@@ -168,11 +196,13 @@ static int cpa_plink_lower_write(struct super_block *sb, unsigned long ino,
 
 /*
  * One more lower name of @inode, a regular file with @lower_nlink lower
- * names, was hidden: copied up, whited out or replaced.  The caller holds
- * the inode's copy_lock, write access to its branch and the mounter's
- * credentials.
+ * names, was hidden: copied up, whited out or replaced.  Recorded on
+ * @pbr, the branch of the pseudo-links, unless NULL: then in memory only.
+ * The caller holds the inode's copy_lock, write access to @pbr and the
+ * mounter's credentials.
  */
-void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink)
+void cpa_plink_hide(struct inode *inode, struct cpa_branch *pbr,
+		    unsigned int lower_nlink)
 {
 	struct cpa_inode *ci = CPA_I(inode);
 	unsigned long ino = inode->i_ino;
@@ -183,7 +213,7 @@ void cpa_plink_hide(struct inode *inode, unsigned int lower_nlink)
 		left = lower_nlink;
 	if (left > 0)
 		left--;
-	err = cpa_plink_lower_write(inode->i_sb, ino, left);
+	err = pbr ? cpa_plink_lower_write(pbr, ino, left) : 0;
 	if (err)
 		pr_warn_ratelimited("cannot count the links of inode %lu (%d)\n",
 				    ino, err);
@@ -202,24 +232,30 @@ bool cpa_plink_name_gone(struct dentry *dentry)
 	const struct cpa_entry *e = CPA_E(dentry);
 	struct inode *inode = d_inode(dentry);
 	struct cpa_inode *ci = CPA_I(inode);
-	struct cpa_branch *pbr = cpa_plink_br(dentry->d_sb);
+	struct cpa_branch *pbr;
 	const struct cred *old;
 	struct inode *lower;
 
 	if (!S_ISREG(inode->i_mode))
 		return false;
 	lower = d_inode(cpa_entry_dentry(e, cpa_entry_top(e)));
+	pbr = cpa_plink_br_get(dentry->d_sb);
+	if (pbr && !cpa_branch_writable(pbr)) {
+		cpa_branch_put(pbr);	/* counted in memory only */
+		pbr = NULL;
+	}
 	mutex_lock(&ci->copy_lock);
 	if (lower->i_nlink < 2 && ci->lower_left < 0) {
 		WRITE_ONCE(ci->lower_left, 0);	/* its only name */
 	} else if (!pbr || !mnt_want_write(pbr->path.mnt)) {
 		old = cpa_override_creds(dentry->d_sb);
-		cpa_plink_hide(inode, lower->i_nlink);
+		cpa_plink_hide(inode, pbr, lower->i_nlink);
 		cpa_revert_creds(old);
 		if (pbr)
 			mnt_drop_write(pbr->path.mnt);
 	}
 	mutex_unlock(&ci->copy_lock);
+	cpa_branch_put(pbr);
 	cpa_copyattr(inode);
 	return true;
 }

@@ -246,7 +246,7 @@ static void cpa_sb_info_free(struct cpa_sb_info *sbi)
 	cpa_wbr_fini(sbi);
 	cpa_wbrs_put(rcu_dereference_protected(sbi->wbrs, 1));
 	cpa_brtable_free(rcu_dereference_protected(sbi->brt, 1));
-	cpa_branch_put(sbi->first);
+	cpa_branch_put(rcu_dereference_protected(sbi->plink_br, 1));
 	kfree(sbi->xino_path);
 	kfree(sbi->mount_brs);
 	if (sbi->creator_cred)
@@ -299,6 +299,7 @@ out:
 
 static struct dentry *cpa_make_root(struct super_block *sb)
 {
+	struct cpa_branch *first;
 	struct cpa_entry *e;
 	struct inode *inode;
 	struct dentry *root;
@@ -308,14 +309,13 @@ static struct dentry *cpa_make_root(struct super_block *sb)
 	e = cpa_root_entry(sb);
 	if (IS_ERR(e))
 		return ERR_CAST(e);
-	err = cpa_xino_ino(sb, CPA_SB(sb)->first, d_inode(e->h[0].dentry),
-			   &ino);
+	first = cpa_brt(CPA_SB(sb))->br[0];
+	err = cpa_xino_ino(sb, first, d_inode(e->h[0].dentry), &ino);
 	if (err) {
 		cpa_entry_free(e);
 		return ERR_PTR(err);
 	}
-	inode = cpa_get_inode(sb, e->h[0].dentry, CPA_SB(sb)->first, ino,
-			      false);
+	inode = cpa_get_inode(sb, e->h[0].dentry, first, ino, false);
 	if (IS_ERR(inode)) {
 		cpa_entry_free(e);
 		return ERR_CAST(inode);
@@ -369,9 +369,9 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 					  &sbi->mount_brs_len);
 	if (!sbi->mount_brs)
 		return -ENOMEM;
-	sbi->first = cpa_branch_get(brt->br[0]);
+	sbi->first_id = brt->br[0]->id;
 	if (brt->rw_index == 0)
-		sbi->plink_br = sbi->first;
+		RCU_INIT_POINTER(sbi->plink_br, cpa_branch_get(brt->br[0]));
 	sbi->next_brid = brt->nbranch;
 	RCU_INIT_POINTER(sbi->wbrs, cpa_wbrs_new(brt->br, NULL, brt->nbranch));
 	if (!rcu_access_pointer(sbi->wbrs))

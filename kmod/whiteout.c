@@ -303,8 +303,8 @@ static struct dentry *cpa_wbr_get(struct dentry *root, const char *name,
 /*
  * Set up the internal objects of the writable branch @br, as aufs has
  * them: the whiteout base, the orphan/staging directory (emptied of what
- * an interrupted copy-up left) and, on branch 0, the pseudo-link
- * directory.
+ * an interrupted copy-up left) and, on the branch of the pseudo-links
+ * (set up at mount only), their directory.
  */
 int cpa_wbr_init_one(struct cpa_sb_info *sbi, struct cpa_branch *br,
 		     struct fs_context *fc)
@@ -327,11 +327,11 @@ int cpa_wbr_init_one(struct cpa_sb_info *sbi, struct cpa_branch *br,
 	if (IS_ERR(d))
 		goto fail;
 	br->workdir = d;
-	if (br == sbi->plink_br) {
+	if (br == rcu_access_pointer(sbi->plink_br)) {
 		d = cpa_wbr_get(root, CPPAUFS_WH_PLINK, S_IFDIR | 0700);
 		if (IS_ERR(d))
 			goto fail;
-		sbi->plinkdir = d;
+		br->plinkdir = d;
 	}
 	inode_unlock(d_inode(root));
 
@@ -370,8 +370,10 @@ void cpa_wbr_fini_one(struct cpa_branch *br)
 {
 	dput(br->workdir);
 	dput(br->whbase);
+	dput(br->plinkdir);
 	br->workdir = NULL;
 	br->whbase = NULL;
+	br->plinkdir = NULL;
 }
 
 void cpa_wbr_fini(struct cpa_sb_info *sbi)
@@ -381,6 +383,4 @@ void cpa_wbr_fini(struct cpa_sb_info *sbi)
 
 	for (i = 0; brt && i < brt->nbranch; i++)
 		cpa_wbr_fini_one(brt->br[i]);
-	dput(sbi->plinkdir);
-	sbi->plinkdir = NULL;
 }

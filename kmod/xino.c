@@ -1486,7 +1486,8 @@ static void cpa_xino_work(struct work_struct *work)
 static bool cpa_xino_is_root(struct cpa_sb_info *sbi, struct cpa_branch *br,
 			     u64 h_ino)
 {
-	return br == sbi->first && h_ino == d_inode(br->path.dentry)->i_ino;
+	return br->id == sbi->first_id &&
+	       h_ino == d_inode(br->path.dentry)->i_ino;
 }
 
 /*

@@ -369,9 +369,43 @@ static struct cpa_dir_cache *cpa_dir_list(struct super_block *sb,
 	return rd.cache;
 }
 
+/*
+ * A directory in use keeps its number when a change of branches gives it
+ * another top object, which the xino file learns only once the directory
+ * is refreshed (cpa_dir_rebase()): until then its name lists the number
+ * of the inode in use, not the one the new top object has in the file.
+ */
+static void cpa_dir_list_in_use(struct dentry *dir,
+				struct cpa_dir_cache *cache)
+{
+	unsigned int i;
+
+	for (i = 0; i < cache->count; i++) {
+		struct cpa_dirent *d = cache->ents[i];
+		struct qstr name = QSTR_INIT(d->name, d->len);
+		struct dentry *child;
+
+		if (d->type != DT_DIR)
+			continue;
+		/* The union's dentries have no ->d_hash. */
+		name.hash = full_name_hash(dir, d->name, d->len);
+		child = d_lookup(dir, &name);
+		if (!child)
+			continue;
+		if (d_is_dir(child))
+			d->ino = d_inode(child)->i_ino;
+		dput(child);
+	}
+}
+
 static struct cpa_dir_cache *cpa_dir_cache_build(struct dentry *dentry)
 {
-	return cpa_dir_list(dentry->d_sb, CPA_E(dentry));
+	struct cpa_dir_cache *cache = cpa_dir_list(dentry->d_sb,
+						   CPA_E(dentry));
+
+	if (!IS_ERR(cache))
+		cpa_dir_list_in_use(dentry, cache);
+	return cache;
 }
 
 /*

@@ -334,7 +334,13 @@ exec 5<nm/f
 nshell=$!
 on_exit kill "$nshell"
 assert_eq 755 "$(stat -c %a nm/d)" "mode of the directory in use"
+ino_nd=$(stat -c %i nm/d)
 run mount -o "remount,prepend:$T/nt=ro" nm
+# listed before it is looked at again: the number of the inode in use
+assert_eq "$ino_nd" "$(python3 -c 'import os, sys
+print(*[e.inode() for e in os.scandir(sys.argv[1]) if e.name == "d"])' nm)" \
+	"inode number of the directory in use in its parent's listing"
+assert_eq "$ino_nd" "$(stat -c %i nm/d)" "inode number of the directory in use"
 assert_file_content nm/f top
 assert_file_content /proc/self/fd/5 low
 assert_eq 705 "$(stat -c %a nm/d)" "mode of the directory in use: its new top's"

@@ -236,9 +236,9 @@ static void cpa_inode_forget_plink(struct inode *inode)
 
 /*
  * A hard-linked file, found on branch @br: some names of it may have been
- * copied up or hidden before.  A name whose copy is on the branch of the
- * pseudo-links, or @br itself, takes the pseudo-link as its copy while
- * that branch is writable.
+ * copied up or hidden before.  Found on the branch of the pseudo-links,
+ * it may be the pseudo-link itself; found below, it takes the pseudo-link
+ * as its copy, while that branch is writable.
  */
 static void cpa_inode_find_plink(struct inode *inode, struct cpa_branch *br)
 {

@@ -398,7 +398,7 @@ assert_file_content kl/h1 linked
 ok test ! -e kw/.wh..wh.plnk
 # its file system can be unmounted once the root, which merged it, was
 # looked in again (the old entry goes after a grace period)
-for _ in $(seq 50); do umount "$T/ku" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 200); do umount "$T/ku" 2>/dev/null && break; sleep 0.1; done
 ok sh -c "! mountpoint -q $T/ku"
 run cpa_umount km
 cd /

@@ -1,4 +1,5 @@
 #!/bin/bash
+# vm-args: --timeout 600
 # Link counts of hard-linked lower files: every name of one union inode
 # shows the same count, the number of its names visible through the union,
 # at all times: after link, unlink, rename over a name, copy-up of one name

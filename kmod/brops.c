@@ -239,8 +239,8 @@ static int cpa_brop_find(struct fs_context *fc, struct cpa_brnew *t,
 	return i;
 }
 
-static int cpa_brop_mod(struct fs_context *fc, struct cpa_sb_info *sbi,
-			struct cpa_brnew *t, const struct cpa_brop *op)
+static int cpa_brop_mod(struct fs_context *fc, struct cpa_brnew *t,
+			const struct cpa_brop *op)
 {
 	int i = cpa_brop_find(fc, t, op);
 	bool was_rw;
@@ -263,8 +263,8 @@ static int cpa_brop_mod(struct fs_context *fc, struct cpa_sb_info *sbi,
 	return 0;
 }
 
-static int cpa_brop_del(struct fs_context *fc, struct cpa_sb_info *sbi,
-			struct cpa_brnew *t, const struct cpa_brop *op)
+static int cpa_brop_del(struct fs_context *fc, struct cpa_brnew *t,
+			const struct cpa_brop *op)
 {
 	int i = cpa_brop_find(fc, t, op);
 
@@ -296,10 +296,10 @@ static int cpa_brop_one(struct fs_context *fc, struct cpa_sb_info *sbi,
 		err = cpa_brop_add(fc, sbi, t, op);
 		break;
 	case CPA_BROP_MOD:
-		err = cpa_brop_mod(fc, sbi, t, op);
+		err = cpa_brop_mod(fc, t, op);
 		break;
 	case CPA_BROP_DEL:
-		err = cpa_brop_del(fc, sbi, t, op);
+		err = cpa_brop_del(fc, t, op);
 		break;
 	}
 	if (!err && had_rw && cpa_brnew_last_rw(t) < 0)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-args: --timeout 600
+# vm-args: --timeout 600 --smp 2
 # Copy-up under pressure: ENOSPC on a small writable branch (the caller gets
 # the error, lower file and union unchanged, no partial copy anywhere, also
 # after a remount; a chmod still fits, as a metadata-only copy, and the data

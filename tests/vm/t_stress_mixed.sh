@@ -8,7 +8,7 @@
 # the union is mounted again and compared with the model, the lower branch
 # with what it was.  On tmpfs, ext4, xfs and btrfs.
 # vm-kernels: newest
-# vm-args: --timeout 900
+# vm-args: --timeout 900 --smp 2
 . "$(dirname "$0")/lib.sh"
 require_module
 

@@ -1225,12 +1225,22 @@ static int cpa_copy_up_flags(struct dentry *dentry, loff_t len, bool meta)
 	if (ubr && !cpa_branch_writable(ubr))
 		return -EROFS;	/* on branch 0, read-only: nothing above */
 	if (!ubr) {
+		struct dentry *parent;
+		bool unchanged = false;
+
 		wbr = cpa_copyup_target(dentry);
 		if (!wbr)
 			return -EROFS;
+		parent = dget_parent(dentry);
 		err = cpa_copy_up_parents(dentry, wbr);
+		/* Before the copy changes it (udba.c). */
+		if (!err)
+			unchanged = cpa_udba_unchanged(parent);
 		if (!err)
 			err = cpa_copy_up_one(dentry, wbr, len, meta, false);
+		if (!err)
+			cpa_udba_changed(parent, unchanged);
+		dput(parent);
 	}
 	if (err || meta || !S_ISREG(inode->i_mode) ||
 	    !READ_ONCE(CPA_I(inode)->metacopy))

@@ -430,9 +430,13 @@ int cpa_dir_for_each(struct super_block *sb, const struct cpa_entry *e,
 void cpa_udba_since(struct timespec64 *since);
 u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since);
 bool cpa_udba_dir_stale(struct dentry *dentry);
+bool cpa_udba_fresh(const struct cpa_entry *e);
+void cpa_udba_checked(struct cpa_entry *e, u64 stamp);
+bool cpa_udba_unchanged(struct dentry *dentry);
+void cpa_udba_changed(struct dentry *dentry, bool unchanged);
 struct cpa_entry *cpa_udba_lookup(struct super_block *sb, struct cpa_entry *pe,
-				  const char *name, int len, u64 *pstamp,
-				  unsigned long *ngen);
+				  const char *name, int len,
+				  unsigned long *pgen, unsigned long *ngen);
 
 /* notify.c; the two lockless reads of d_revalidate, in RCU-walk too */
 /* The number of changes of watched branch directories reported so far. */

@@ -119,6 +119,8 @@ static int cpa_instantiate(struct dentry *dentry, struct cpa_branch *br,
 	/* udba=notify: a directory made is watched. */
 	if (S_ISDIR(inode->i_mode))
 		cpa_notify_watch(dentry->d_sb, e, inode);
+	/* Checked against its parent as it is now (udba.c). */
+	e->pgen = READ_ONCE(CPA_E(dentry->d_parent)->sgen);
 	/* A negative dentry may still carry the entry of a removed object. */
 	cpa_entry_free(dentry->d_fsdata);
 	/* Complete before seen: udba=reval reads it in RCU-walk. */
@@ -138,11 +140,13 @@ static int cpa_create_object(struct inode *dir, struct dentry *dentry,
 	struct inode *h_dir;
 	const struct cred *old;
 	int err, wh, slot, i;
-	bool below = false;
+	bool below = false, unchanged;
 
 	err = cpa_check_name(dentry);
 	if (err)
 		return err;
+	/* Before anything changes in it (udba.c). */
+	unchanged = cpa_udba_unchanged(dentry->d_parent);
 	slot = cpa_parent_begin(dentry, ca->force,
 				S_ISDIR(ca->mode) ? CPA_CREATE_DIR : 0);
 	if (slot < 0)
@@ -201,6 +205,9 @@ out_unlock:
 	cpa_revert_creds_owner(old);
 out_drop:
 	mnt_drop_write(br->path.mnt);
+	/* Under no lock of a branch: it takes the copy lock. */
+	if (!err)
+		cpa_udba_changed(dentry->d_parent, unchanged);
 	/* create=mfs|pmfs: this branch is full, look again next time. */
 	if (err == -ENOSPC)
 		cpa_create_nospc(br);
@@ -391,12 +398,15 @@ static int cpa_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	struct inode *h_dir;
 	const struct cred *old;
 	int err, lower, slot;
+	bool unchanged;
 
 	if (is_dir && cpa_sb_writable(sb)) {
 		err = cpa_dir_empty(dentry);
 		if (err)
 			return err;
 	}
+	/* Before anything changes in it (udba.c). */
+	unchanged = cpa_udba_unchanged(dentry->d_parent);
 	slot = cpa_remove_slot(dentry);
 	if (slot < 0)
 		return slot;
@@ -461,6 +471,9 @@ out_revert:
 	cpa_revert_creds(old);
 	dput(upper);
 	mnt_drop_write(br->path.mnt);
+	/* Under no lock of a branch: it takes the copy lock. */
+	if (!err)
+		cpa_udba_changed(dentry->d_parent, unchanged);
 	/* A lower name gone: other names may be counted (plink.c). */
 	if (!err && !upper && !is_dir && !cpa_plink_name_gone(dentry))
 		clear_nlink(d_inode(dentry));
@@ -504,7 +517,7 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 	struct cpa_renaming rn;
 	const struct cred *cred;
 	int err, lower = 0, new_lower = 0, wh = 0, oslot, nslot;
-	bool new_lower_gone = false;
+	bool new_lower_gone = false, old_unchanged, new_unchanged;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
@@ -523,6 +536,10 @@ int cpa_rename(CPA_IDMAP_PARAM struct inode *olddir, struct dentry *old,
 		err = cpa_rename_prepare_dir(new);
 	if (err)
 		return err;
+	/* Before anything changes in them (udba.c). */
+	old_unchanged = cpa_udba_unchanged(old->d_parent);
+	new_unchanged = old->d_parent == new->d_parent ? old_unchanged :
+			cpa_udba_unchanged(new->d_parent);
 
 	err = cpa_copy_up(old);
 	if (!err && exchange)
@@ -635,6 +652,9 @@ out_revert:
 	if (!err) {
 		cpa_copyattr(olddir);
 		cpa_copyattr(newdir);
+		cpa_udba_changed(old->d_parent, old_unchanged);
+		if (new->d_parent != old->d_parent)
+			cpa_udba_changed(new->d_parent, new_unchanged);
 	}
 	return err;
 }

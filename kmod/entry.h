@@ -133,8 +133,9 @@ struct cpa_wbrs {
 /*
  * udba=: how the union notices changes made directly in its branches
  * (udba.c).  NONE: not at all, dentries are trusted until dropped.  REVAL:
- * a lookup records the ctimes of the branch directories it read, and a
- * dentry is looked up again when one of them changed.  NOTIFY: as REVAL,
+ * a directory records the ctimes of its branch directories, and a name is
+ * looked up again when those of its parent changed behind the union.
+ * NOTIFY: as REVAL,
  * and fsnotify marks on the branch directories (notify.c) tell at once of
  * a change, so that a dentry none changed is valid without a look at them.
  */
@@ -273,12 +274,19 @@ struct cpa_hdentry {
 struct cpa_entry {
 	int count;		/* slots, slot 0 included */
 	/*
-	 * udba=reval (udba.c): the stamp of the parent's branch directories
-	 * when this name was looked up or last checked, and of a
-	 * directory's own; 0 when it could not be trusted.
+	 * udba=reval (udba.c).  Of any entry: pgen, the parent's sgen when
+	 * this name was looked up or last checked.  Of a directory: dstamp,
+	 * the stamp of its branch directories when they were last checked
+	 * (0 when it could not be trusted); sgen, bumped whenever its
+	 * names may have changed behind the union; settle, when dstamp
+	 * took in a change the union made itself, the time (ns of the
+	 * coarse clock) from which a direct change made in the same clock
+	 * tick may be hidden: from then on the directory is checked again.
 	 */
-	u64 pstamp;
+	unsigned long pgen;
+	unsigned long sgen;
 	u64 dstamp;
+	u64 settle;
 	/*
 	 * udba=notify (notify.c): the number of changes reported when this
 	 * entry was last known valid, 0 if never; of a directory, the marks

@@ -300,12 +300,11 @@ static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 	old = CPA_E(dentry);
 	cred = cpa_override_creds(sb);
 	if (parent) {
-		unsigned long ngen;
-		u64 pstamp;
+		unsigned long ngen, pgen;
 
 		take_dentry_name_snapshot(&name, dentry);
 		e = cpa_udba_lookup(sb, CPA_E(parent), name.name.name,
-				    name.name.len, &pstamp, &ngen);
+				    name.name.len, &pgen, &ngen);
 		release_dentry_name_snapshot(&name);
 	} else {
 		e = cpa_root_entry(sb);
@@ -325,8 +324,16 @@ static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 		 * Nothing moved (udba=reval checks often): keep the entry,
 		 * its whiteout hints too, with the new stamps.
 		 */
-		WRITE_ONCE(old->pstamp, e->pstamp);
-		WRITE_ONCE(old->dstamp, e->dstamp);
+		WRITE_ONCE(old->pgen, e->pgen);
+		/*
+		 * Its own branch directories changed, or a change of the
+		 * union's own waits to settle: its names are checked again
+		 * (a stamp from the same clock tick is 0, which never
+		 * matches).
+		 */
+		if (!cpa_udba(sb) || READ_ONCE(old->settle) ||
+		    !cpa_udba_fresh(old))
+			cpa_udba_checked(old, e->dstamp);
 		/* udba=notify: the new stamps are checked once first. */
 		WRITE_ONCE(old->ngen, 0);
 		cpa_entry_free(e);
@@ -338,6 +345,8 @@ static int cpa_dir_refresh_as(struct dentry *dentry, bool force)
 		goto out_unlock;
 	}
 	cpa_dir_rebase(d_inode(dentry), e, old);
+	/* Its names are checked again (udba.c). */
+	e->sgen = old->sgen + 1;
 	/* Complete before published: udba.c reads it in RCU-walk. */
 	smp_store_release(&dentry->d_fsdata, e);
 	WRITE_ONCE(CPA_SB(dentry->d_sb)->retired, true);
@@ -611,8 +620,7 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 	const struct cred *old;
 	struct cpa_entry *e;
 	struct inode *inode;
-	unsigned long ngen = 0;
-	u64 pstamp = 0;
+	unsigned long ngen = 0, pgen = 0;
 
 	if (len > NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
@@ -630,7 +638,7 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 	old = cpa_override_creds(sb);
 	if (cpa_udba(sb))
 		e = cpa_udba_lookup(sb, CPA_E(dentry->d_parent), name, len,
-				    &pstamp, &ngen);
+				    &pgen, &ngen);
 	else
 		e = cpa_lookup_entry(sb, CPA_E(dentry->d_parent), 0, name,
 				     len);
@@ -640,7 +648,7 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 		e = cpa_entry_alloc(1);
 		if (!e)
 			return ERR_PTR(-ENOMEM);
-		e->pstamp = pstamp;
+		e->pgen = pgen;
 		e->ngen = ngen;
 		dentry->d_fsdata = e;
 		return d_splice_alias(NULL, dentry);

@@ -2,26 +2,36 @@
 /*
  * cppaufs: udba=reval, changes made directly in branches.
  *
- * A lookup depends on the branch directories of the parent (names,
- * whiteouts) and, for a directory, on its own (the opaque marker, and what
- * its children resolve to).  Any entry created, removed or renamed in a
+ * A lookup depends on the parent's branch directories (names, whiteouts)
+ * and, for a directory, on its own (the opaque marker, and what its
+ * children resolve to).  Any entry created, removed or renamed in a
  * directory sets its ctime to the current time, so the stamp of a union
  * directory entry, a hash of the ctimes of its branch directories, changes
- * with any change of their names.  Each entry keeps the stamp of its
- * parent's branch directories when it was looked up (pstamp) and, for a
- * directory, of its own (dstamp); ->d_revalidate compares them with the
- * stamps of now, reading a few inodes and no branch: a dentry that still
- * matches is valid, in RCU-walk too.  Otherwise, outside RCU-walk, the
- * name is looked up again in the branches: the dentry stays if it resolves
- * to the same objects (its stamps are updated), a directory gets the new
+ * with any change of their names.  A directory keeps the stamp its branch
+ * directories had when it was last checked (dstamp) and a generation of
+ * its names (sgen), which goes up whenever they may have changed behind
+ * the union; each name keeps the generation of its parent it was checked
+ * against (pgen).  ->d_revalidate finds a name valid when its parent is
+ * still as checked (the stamp of now is dstamp) and of the same
+ * generation, reading a few inodes and no branch, in RCU-walk too.
+ * Otherwise, outside RCU-walk, the parent is checked again (a new
+ * generation) and the name looked up again in the branches: the dentry
+ * stays if it resolves to the same objects, a directory gets the new
  * entry in place if it is still the same directory, and anything else is
- * invalid, so the VFS looks it up afresh.
+ * invalid, so the VFS looks it up afresh.  A directory's own stamp is
+ * checked by its children and by the users of its entry (lookup, listing,
+ * refresh), not at each step of a path through it.
  *
  * Coarse timestamps: two changes within one clock tick may leave the ctime
  * as it was.  A stamp is kept only if every directory's ctime was older
- * than the time the lookup started, truncated to the directory's
- * granularity; else it is 0, which never matches, and the next use looks
- * the name up again.  Only setting the clock back can defeat this.
+ * than the time the check started, truncated to the directory's
+ * granularity; else it is 0, which never matches, and the next use checks
+ * again.  A change the union makes itself in a directory it found
+ * unchanged (a create, a removal, a rename: cpa_udba_changed()) is taken
+ * into its stamp without a new generation, so that its other names stay
+ * valid; a direct change in the same tick would then go unseen, so once
+ * that tick is over (settle) the directory is checked again, once.  Only
+ * setting the clock back can defeat this.
  */
 #include <linux/hash.h>
 #include "cppaufs.h"
@@ -68,16 +78,83 @@ u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since)
 	return s | 1;
 }
 
-/* Do the stamps of the entry @e of @dentry, of parent entry @pe, match? */
+/* The coarse clock, in ns: what the branches stamp ctimes with. */
+static u64 cpa_udba_now(void)
+{
+	struct timespec64 now;
+
+	ktime_get_coarse_real_ts64(&now);
+	return timespec64_to_ns(&now);
+}
+
+/*
+ * Is the directory entry @e as it was last checked: its branch directories
+ * still have the stamp recorded, and no change of the union's own waits to
+ * settle?  Lockless.
+ */
+bool cpa_udba_fresh(const struct cpa_entry *e)
+{
+	u64 settle = READ_ONCE(e->settle), ds;
+
+	if (settle && cpa_udba_now() >= settle)
+		return false;
+	/* Pairs with the smp_wmb()s of cpa_udba_checked(): settle is last. */
+	smp_rmb();
+	ds = READ_ONCE(e->dstamp);
+	return ds && ds == cpa_udba_stamp(e, NULL);
+}
+
+/*
+ * The directory entry @e was checked anew and its branch directories have
+ * the stamp @stamp: a new generation of its names.  Under the copy lock of
+ * its inode.
+ */
+void cpa_udba_checked(struct cpa_entry *e, u64 stamp)
+{
+	WRITE_ONCE(e->sgen, e->sgen + 1);
+	/* Pairs with the smp_rmb() of cpa_udba_stamps_match(). */
+	smp_wmb();
+	WRITE_ONCE(e->dstamp, stamp);
+	/* Pairs with the smp_rmb() of cpa_udba_fresh(). */
+	smp_wmb();
+	WRITE_ONCE(e->settle, 0);
+}
+
+/*
+ * Is the directory entry @e as last checked?  With udba=notify, @gen is
+ * the count of changes when @e is watched (else 0): unchanged at once when
+ * none was reported since @e was last found valid; and when one was, the
+ * stamps cannot tell of a change in the clock tick of a change of the
+ * union's own.  Lockless.
+ */
+static bool cpa_udba_dir_ok(const struct cpa_entry *e, unsigned long gen)
+{
+	if (gen) {
+		if (READ_ONCE(e->ngen) == gen)
+			return true;
+		if (READ_ONCE(e->settle))
+			return false;
+	}
+	return cpa_udba_fresh(e);
+}
+
+/*
+ * Is the entry @e of @dentry, of parent entry @pe, still valid as a name
+ * of the parent: the parent as checked (@gen: see cpa_udba_dir_ok()), of
+ * the same generation, and the top object still there?
+ */
 static bool cpa_udba_stamps_match(const struct dentry *dentry,
 				  const struct cpa_entry *e,
-				  const struct cpa_entry *pe)
+				  const struct cpa_entry *pe, unsigned long gen)
 {
-	u64 ps = READ_ONCE(e->pstamp), ds;
 	struct dentry *h;
 	int top;
 
-	if (!ps || ps != cpa_udba_stamp(pe, NULL))
+	if (!cpa_udba_dir_ok(pe, gen))
+		return false;
+	/* Pairs with the smp_wmb()s of cpa_udba_checked(): sgen is first. */
+	smp_rmb();
+	if (READ_ONCE(e->pgen) != READ_ONCE(pe->sgen))
 		return false;
 	if (d_really_is_negative(dentry))
 		return true;
@@ -86,22 +163,19 @@ static bool cpa_udba_stamps_match(const struct dentry *dentry,
 	if (top >= READ_ONCE(e->count))
 		return false;
 	h = cpa_entry_dentry(e, top);
-	if (!h || d_unhashed(h))
-		return false;
-	if (!d_is_dir(dentry))
-		return true;
-	ds = READ_ONCE(e->dstamp);
-	return ds && ds == cpa_udba_stamp(e, NULL);
+	return h && !d_unhashed(h);
 }
 
 /*
  * Is the entry @e of @dentry, of parent entry @pe, still valid?  With
  * udba=notify, at once when no watched branch directory changed since it
  * was last found valid (notify.c); else when its stamps match, and then
- * it records the changes counted before they were read.  Lockless.
+ * it records the changes counted before they were read.  @own: of a
+ * directory, its own branch directories must be unchanged too.
+ * Lockless.
  */
 static bool cpa_udba_match(const struct dentry *dentry, struct cpa_entry *e,
-			   const struct cpa_entry *pe)
+			   const struct cpa_entry *pe, bool own)
 {
 	unsigned long gen = 0;
 	bool watched;
@@ -115,7 +189,11 @@ static bool cpa_udba_match(const struct dentry *dentry, struct cpa_entry *e,
 		if (READ_ONCE(e->ngen) == gen)
 			return true;
 	}
-	if (!cpa_udba_stamps_match(dentry, e, pe))
+	if (!cpa_udba_stamps_match(dentry, e, pe, gen))
+		return false;
+	/* What ngen records covers the directory's own stamp too. */
+	if ((own || watched) && d_really_is_positive(dentry) &&
+	    d_is_dir(dentry) && !cpa_udba_dir_ok(e, gen))
 		return false;
 	if (watched)
 		WRITE_ONCE(e->ngen, gen);
@@ -132,7 +210,6 @@ bool cpa_udba_dir_stale(struct dentry *dentry)
 	struct cpa_entry *e = CPA_E(dentry);
 	unsigned long gen = 0;
 	bool stale, watched;
-	u64 ds;
 
 	if (IS_ROOT(dentry)) {
 		watched = cpa_notify_watched(e);
@@ -141,8 +218,7 @@ bool cpa_udba_dir_stale(struct dentry *dentry)
 			if (READ_ONCE(e->ngen) == gen)
 				return false;
 		}
-		ds = READ_ONCE(e->dstamp);
-		stale = !ds || ds != cpa_udba_stamp(e, NULL);
+		stale = !cpa_udba_dir_ok(e, gen);
 		if (!stale && watched)
 			WRITE_ONCE(e->ngen, gen);
 		return stale;
@@ -150,33 +226,85 @@ bool cpa_udba_dir_stale(struct dentry *dentry)
 	/* The parent may be renamed meanwhile: entries outlive RCU. */
 	rcu_read_lock();
 	stale = !cpa_udba_match(dentry, e,
-				READ_ONCE(READ_ONCE(dentry->d_parent)->d_fsdata));
+				READ_ONCE(READ_ONCE(dentry->d_parent)->d_fsdata),
+				true);
 	rcu_read_unlock();
 	return stale;
 }
 
 /*
- * Look @name up in the parent entry @pe, recording in the result the
- * stamps it depends on; *@pstamp gets the parent's in any case, and
+ * Is the union directory @dentry, about to be changed through the union,
+ * unchanged behind its back?  Then cpa_udba_changed() may take the change
+ * into its stamp.  Called with @dentry referenced.
+ */
+bool cpa_udba_unchanged(struct dentry *dentry)
+{
+	return CPA_SB(dentry->d_sb)->udba != CPA_UDBA_NONE &&
+	       !cpa_stale(dentry) && !cpa_udba_dir_stale(dentry);
+}
+
+/*
+ * The union made, removed or renamed a name in the directory @dentry,
+ * which cpa_udba_unchanged() found unchanged just before (@unchanged):
+ * take the change into its stamp, without a new generation, so that its
+ * other names stay valid.  A direct change made in the same clock tick
+ * would leave the stamp as it is now: the directory is checked again once
+ * the tick is over, at every branch directory's granularity.
+ */
+void cpa_udba_changed(struct dentry *dentry, bool unchanged)
+{
+	struct cpa_inode *ci;
+	struct timespec64 now;
+	struct cpa_entry *e;
+	u64 settle = 1;
+	int i;
+
+	if (!unchanged)
+		return;
+	ci = CPA_I(d_inode(dentry));
+	ktime_get_coarse_real_ts64(&now);
+	mutex_lock(&ci->copy_lock);
+	e = CPA_E(dentry);
+	for (i = 0; i < e->count; i++) {
+		struct dentry *h = cpa_entry_dentry(e, i);
+		struct timespec64 t;
+		u64 end;
+
+		if (!h || d_really_is_negative(h))
+			continue;
+		t = timestamp_truncate(now, d_inode(h));
+		end = timespec64_to_ns(&t) + d_inode(h)->i_sb->s_time_gran;
+		settle = max(settle, end);
+	}
+	WRITE_ONCE(e->settle, settle);
+	/* Pairs with the smp_rmb() of cpa_udba_fresh(). */
+	smp_wmb();
+	WRITE_ONCE(e->dstamp, cpa_udba_stamp(e, NULL));
+	mutex_unlock(&ci->copy_lock);
+}
+
+/*
+ * Look @name up in the parent entry @pe, recording in the result what its
+ * checks depend on; *@pgen gets the parent's generation in any case, and
  * *@ngen what a non-directory or negative entry of the name records of
  * udba=notify's count of changes (0: it is not watched).  With the
  * mounter's credentials.
  */
 struct cpa_entry *cpa_udba_lookup(struct super_block *sb, struct cpa_entry *pe,
-				  const char *name, int len, u64 *pstamp,
-				  unsigned long *ngen)
+				  const char *name, int len,
+				  unsigned long *pgen, unsigned long *ngen)
 {
 	struct timespec64 since;
 	struct cpa_entry *e;
 
 	/* Before the lookup, like the stamps; the marks before the count. */
 	*ngen = cpa_notify_watched(pe) ? cpa_notify_gen(sb) : 0;
+	/* Before the lookup: a new generation meanwhile makes it unchecked. */
+	*pgen = READ_ONCE(pe->sgen);
 	cpa_udba_since(&since);
-	/* Before the lookup: a change made during it changes the stamp. */
-	*pstamp = cpa_udba_stamp(pe, &since);
 	e = cpa_lookup_entry(sb, pe, 0, name, len);
 	if (!IS_ERR_OR_NULL(e)) {
-		e->pstamp = *pstamp;
+		e->pgen = *pgen;
 		/* A directory's own marks come later (notify.c). */
 		if (d_is_dir(cpa_entry_dentry(e, cpa_entry_top(e))))
 			e->dstamp = cpa_udba_stamp(e, &since);
@@ -211,8 +339,7 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	struct cpa_entry *old = CPA_E(dentry), *e;
 	struct name_snapshot name;
 	const struct cred *cred;
-	unsigned long ngen;
-	u64 pstamp;
+	unsigned long ngen, pgen;
 	bool same;
 
 	/*
@@ -232,7 +359,7 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	}
 	cred = cpa_override_creds(sb);
 	e = cpa_udba_lookup(sb, CPA_E(parent), name.name.name, name.name.len,
-			    &pstamp, &ngen);
+			    &pgen, &ngen);
 	cpa_revert_creds(cred);
 	release_dentry_name_snapshot(&name);
 	if (IS_ERR(e))
@@ -242,7 +369,7 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	else
 		same = e && old && cpa_udba_same_file(e, old);
 	if (same && old) {
-		WRITE_ONCE(old->pstamp, pstamp);
+		WRITE_ONCE(old->pgen, pgen);
 		WRITE_ONCE(old->ngen, ngen);
 	}
 	if (same) {
@@ -254,31 +381,18 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	return same;
 }
 
-/*
- * ->d_revalidate with udba=reval and udba=notify.  Outside RCU-walk it may look the name
- * up again; a directory in use keeps its dentry when it is still the same
- * directory (cpa_dir_refresh()).
- */
-int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags)
+/* cpa_udba_revalidate() outside RCU-walk: it may look the name up again. */
+static int cpa_udba_revalidate_ref(struct dentry *dentry)
 {
 	CPA_ENTRIES_GUARD();
-	struct cpa_entry *e, *pe;
+	struct cpa_entry *e;
 	struct dentry *parent;
 	int ret;
 
-	if (flags & LOOKUP_RCU) {
-		/* Entries are freed after a grace period: all still here. */
-		e = READ_ONCE(dentry->d_fsdata);
-		parent = READ_ONCE(dentry->d_parent);
-		pe = READ_ONCE(parent->d_fsdata);
-		if (e && pe && !cpa_stale(dentry) &&
-		    cpa_udba_match(dentry, e, pe))
-			return 1;
-		return -ECHILD;
-	}
 	parent = dget_parent(dentry);
 	e = CPA_E(dentry);
-	if (e && !cpa_stale(dentry) && cpa_udba_match(dentry, e, CPA_E(parent))) {
+	if (e && !cpa_stale(dentry) &&
+	    cpa_udba_match(dentry, e, CPA_E(parent), false)) {
 		ret = 1;
 	} else if (d_really_is_positive(dentry) && d_is_dir(dentry)) {
 		/* 0 when done, -ESTALE when the name is another object now */
@@ -289,4 +403,31 @@ int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags)
 	}
 	dput(parent);
 	return ret;
+}
+
+/*
+ * ->d_revalidate with udba=reval and udba=notify.  Outside RCU-walk it may look the name
+ * up again; a directory in use keeps its dentry when it is still the same
+ * directory (cpa_dir_refresh()).
+ */
+int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	struct cpa_entry *e, *pe;
+	struct dentry *parent;
+
+	if (!(flags & LOOKUP_RCU))
+		return cpa_udba_revalidate_ref(dentry);
+	/*
+	 * No SRCU read side here (its barriers cost a warm lookup a tenth):
+	 * the VFS holds rcu_read_lock(), entries are freed after an RCU
+	 * grace period, retired ones after an SRCU one first (namei.c), and
+	 * their branch dentries and inodes are RCU-freed: all still here.
+	 */
+	e = READ_ONCE(dentry->d_fsdata);
+	parent = READ_ONCE(dentry->d_parent);
+	pe = READ_ONCE(parent->d_fsdata);
+	if (e && pe && !cpa_stale(dentry) &&
+	    cpa_udba_match(dentry, e, pe, false))
+		return 1;
+	return -ECHILD;
 }

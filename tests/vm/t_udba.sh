@@ -155,6 +155,13 @@ more"
 	kill "$shell"
 	wait "$shell" 2>/dev/null || true
 
+	section "$fs, $mode: made directly in the clock tick of a change through the union"
+	# The union takes its own change into the directory's stamp; a direct
+	# change in the same tick leaves the ctime as it is, and must show
+	# once the tick is over.
+	assert_eq ok "$(python3 "$T/tick.py" "$M" "$U" 40 2>&1)" \
+		"40 names made directly in the tick of a create through the union"
+
 	section "$fs, $mode: remount"
 	ok mount -o remount,"udba=$mode" "$M"
 	assert_fails_with "" mount -o remount,udba=none "$M"
@@ -162,6 +169,29 @@ more"
 	ok grep -q " $M cppaufs .*,udba=$mode" /proc/mounts
 	run cpa_umount "$M"
 }
+
+# tick.py M U N: N times, a name looked up and not found, then made
+# through the union and another one made directly in the writable branch
+# at once; "ok", or the first name not seen 30 ms later.
+cat >"$T/tick.py" <<'PY'
+import os, sys, time
+m, u, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.mkdir(m + "/tick")
+def make(p):
+    os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+for i in range(n):
+    b = "%s/tick/b%d" % (m, i)
+    if os.path.exists(b):
+        sys.exit(b + " before it was made")
+    make("%s/tick/a%d" % (m, i))
+    make("%s/tick/b%d" % (u, i))
+    time.sleep(0.03)
+    if not os.path.exists(b):
+        sys.exit(b + ", made directly with a%d, not seen" % i)
+    if "b%d" % i not in os.listdir(m + "/tick"):
+        sys.exit("b%d not listed" % i)
+print("ok")
+PY
 
 for fs in $(vm_fs_list tmpfs ext4); do
 	B=$T/$fs

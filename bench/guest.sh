@@ -221,7 +221,7 @@ mount_sys() { # SYS R
 	overlay)
 		mount ${SYS_MOUNT:-} -t overlay overlay -o "lowerdir=$R/l1:$R/l2,upperdir=$R/u,workdir=$R/w" "$R/m" ;;
 	cppaufs)
-		mount ${SYS_MOUNT:-} -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro" none "$R/m" ;;
+		mount ${SYS_MOUNT:-} -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro,udba=none" none "$R/m" ;;
 	cppaufs-reval)
 		mount ${SYS_MOUNT:-} -t cppaufs -o "dirs=$R/u=rw:$R/l1=ro:$R/l2=ro,udba=reval" none "$R/m" ;;
 	cppaufs-notify)
@@ -442,7 +442,7 @@ if want branches && { has_sys overlay || has_sys cppaufs || has_sys cppaufs-reva
 			local l; l=$(dirs_of "$2"); [ "$2" -gt 1 ] || l+=:$B/e
 			mount $MOUNT_I -t overlay overlay -o "lowerdir=$l" $B/m ;;
 		cppaufs)
-			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2")" none $B/m ;;
+			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2"),udba=none" none $B/m ;;
 		cppaufs-reval)
 			mount $MOUNT_I -t cppaufs -o "dirs=$(dirs_of "$2"),udba=reval" none $B/m ;;
 		cppaufs-notify)

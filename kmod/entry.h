@@ -132,10 +132,10 @@ struct cpa_wbrs {
 
 /*
  * udba=: how the union notices changes made directly in its branches
- * (udba.c).  NONE: not at all, dentries are trusted until dropped.  REVAL:
- * a directory records the ctimes of its branch directories, and a name is
- * looked up again when those of its parent changed behind the union.
- * NOTIFY: as REVAL,
+ * (udba.c).  NONE: not at all, dentries are trusted until dropped.  REVAL,
+ * the default: a directory records the ctimes of its branch directories,
+ * and a name is looked up again when those of its parent changed behind
+ * the union.  NOTIFY: as REVAL,
  * and fsnotify marks on the branch directories (notify.c) tell at once of
  * a change, so that a dentry none changed is valid without a look at them.
  */

@@ -10,8 +10,8 @@
  *   metacopy, nometacopy          metadata-only copy-up on (the default) or
  *                                 off; may change on remount
  *   udba=none|reval|notify        changes made directly in branches: not
- *                                 seen (the default), seen at the next
- *                                 lookup (udba.c), or also told at once by
+ *                                 seen, seen at the next lookup (udba.c,
+ *                                 the default), or also told at once by
  *                                 fsnotify marks on the branch directories
  *                                 and forwarded to inotify on the union
  *                                 (notify.c); fixed at mount

@@ -165,8 +165,8 @@ static int cpa_show_options(struct seq_file *m, struct dentry *root)
 	seq_printf(m, ",%s=%016llx", CPPAUFS_OPT_SI, sbi->id);
 	if (!READ_ONCE(sbi->metacopy))
 		seq_puts(m, "," CPPAUFS_OPT_NOMETACOPY);
-	if (sbi->udba == CPA_UDBA_REVAL)
-		seq_puts(m, "," CPPAUFS_OPT_UDBA "=reval");
+	if (sbi->udba == CPA_UDBA_NONE)
+		seq_puts(m, "," CPPAUFS_OPT_UDBA "=none");
 	else if (sbi->udba == CPA_UDBA_NOTIFY)
 		seq_puts(m, "," CPPAUFS_OPT_UDBA "=notify");
 	create = READ_ONCE(sbi->create);
@@ -348,7 +348,7 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->id = get_random_u64();
 	atomic64_set(&sbi->next_ino, CPA_FIRST_INO);
 	sbi->metacopy = ctx->metacopy != 0;
-	sbi->udba = ctx->udba > 0 ? ctx->udba : CPA_UDBA_NONE;
+	sbi->udba = ctx->udba >= 0 ? ctx->udba : CPA_UDBA_REVAL;
 	sbi->create = ctx->create > 0 ? ctx->create : CPA_CREATE_TDP;
 	sbi->cpup = ctx->cpup > 0 ? ctx->cpup : CPA_CPUP_TDP;
 	sbi->mfs_secs = ctx->mfs_secs >= 0 ? ctx->mfs_secs :

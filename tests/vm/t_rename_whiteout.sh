@@ -12,7 +12,8 @@ mkfs_loop tmpfs "$T"
 mkdir -p "$T/up" "$T/lo" "$T/m"
 echo upper >"$T/up/u"
 echo lower >"$T/lo/l"
-cpa_mount "$T/m" "$T/up:$T/lo"
+# udba=none: overlayfs refuses an upper layer whose dentries revalidate.
+cpa_mount "$T/m" "$T/up:$T/lo" udba=none
 
 rename_whiteout() {
 	python3 - "$1" "$2" <<'PY'

@@ -7,8 +7,9 @@
 # made directly on the writable branch above a lower one, and a file
 # replaced directly.  A shell working in a merged directory sees the
 # changes; files open before keep working; writes through the union still
-# work.  udba=none (the default) keeps what the union cached: a name
-# looked up and not found stays missing, a listing stays as it was read.
+# work.  reval is the default, which /proc/mounts does not show.
+# udba=none keeps what the union cached: a name looked up and not found
+# stays missing, a listing stays as it was read.
 # udba=notify passes the same (on tmpfs), and inotify on a union directory reports
 # what was created, removed and renamed directly in its branches, once,
 # and changes through the union once too; hundreds of changes leave no
@@ -23,7 +24,7 @@ names() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 expect_dmesg 'cppaufs: udba'
 
 # udba_changes FS MODE: the changes made directly in branches under
-# $B/MODE, mounted with udba=MODE.
+# $B/MODE, mounted with udba=MODE (reval: without the option, the default).
 udba_changes() {
 	local fs=$1 mode=$2
 	M=$B/$mode/m
@@ -36,10 +37,18 @@ udba_changes() {
 	echo lower-dx >"$L/d/x"
 	echo lower-ox >"$L/od/x"
 	echo lower-lx >"$L/ld/x"
-	cpa_mount "$M" "$U:$L" "udba=$mode"
+	if [ "$mode" = reval ]; then
+		cpa_mount "$M" "$U:$L"
+	else
+		cpa_mount "$M" "$U:$L" "udba=$mode"
+	fi
 
 	section "$fs, $mode: the option"
-	ok grep -q " $M cppaufs .*,udba=$mode" /proc/mounts
+	if [ "$mode" = reval ]; then
+		ok bash -c "! grep -q ' $M cppaufs .*udba' /proc/mounts"
+	else
+		ok grep -q " $M cppaufs .*,udba=$mode" /proc/mounts
+	fi
 
 	section "$fs, $mode: warm names and listings first"
 	assert_eq "a b d ld od x" "$(names "$M")" "listing of the root"
@@ -166,7 +175,7 @@ more"
 	ok mount -o remount,"udba=$mode" "$M"
 	assert_fails_with "" mount -o remount,udba=none "$M"
 	ok grep -q "cppaufs: udba cannot be changed on remount" <<<"$(dmesg)"
-	ok grep -q " $M cppaufs .*,udba=$mode" /proc/mounts
+	[ "$mode" = reval ] || ok grep -q " $M cppaufs .*,udba=$mode" /proc/mounts
 	run cpa_umount "$M"
 }
 
@@ -201,8 +210,8 @@ for fs in $(vm_fs_list tmpfs ext4); do
 	udba_changes "$fs" reval
 
 	section "$fs: udba=none keeps what it cached"
-	cpa_mount "$M" "$U:$L"
-	ok bash -c "! grep -q ' $M cppaufs .*udba' /proc/mounts"
+	cpa_mount "$M" "$U:$L" udba=none
+	ok grep -q " $M cppaufs .*,udba=none" /proc/mounts
 	assert_fails_with "No such file" stat "$M/late"
 	before=$(names "$M")
 	echo lower-late >"$L/late"

@@ -418,10 +418,10 @@ int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags)
 	if (!(flags & LOOKUP_RCU))
 		return cpa_udba_revalidate_ref(dentry);
 	/*
-	 * No SRCU read side here (its barriers cost a warm lookup a tenth):
-	 * the VFS holds rcu_read_lock(), entries are freed after an RCU
-	 * grace period, retired ones after an SRCU one first (namei.c), and
-	 * their branch dentries and inodes are RCU-freed: all still here.
+	 * No SRCU read side is needed here: the VFS holds rcu_read_lock(),
+	 * entries are freed after an RCU grace period, retired ones after
+	 * an SRCU one first (namei.c), and their branch dentries and inodes
+	 * are RCU-freed: all still here.
 	 */
 	e = READ_ONCE(dentry->d_fsdata);
 	parent = READ_ONCE(dentry->d_parent);

@@ -173,7 +173,8 @@ run_cb() {
 stats() { sort -n | awk '{ v[NR] = $1 } END {
 	if (!NR) exit 1
 	m = NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)
-	print m, v[1], v[NR], NR }'; }
+	# %.0f: print would write a median over 2^31 as 4.8582e+09
+	printf "%.0f %s %s %d\n", m, v[1], v[NR], NR }'; }
 
 # -- the 3-branch layout ----------------------------------------------------
 # $R/u (upper, rw), $R/l1, $R/l2 (lowers); $R/m the mount point.
@@ -616,7 +617,8 @@ if want xino && { has_sys overlay || has_sys cppaufs; }; then
 	say "== xino: churn and a big tree (tmpfs)"
 	X=/xb
 	mkdir -p $X
-	mount -t tmpfs -o size=90% tmpfs $X
+	# nr_inodes=0: tmpfs's default allows fewer inodes than the big tree
+	mount -t tmpfs -o size=90%,nr_inodes=0 tmpfs $X
 	for sys in $(rotate 0 raw overlay cppaufs); do
 		has_sys "$sys" || continue
 		rm -rf "${X:?}"/*

@@ -83,7 +83,7 @@ static u64 cpa_udba_now(void)
 {
 	struct timespec64 now;
 
-	ktime_get_coarse_real_ts64(&now);
+	cpa_udba_since(&now);
 	return timespec64_to_ns(&now);
 }
 
@@ -262,7 +262,7 @@ void cpa_udba_changed(struct dentry *dentry, bool unchanged)
 	if (!unchanged)
 		return;
 	ci = CPA_I(d_inode(dentry));
-	ktime_get_coarse_real_ts64(&now);
+	cpa_udba_since(&now);
 	mutex_lock(&ci->copy_lock);
 	e = CPA_E(dentry);
 	for (i = 0; i < e->count; i++) {

@@ -533,10 +533,17 @@ if [ ${#reasons[@]} -eq 0 ]; then
 	echo "vm-run: PASS $summary"
 	exit 0
 fi
+# The verdict is printed before the dmesg and again after it: a log cut in
+# the middle (a CI page showing only its head and tail) still says why.
+verdict() {
+	local r l
+	for r in "${reasons[@]}"; do echo "vm-run: $r"; done
+	[ -z "$flagged" ] || while IFS= read -r l; do echo "    $l"; done <<<"$flagged"
+}
+verdict
 echo "---- guest dmesg ($dmesg_file) ----"
 cat "$dmesg_file"
 echo "---- end of guest dmesg ----"
-for r in "${reasons[@]}"; do echo "vm-run: $r"; done
-[ -z "$flagged" ] || while IFS= read -r l; do echo "    $l"; done <<<"$flagged"
+verdict
 echo "vm-run: FAIL $summary"
 exit 1

@@ -78,7 +78,10 @@
  * The memory of its own is what is not yet written; the rest is the file's
  * page cache.  Blocks that the slot table or the header point to
  * directly are written after the others and after a sync, so that a crash
- * never leaves a root pointing at a block that was not written.
+ * never leaves a root pointing at a block that was not written.  A write
+ * that fails (a full branch) writes neither, puts the queue back as it
+ * was and is tried again a second later: the union keeps every number it
+ * handed out, and the file catches up once there is room.
  *
  * Mounting writes the header without CLEAN, and syncs it, before anything
  * else changes; a clean unmount syncs the file and then writes CLEAN.  The
@@ -136,8 +139,10 @@
 #define CPA_XINO_NO_SLOT	U32_MAX
 /* The queue is written this long after its first change... */
 #define CPA_XINO_DELAY		(HZ / 2)
-/* ...or as soon as it holds this many blocks. */
+/* ...or as soon as it holds this many blocks... */
 #define CPA_XINO_BATCH		64
+/* ...and this long after a write error. */
+#define CPA_XINO_RETRY		HZ
 /* Format 1, read to convert it. */
 #define CPA_XINO_V1_HDR		64
 #define CPA_XINO_V1_UNIT	32
@@ -1346,6 +1351,60 @@ static int cpa_xino_sync_file(struct cpa_xino *xi, int datasync)
 }
 
 /*
+ * A write of the queue @fl failed (a full or failing branch): put back
+ * what it held, so that nothing is lost and the next write tries again.
+ * A block changed meanwhile has a newer copy queued, which wins.  The
+ * header keeps the sequence number it did not write: the copy of it that
+ * is valid on disk stays the one that is not written next.  The blocks to
+ * free (@pfree, @npfree) wait again for a write.  Under lock.
+ */
+static void cpa_xino_requeue(struct cpa_xino *xi, struct xarray *fl, bool hdr,
+			     u64 *pfree, unsigned int npfree)
+{
+	unsigned long idx;
+	unsigned int i;
+	void *p;
+
+	xa_for_each(fl, idx, p) {
+		if (xa_load(xi->dirty, idx) ||
+		    xa_err(xa_store(xi->dirty, idx, p, GFP_KERNEL)))
+			continue;	/* freed with the rest of @fl */
+		xa_erase(fl, idx);
+		xi->ndirty++;
+	}
+	if (hdr) {
+		xi->st.seq--;
+		xi->hdr_dirty = true;
+	}
+	for (i = 0; i < npfree; i++)
+		if (cpa_xino_release_blk(xi, pfree[i]))
+			break;		/* found again after a crash */
+	kfree(pfree);
+}
+
+/*
+ * Say once that the file cannot be written, and once that it can again;
+ * while it cannot, what is queued stays in memory and is tried again
+ * every CPA_XINO_RETRY.  Under flush_lock.
+ */
+static void cpa_xino_write_result(struct cpa_xino *xi, int err)
+{
+	if (!err) {
+		if (xi->err)
+			pr_info("xino %s: written again after error %d\n",
+				xi->path, xi->err);
+		xi->err = 0;
+		return;
+	}
+	if (!xi->err)
+		pr_warn("xino %s: write error %d: kept in memory and tried again\n",
+			xi->path, err);
+	xi->err = err;
+	if (!READ_ONCE(xi->closing))
+		queue_delayed_work(cpa_system_wq, &xi->work, CPA_XINO_RETRY);
+}
+
+/*
  * Write what is queued: the blocks first, then, after a sync, the slot
  * blocks and the header, which point to them.  Runs in the work item, or
  * under the mount or the unmount, or for syncfs; never with xi->lock held.
@@ -1422,7 +1481,8 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 		err = vfs_fsync(xi->file, 1);
 		any = true;
 	}
-	if (meta || hdr) {
+	/* Nothing points to blocks that did not reach the file. */
+	if (!err && (meta || hdr)) {
 		xa_for_each(fl, idx, p) {
 			if (!cpa_xino_is_slot_blk(slot_blk, idx))
 				continue;
@@ -1430,7 +1490,7 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 					    CPA_XINO_BLK);
 			err = err ?: e;
 		}
-		if (hdr) {
+		if (!err && hdr) {
 			e = cpa_xino_pwrite(xi, cpa_xino_off(le64_to_cpu(h.seq) & 1),
 					    &h, sizeof(h));
 			err = err ?: e;
@@ -1441,22 +1501,22 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 	memalloc_nofs_restore(nofs);
 
 	nofs = cpa_xino_lock(xi);
+	if (err) {
+		cpa_xino_requeue(xi, fl, hdr, pfree, npfree);
+		pfree = NULL;
+		npfree = 0;
+	}
 	xa_for_each(fl, idx, p)
 		kfree(p);
 	xa_destroy(fl);
-	/* A write error: the blocks are found again after a crash. */
-	for (i = 0; !err && i < npfree; i++)
+	for (i = 0; i < npfree; i++)
 		if (cpa_xino_free_blk(xi, pfree[i]))
 			break;
 	cpa_xino_unlock(xi, nofs);
 	kfree(pfree);
 	if (any)
 		atomic_set(&xi->unsynced, 1);
-	if (err && !xi->err) {
-		xi->err = err;
-		pr_err("xino %s: write error %d: new inode numbers will not survive a remount\n",
-		       xi->path, err);
-	}
+	cpa_xino_write_result(xi, err);
 	mutex_unlock(&xi->flush_lock);
 	return err;
 }

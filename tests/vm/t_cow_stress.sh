@@ -23,6 +23,10 @@ mkfs_loop tmpfs "$T/small" 1M
 mkfs_loop tmpfs "$T/low" 64M
 mkdir "$T/small/u" "$T/low/l" "$T/m"
 U=$T/small/u L=$T/low/l M=$T/m
+# The xino file shares the small branch: a write of it that comes while a
+# failing copy-up fills the branch fails too, and is tried again later.
+expect_dmesg "cppaufs: xino $U/.aufs.xino: write error -28: kept in memory and tried again"
+expect_dmesg "cppaufs: xino $U/.aufs.xino: written again after error -28"
 head -c 4M /dev/urandom >"$L/big"
 echo small >"$L/small"
 sum_before=$(md5sum <"$L/big")

@@ -5,7 +5,9 @@
 # branches (the xino file on the same file systems); a branch inode number
 # reused by a new file gets a new union number; xino=PATH (absolute and
 # relative), noxino, no writable branch; the xino file is never visible
-# through the union; unusable xino files fail the mount with one line.
+# through the union; unusable xino files fail the mount with one line; a
+# full file system under the xino file loses no number (kept in memory,
+# written once there is room).
 # Numbers of objects removed through the union are reused and the file does
 # not grow with churn, and come back with another generation
 # (FS_IOC_GETVERSION); a format 1 file is converted with its numbers.
@@ -31,6 +33,9 @@ si_dir() {
 xi_path() { cat "$(si_dir "$1")/xi_path"; }
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# Has the kernel logged a cppaufs line matching the fixed string $1?
+dmesg_has() { dmesg | grep -F "cppaufs: " | grep -qF -- "$1"; }
 
 # "inode generation" (FS_IOC_GETVERSION) of each path given.
 inogen() {
@@ -424,6 +429,43 @@ _cpa_mounts+=("$M")
 assert_eq "$T/rel.xino" "$(xi_path "$M")" "xi_path of a relative xino="
 ok test -f "$T/rel.xino"
 run cpa_umount "$M"
+
+section "a full file system under the xino file: nothing lost, written once there is room"
+# New numbers need new blocks of the file; while they cannot be written the
+# union keeps them in memory and tries again, and the file catches up once
+# there is room.  Dropping written blocks instead would give objects new
+# numbers after drop_caches, and free numbers in use.
+mkfs_loop tmpfs "$T/full" 256k
+mkdir "$T/t1/many2"
+full=()
+for i in $(seq 1 400); do
+	: >"$T/t1/many2/f$i"
+	full+=("many2/f$i")
+done
+X=$T/full/x.xino
+expect_dmesg "cppaufs: xino $X: write error -28: kept in memory and tried again"
+expect_dmesg "cppaufs: xino $X: written again after error -28"
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$X"
+dd if=/dev/zero of="$T/full/fill" bs=4k status=none 2>/dev/null || true
+run df -k "$T/full"
+inos "$M" "${full[@]}" >"$T/full.1"
+assert_unique "$T/full.1" "400 new names, the xino file system full"
+run_sh "sync -f $M || true"
+sleep 1.5
+ok dmesg_has "xino $X: write error -28"
+drop_caches
+inos "$M" "${full[@]}" >"$T/full.2"
+same_numbers "$T/full.1" "$T/full.2" \
+	"same numbers after drop_caches while the xino file cannot be written"
+run rm "$T/full/fill"
+sleep 2.5
+ok dmesg_has "xino $X: written again"
+run cpa_umount "$M"
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$X"
+inos "$M" "${full[@]}" >"$T/full.3"
+same_numbers "$T/full.1" "$T/full.3" "same numbers after umount + mount"
+run cpa_umount "$M"
+umount "$T/full"
 
 section "the xino file inside a lower branch is hidden"
 mkdir -p "$T/t1/sub"

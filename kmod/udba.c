@@ -46,16 +46,18 @@ void cpa_udba_since(struct timespec64 *since)
  * The stamp of the branch directories of the directory entry @e, never 0;
  * with @since, 0 when a directory changed at or after @since, or when one
  * was removed.  Reads no lock: callable in RCU-walk, where @e and its
- * dentries are still there (freed after a grace period), and a torn read
- * only makes a mismatch.
+ * dentries are still there (freed after an RCU grace period), and a torn
+ * read only makes a mismatch.
  */
-u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since)
+static __always_inline u64 cpa_udba_stamp_of(const struct cpa_entry *e,
+					     const struct timespec64 *since)
 {
+	/* An opaque copy: only slot 0 counts (cpa_entry_dentry()). */
+	int i, n = smp_load_acquire(&e->opaque) ? 1 : READ_ONCE(e->count);
 	u64 s = 0;
-	int i;
 
-	for (i = 0; i < READ_ONCE(e->count); i++) {
-		struct dentry *h = cpa_entry_dentry(e, i);
+	for (i = 0; i < n; i++) {
+		struct dentry *h = i ? e->h[i].dentry : cpa_entry_upper(e);
 		struct inode *inode;
 		struct timespec64 ct;
 
@@ -78,6 +80,17 @@ u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since)
 	return s | 1;
 }
 
+/* The stamp of now, of a check.  Not inline: tests count its calls. */
+static noinline u64 cpa_udba_stamp_now(const struct cpa_entry *e)
+{
+	return cpa_udba_stamp_of(e, NULL);
+}
+
+u64 cpa_udba_stamp(const struct cpa_entry *e, const struct timespec64 *since)
+{
+	return since ? cpa_udba_stamp_of(e, since) : cpa_udba_stamp_now(e);
+}
+
 /* The coarse clock, in ns: what the branches stamp ctimes with. */
 static u64 cpa_udba_now(void)
 {
@@ -92,7 +105,7 @@ static u64 cpa_udba_now(void)
  * still have the stamp recorded, and no change of the union's own waits to
  * settle?  Lockless.
  */
-bool cpa_udba_fresh(const struct cpa_entry *e)
+static __always_inline bool cpa_udba_fresh_of(const struct cpa_entry *e)
 {
 	u64 settle = READ_ONCE(e->settle), ds;
 
@@ -101,7 +114,12 @@ bool cpa_udba_fresh(const struct cpa_entry *e)
 	/* Pairs with the smp_wmb()s of cpa_udba_checked(): settle is last. */
 	smp_rmb();
 	ds = READ_ONCE(e->dstamp);
-	return ds && ds == cpa_udba_stamp(e, NULL);
+	return ds && ds == cpa_udba_stamp_now(e);
+}
+
+bool cpa_udba_fresh(const struct cpa_entry *e)
+{
+	return cpa_udba_fresh_of(e);
 }
 
 /*
@@ -127,7 +145,8 @@ void cpa_udba_checked(struct cpa_entry *e, u64 stamp)
  * stamps cannot tell of a change in the clock tick of a change of the
  * union's own.  Lockless.
  */
-static bool cpa_udba_dir_ok(const struct cpa_entry *e, unsigned long gen)
+static __always_inline bool cpa_udba_dir_ok(const struct cpa_entry *e,
+					    unsigned long gen)
 {
 	if (gen) {
 		if (READ_ONCE(e->ngen) == gen)
@@ -135,7 +154,7 @@ static bool cpa_udba_dir_ok(const struct cpa_entry *e, unsigned long gen)
 		if (READ_ONCE(e->settle))
 			return false;
 	}
-	return cpa_udba_fresh(e);
+	return cpa_udba_fresh_of(e);
 }
 
 /*
@@ -143,9 +162,9 @@ static bool cpa_udba_dir_ok(const struct cpa_entry *e, unsigned long gen)
  * of the parent: the parent as checked (@gen: see cpa_udba_dir_ok()), of
  * the same generation, and the top object still there?
  */
-static bool cpa_udba_stamps_match(const struct dentry *dentry,
-				  const struct cpa_entry *e,
-				  const struct cpa_entry *pe, unsigned long gen)
+static __always_inline bool
+cpa_udba_stamps_match(const struct dentry *dentry, const struct cpa_entry *e,
+		      const struct cpa_entry *pe, unsigned long gen)
 {
 	struct dentry *h;
 	int top;
@@ -174,8 +193,9 @@ static bool cpa_udba_stamps_match(const struct dentry *dentry,
  * directory, its own branch directories must be unchanged too.
  * Lockless.
  */
-static bool cpa_udba_match(const struct dentry *dentry, struct cpa_entry *e,
-			   const struct cpa_entry *pe, bool own)
+static __always_inline bool cpa_udba_match(const struct dentry *dentry,
+					   struct cpa_entry *e,
+					   const struct cpa_entry *pe, bool own)
 {
 	unsigned long gen = 0;
 	bool watched;
@@ -381,8 +401,11 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 	return same;
 }
 
-/* cpa_udba_revalidate() outside RCU-walk: it may look the name up again. */
-static int cpa_udba_revalidate_ref(struct dentry *dentry)
+/*
+ * cpa_udba_revalidate() outside RCU-walk: it may look the name up again.
+ * Not inline: the quick check does without its stack frame.
+ */
+static noinline int cpa_udba_revalidate_ref(struct dentry *dentry)
 {
 	CPA_ENTRIES_GUARD();
 	struct cpa_entry *e;
@@ -406,28 +429,37 @@ static int cpa_udba_revalidate_ref(struct dentry *dentry)
 }
 
 /*
- * ->d_revalidate with udba=reval and udba=notify.  Outside RCU-walk it may look the name
- * up again; a directory in use keeps its dentry when it is still the same
- * directory (cpa_dir_refresh()).
+ * The lockless check of cpa_udba_revalidate(), under rcu_read_lock().  No
+ * SRCU read side is needed: entries are still here (freed after an RCU
+ * grace period, retired ones after an SRCU one first: namei.c), and so are
+ * their branch dentries and inodes (RCU-freed).
+ */
+static __always_inline bool cpa_udba_valid_rcu(struct dentry *dentry)
+{
+	struct cpa_entry *e = READ_ONCE(dentry->d_fsdata), *pe;
+
+	pe = READ_ONCE(READ_ONCE(dentry->d_parent)->d_fsdata);
+	return e && pe && !cpa_stale(dentry) &&
+	       cpa_udba_match(dentry, e, pe, false);
+}
+
+/*
+ * ->d_revalidate with udba=reval and udba=notify.  A name whose parent is
+ * as checked is valid at once, also in ref-walk (a walk that left RCU-walk
+ * earlier, in another filesystem, pays no reference or SRCU read side for
+ * it).  Else, outside RCU-walk, it may look the name up again; a
+ * directory in use keeps its dentry when it is still the same directory
+ * (cpa_dir_refresh()).
  */
 int cpa_udba_revalidate(struct dentry *dentry, unsigned int flags)
 {
-	struct cpa_entry *e, *pe;
-	struct dentry *parent;
+	bool ok;
 
-	if (!(flags & LOOKUP_RCU))
-		return cpa_udba_revalidate_ref(dentry);
-	/*
-	 * No SRCU read side is needed here: the VFS holds rcu_read_lock(),
-	 * entries are freed after an RCU grace period, retired ones after
-	 * an SRCU one first (namei.c), and their branch dentries and inodes
-	 * are RCU-freed: all still here.
-	 */
-	e = READ_ONCE(dentry->d_fsdata);
-	parent = READ_ONCE(dentry->d_parent);
-	pe = READ_ONCE(parent->d_fsdata);
-	if (e && pe && !cpa_stale(dentry) &&
-	    cpa_udba_match(dentry, e, pe, false))
-		return 1;
-	return -ECHILD;
+	/* RCU-walk: the VFS holds rcu_read_lock(). */
+	if (flags & LOOKUP_RCU)
+		return cpa_udba_valid_rcu(dentry) ? 1 : -ECHILD;
+	rcu_read_lock();
+	ok = cpa_udba_valid_rcu(dentry);
+	rcu_read_unlock();
+	return ok ? 1 : cpa_udba_revalidate_ref(dentry);
 }

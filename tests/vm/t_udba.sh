@@ -313,7 +313,7 @@ assert_eq "CREATE,ISDIR:ud MOVED_FROM,ISDIR#1:ud MOVED_TO,ISDIR#1:ud2" \
 	"a directory made and renamed through the union"
 
 section "udba=notify: warm lookups compare a count, not stamps"
-# calls of cpa_udba_stamp() while NAMES are looked up again 50 times each
+# calls of cpa_udba_stamp_now() while NAMES are looked up again 50 times each
 stamps() {
 	local tr=/sys/kernel/tracing before
 	before=$(awk '$1 == "cpa_stamp" { print $2 }' "$tr/kprobe_profile")
@@ -328,7 +328,7 @@ for _ in range(50):
 }
 tr=/sys/kernel/tracing
 [ -e "$tr/kprobe_events" ] || mount -t tracefs nodev "$tr" 2>/dev/null || :
-if echo 'p:cpa_stamp cppaufs:cpa_udba_stamp' >>"$tr/kprobe_events" 2>/dev/null &&
+if echo 'p:cpa_stamp cppaufs:cpa_udba_stamp_now' >>"$tr/kprobe_events" 2>/dev/null &&
 	echo 1 >"$tr/events/kprobes/cpa_stamp/enable"; then
 	warm=("$M/d" "$M/d/missing" "$M/e/h2" "$M/x2" "$M/y")
 	echo h2 >"$M/e/h2"

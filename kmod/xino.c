@@ -2941,6 +2941,9 @@ void cpa_xino_fini(struct cpa_sb_info *sbi)
 		err = cpa_xino_drain(xi);
 		if (!err)
 			err = cpa_xino_sync_file(xi, 0);
+		if (err)
+			pr_err("xino %s: unmounted unwritten (error %d): numbers handed out since the last write are lost\n",
+			       xi->path, err);
 		if (!err && !xi->err) {
 			nofs = cpa_xino_lock(xi);
 			xi->st.flags |= CPA_XINO_CLEAN;

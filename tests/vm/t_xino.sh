@@ -464,6 +464,20 @@ run cpa_umount "$M"
 run cpa_mount "$M" "$T/t0:$T/t1" "xino=$X"
 inos "$M" "${full[@]}" >"$T/full.3"
 same_numbers "$T/full.1" "$T/full.3" "same numbers after umount + mount"
+# Full again at unmount: the new numbers are lost, and said so; what the
+# file held stays readable, as nothing on disk points at an unwritten block.
+mkdir "$T/t1/many3"
+for i in $(seq 1 300); do : >"$T/t1/many3/f$i"; done
+expect_dmesg "cppaufs: xino $X: unmounted unwritten \(error -28\): numbers handed out since the last write are lost"
+dd if=/dev/zero of="$T/full/fill" bs=4k status=none 2>/dev/null || true
+stat "$M"/many3/* >/dev/null
+run cpa_umount "$M"
+ok dmesg_has "xino $X: unmounted unwritten (error -28)"
+run rm "$T/full/fill"
+run cpa_mount "$M" "$T/t0:$T/t1" "xino=$X"
+inos "$M" "${full[@]}" >"$T/full.4"
+same_numbers "$T/full.1" "$T/full.4" \
+	"same numbers after an unmount that could not write the file"
 run cpa_umount "$M"
 umount "$T/full"
 

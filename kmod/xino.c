@@ -1055,9 +1055,17 @@ static int cpa_xino_fwd_put(struct cpa_xino *xi, u32 slot, u64 h_ino,
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	if (!m) {
-		memset(r + (h_ino & ((1U << CPA_XINO_FWD_SHIFT) - 1)), 0,
-		       sizeof(*r));
-		if (memchr_inv(r, 0, CPA_XINO_BLK))
+		size_t off = (h_ino & ((1U << CPA_XINO_FWD_SHIFT) - 1)) *
+			     sizeof(*r);
+
+		memset((void *)r + off, 0, sizeof(*r));
+		/*
+		 * Empty now?  From the record on first: objects tend to go
+		 * in the order of their inode numbers, and then the next
+		 * record is live.
+		 */
+		if (memchr_inv((void *)r + off, 0, CPA_XINO_BLK - off) ||
+		    memchr_inv(r, 0, off))
 			return 0;
 		return cpa_xino_prune(xi, &s->fwd, slot, CPA_XINO_FWD_SHIFT,
 				      h_ino);

@@ -338,7 +338,7 @@ struct cpa_xino {
 	unsigned int ngone, gone_cap;
 	bool closing;			/* unmount: may wait for the branch */
 	struct delayed_work work;
-	int err;			/* first write error, reported once */
+	int err;			/* of the last write, 0 once written again */
 	atomic_t unsynced;		/* written since the last sync */
 	void *scratch;			/* one block, under lock */
 	/*

@@ -1,5 +1,4 @@
 #!/bin/bash
-# vm-kernels: newest
 # vm-args: --timeout 900 --smp 2
 # Branches added and removed on a busy union, and long runs of changes:
 #   - a live-system scenario (udba=notify): a read-only base and a tmpfs

@@ -19,7 +19,6 @@
 # written.  Then a union whose only writable branch is not branch 0, and
 # a branch made read-only while a copy-up and creates are under way: the
 # remount waits for them, and none lands on the branch after it.
-# vm-kernels: newest
 . "$(dirname "$0")/lib.sh"
 require_module
 

@@ -402,22 +402,18 @@ static int cpa_udba_recheck(struct dentry *parent, struct dentry *dentry)
 }
 
 /*
- * cpa_udba_revalidate() outside RCU-walk: it may look the name up again.
- * Not inline: the quick check does without its stack frame.
+ * cpa_udba_revalidate() outside RCU-walk, for a name that failed the quick
+ * check: look it up again.  Not inline: the quick check does without its
+ * stack frame.
  */
 static noinline int cpa_udba_revalidate_ref(struct dentry *dentry)
 {
 	CPA_ENTRIES_GUARD();
-	struct cpa_entry *e;
 	struct dentry *parent;
 	int ret;
 
 	parent = dget_parent(dentry);
-	e = CPA_E(dentry);
-	if (e && !cpa_stale(dentry) &&
-	    cpa_udba_match(dentry, e, CPA_E(parent), false)) {
-		ret = 1;
-	} else if (d_really_is_positive(dentry) && d_is_dir(dentry)) {
+	if (d_really_is_positive(dentry) && d_is_dir(dentry)) {
 		/* 0 when done, -ESTALE when the name is another object now */
 		ret = cpa_dir_refresh(dentry);
 		ret = ret == -ESTALE ? 0 : ret ? ret : 1;

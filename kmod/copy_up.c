@@ -735,13 +735,36 @@ static bool cpa_target_ok(struct dentry *dentry, struct cpa_branch *wbr)
 }
 
 /*
+ * A regular file with several hard links below goes where its other
+ * names go, whatever cpup= says: to the branch of the pseudo-links, where
+ * they all link to one copy (plink.c), when it is writable and above
+ * @top, the branch of the file, and the parents can have a copy there.
+ * The caller holds the branches, which keep that branch.
+ */
+static struct cpa_branch *cpa_copyup_linked_target(struct dentry *dentry,
+						   struct cpa_branch *top)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct cpa_branch *pbr = cpa_plink_br(sb);
+
+	if (!pbr || !d_is_reg(dentry) || !cpa_branch_writable(pbr))
+		return NULL;
+	if (d_inode(cpa_dentry_real(dentry))->i_nlink < 2)
+		return NULL;
+	if (!cpa_br_above(sb, pbr, top) || !cpa_target_ok(dentry, pbr))
+		return NULL;
+	return pbr;
+}
+
+/*
  * The writable branch that cpup= picks for @dentry, whose top object is
  * on a read-only branch, or NULL:
  *   tdp  the topmost writable branch that holds the parent above it,
  *   bup  the lowest such branch,
  *   bu   the nearest writable branch above it;
  * the first two fall back to bu, all to the others when the parents
- * cannot have a copy there (cpa_target_ok()).
+ * cannot have a copy there (cpa_target_ok()).  Hard-linked files first
+ * try the branch of the pseudo-links (cpa_copyup_linked_target()).
  */
 struct cpa_branch *cpa_copyup_target(struct dentry *dentry)
 {
@@ -752,6 +775,9 @@ struct cpa_branch *cpa_copyup_target(struct dentry *dentry)
 	struct dentry *parent;
 	int i;
 
+	br = cpa_copyup_linked_target(dentry, top);
+	if (br)
+		return br;
 	parent = dget_parent(dentry);
 	pe = CPA_E(parent);
 	for (i = 0; i < pe->count; i++) {

@@ -196,7 +196,7 @@ struct cpa_sb_info {
 	int first_id;
 	/*
 	 * The branch of the pseudo-links (plink.c), referenced: the first
-	 * branch when mounted writable, else NULL.  A remount that removes
+	 * writable branch as mounted, else NULL.  A remount that removes
 	 * it sets it to NULL for the rest of the mount; readers outside the
 	 * branches' hold take a reference (cpa_plink_br_get()).
 	 */

@@ -238,7 +238,8 @@ static void cpa_inode_forget_plink(struct inode *inode)
  * A hard-linked file, found on branch @br: some names of it may have been
  * copied up or hidden before.  Found on the branch of the pseudo-links,
  * it may be the pseudo-link itself; found below, it takes the pseudo-link
- * as its copy, while that branch is writable.
+ * as its copy, while that branch is writable.  (Found above, it cannot
+ * have been copied there.)
  */
 static void cpa_inode_find_plink(struct inode *inode, struct cpa_branch *br)
 {
@@ -260,7 +261,8 @@ static void cpa_inode_find_plink(struct inode *inode, struct cpa_branch *br)
 	if (!IS_ERR_OR_NULL(plink)) {
 		if (br == pbr && d_inode(plink) == ci->real) {
 			ci->plinked = true;
-		} else if (br != pbr && cpa_branch_writable(pbr)) {
+		} else if (br != pbr && cpa_branch_writable(pbr) &&
+			   cpa_br_above(sb, pbr, br)) {
 			ci->upper_br = cpa_branch_get(pbr);
 			ci->upper = igrab(d_inode(plink));
 			ci->plinked = true;

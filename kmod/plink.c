@@ -18,9 +18,13 @@
  * when the first lower name is hidden, and lives as long as the union
  * inode's number.
  *
- * Pseudo-links live on one branch: branch 0 as mounted, if it was
- * writable (cpa_plink_br()); copies on other writable branches are copies
- * of their own.  A remount may move that branch down or make it read-only:
+ * Pseudo-links live on one branch: the first writable branch as mounted
+ * (cpa_plink_br()).  With several writable branches, every name of such a
+ * file is copied up to that one, whatever cpup= says, so that the names
+ * stay one file (cpa_copyup_target()); only a name that cannot go there
+ * (its parent directory lives on another writable branch, or the branch
+ * is read-only now) gets a copy of its own elsewhere.  A remount may move
+ * that branch down or make it read-only:
  * its pseudo-links are still found by the names whose copies are there,
  * but no name links to them any more, and no record is written.  A
  * remount may also remove it: the union then has no pseudo-links, and

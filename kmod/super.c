@@ -370,8 +370,9 @@ int cpa_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sbi->mount_brs)
 		return -ENOMEM;
 	sbi->first_id = brt->br[0]->id;
-	if (brt->rw_index == 0)
-		RCU_INIT_POINTER(sbi->plink_br, cpa_branch_get(brt->br[0]));
+	if (brt->rw_index >= 0)
+		RCU_INIT_POINTER(sbi->plink_br,
+				 cpa_branch_get(brt->br[brt->rw_index]));
 	sbi->next_brid = brt->nbranch;
 	RCU_INIT_POINTER(sbi->wbrs, cpa_wbrs_new(brt->br, NULL, brt->nbranch));
 	if (!rcu_access_pointer(sbi->wbrs))

@@ -16,7 +16,9 @@
 # below the others or makes one writable there, makes one read-only or
 # removes it (each refused while a file its entry would write the wrong
 # way is in use), and rr and cpup= follow; read-only branches are never
-# written.  Then a union whose only writable branch is not branch 0, and
+# written.  Hard-linked lower files go to the branch of the pseudo-links,
+# the first writable one, whatever cpup= says, and their names stay one
+# file.  Then a union whose only writable branch is not branch 0, and
 # a branch made read-only while a copy-up and creates are under way: the
 # remount waits for them, and none lands on the branch after it.
 . "$(dirname "$0")/lib.sh"
@@ -440,6 +442,55 @@ run mount -o remount,nosum q
 ok sh -c "! grep -q ',w*sum' /proc/mounts"
 ok cpa_umount q
 
+section "hard-linked lower files: every name to one copy, whatever cpup= says"
+# The pseudo-links live on the first writable branch as mounted, p1 here
+# (branch 0 is read-only).  cpup=bu would copy to p2, the nearest one above
+# pl: hard-linked files go to p1 all the same, so that their names stay
+# one file; a file with one name goes where cpup= says.
+mkdir -p p0 p1 p2 pl/x pl/y pl/w pq
+echo lk >pl/x/l1
+ln pl/x/l1 pl/y/l2
+echo zz >pl/x/z1
+ln pl/x/z1 pl/y/z2
+echo plain >pl/w/plain
+lsums=$(cd pl && find . -printf '%p %n %s\n' | sort && find . -type f -exec md5sum {} + | sort)
+cpa_mount pq "$T/p0=ro:$T/p1=rw:$T/p2=rw:$T/pl=ro" cpup=bu
+ok test -d p1/.wh..wh.plnk
+ok test ! -e p2/.wh..wh.plnk
+ok test ! -e p0/.wh..wh.plnk
+assert_eq "$(stat -c %i pq/x/l1)" "$(stat -c %i pq/y/l2)" "inode numbers of the two names"
+run_sh "echo one >>$T/pq/x/l1"
+assert_file_content p1/x/l1 "lk
+one"
+ok test ! -e p2/x/l1
+assert_file_content pq/y/l2 "lk
+one"
+run_sh "echo two >>$T/pq/y/l2"
+assert_eq "$(stat -c %i p1/x/l1)" "$(stat -c %i p1/y/l2 2>&1)" "branch inodes of the two copied names"
+ok test ! -e p2/y
+assert_eq "2 2" "$(stat -c %h pq/x/l1 pq/y/l2 | tr '\n' ' ' | sed 's/ $//')" "link counts through the union"
+run_sh "echo p >>$T/pq/w/plain"
+assert_file_content p2/w/plain "plain
+p"
+ok test ! -e p1/w
+# A name removed: its whiteout goes where its copy would, on p1.
+run rm pq/x/z1
+ok test -e p1/x/.wh.z1
+ok test ! -e p2/x/.wh.z1
+assert_eq 1 "$(stat -c %h pq/y/z2)" "link count of the other name"
+run_sh "sync; echo 2 >/proc/sys/vm/drop_caches"
+assert_eq "$(stat -c %i pq/x/l1)" "$(stat -c %i pq/y/l2)" "inode numbers after drop_caches"
+for f in pq/x/l1 pq/y/l2; do
+	assert_file_content "$f" "lk
+one
+two"
+done
+assert_eq "2 2" "$(stat -c %h pq/x/l1 pq/y/l2 | tr '\n' ' ' | sed 's/ $//')" "link counts after drop_caches"
+assert_eq 1 "$(stat -c %h pq/y/z2)" "link count of z2 after drop_caches"
+ok cpa_umount pq
+assert_eq "$lsums" "$(cd pl && find . -printf '%p %n %s\n' | sort && find . -type f -exec md5sum {} + | sort)" "the read-only branch"
+ok test -z "$(ls -A p0)"
+
 section "the only writable branch below a read-only one"
 mkdir -p g/gd h/hd n
 echo g >g/gfile
@@ -461,13 +512,14 @@ ok test ! -e h/hd/x
 ok test ! -e g/.wh.x
 assert_fails_with "Read-only file system" mkdir "$T/n/gd/sub"
 # Branch 0 as mounted, read-only: made writable, then removed.  It keeps
-# no pseudo-links: only a branch 0 writable at mount does.
+# no pseudo-links: h, the first writable branch at mount, does.
 chmod 705 g
 run mount -o "remount,mod:$T/g=rw" n
 run_sh "echo x >>$T/n/gfile"
 assert_file_content g/gfile "g
 x"
 ok test ! -e g/.wh..wh.plnk
+ok test -d h/.wh..wh.plnk
 assert_eq 705 "$(stat -c %a n)" "mode of the root: branch 0's"
 run mount -o "remount,del:$T/g" n
 assert_fails_with "No such file" stat n/gfile

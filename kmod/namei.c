@@ -610,6 +610,30 @@ struct inode *cpa_entry_inode(struct super_block *sb,
 			     e->metacopy);
 }
 
+/*
+ * The directory inode @inode, found by its number for the new entry @e,
+ * may have been cached from before a change of branches: its dentry went,
+ * but udba=notify's marks kept the inode until they are gone (notify.c).
+ * It stands for the top object of @e from now on, as after a refresh;
+ * the old objects and their branches go with a retired holder.
+ */
+static void cpa_dir_adopt(struct inode *inode, struct cpa_entry *e)
+{
+	struct inode *h = d_inode(cpa_entry_dentry(e, cpa_entry_top(e)));
+	struct cpa_inode *ci = CPA_I(inode);
+	struct cpa_entry *old;
+
+	if (likely(h == cpa_inode_real(inode)))
+		return;
+	old = cpa_entry_alloc(0);
+	if (!old)
+		return;		/* refreshed when next used as a parent */
+	mutex_lock(&ci->copy_lock);
+	cpa_dir_rebase(inode, e, old);
+	mutex_unlock(&ci->copy_lock);
+	cpa_entry_retire(old);
+}
+
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags)
 {
@@ -661,9 +685,11 @@ struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 		cpa_entry_free(e);
 		return ERR_CAST(inode);
 	}
-	/* udba=notify: watch a directory's branch directories. */
-	if (S_ISDIR(inode->i_mode))
+	if (S_ISDIR(inode->i_mode)) {
+		cpa_dir_adopt(inode, e);
+		/* udba=notify: watch a directory's branch directories. */
 		cpa_notify_watch(sb, e, inode);
+	}
 	dentry->d_fsdata = e;
 	return d_splice_alias(inode, dentry);
 }

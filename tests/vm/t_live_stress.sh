@@ -14,6 +14,8 @@
 #   - a writable branch appended, made read-only, writable again and
 #     removed in a loop while a writer creates files spread over the
 #     writable branches (create=rr): every file is on one branch, as written;
+#   - a branch of a file system of its own removed while names of it are
+#     looked up: it unmounts right after (within the 5 s of cpa_umount);
 #   - 1000 appends one by one, then 1000 removals one by one, each followed
 #     by sysfs and /proc/mounts, and the union's listing after the runs.
 . "$(dirname "$0")/lib.sh"
@@ -173,6 +175,56 @@ done
 assert_eq 0 "$lost" "files of the writer ($n written) not as written"
 assert_eq "$(names rw/work | md5sum)" "$(names m/work | md5sum)" \
 	"the writer's directory: union and branch"
+
+section "a branch removed while lookups in it run unmounts right after"
+# Nothing may keep a removed branch once del: is done: a lookup under way
+# during the change, or a directory inode that udba=notify's marks kept
+# and a lookup finds again.  Its file system would stay busy until memory
+# pressure.  The names are in a merged directory (m/usr/bin): one of them
+# in use does not make the branch busy, as a directory only there would.
+# A looker stats 3000 names of the branch, each a fresh lookup, while
+# del: runs.
+mkdir -p "$T/own"
+stuck=0 rounds=8
+for round in $(seq 1 "$rounds"); do
+	mount -t tmpfs -o size=16M tmpfs "$T/own"
+	mkdir -p "$T/own/usr/bin"
+	python3 -c 'import sys
+for i in range(3000): open("%s/usr/bin/n%d" % (sys.argv[1], i), "w").close()' "$T/own"
+	run mount -o "remount,add:1:$T/own=rr" m
+	rm -f "$T/looking"
+	python3 - "$T/m/usr/bin" "$T/looking" <<'PY' &
+import os, sys
+d, flag = sys.argv[1:]
+for i in range(3000):
+    if i == 200:
+        open(flag, "w").close()
+    try:
+        os.stat("%s/n%d" % (d, i))
+    except OSError:
+        pass
+PY
+	looker=$!
+	for _ in $(seq 100); do [ ! -e "$T/looking" ] || break; sleep 0.05; done
+	for _ in $(seq 100); do
+		mount -o "remount,del:$T/own" m 2>/dev/null && break
+		sleep 0.05
+	done
+	wait "$looker"
+	[ "$(nbr)" -eq 2 ] || fail "round $round: del:$T/own did not happen"
+	ls m/usr/bin >/dev/null
+	# (cpa_umount tries for 5 s: old entries go after a grace period)
+	if ! cpa_umount "$T/own" 2>/dev/null; then
+		stuck=$((stuck + 1))
+		_cpa_say "round $round: $T/own still busy after del:"
+		# Let go by looking the names up again, then unmount.
+		ls -l m/usr/bin >/dev/null 2>&1
+		echo 2 >/proc/sys/vm/drop_caches
+		cpa_umount "$T/own" || break
+	fi
+done
+assert_eq 0 "$stuck" "rounds of $rounds whose removed branch stayed busy"
+ok test ! -e m/usr/bin/n0
 
 section "1000 appends one by one, then 1000 removals"
 # One mkdir: a thousand would take minutes (under emulation a program

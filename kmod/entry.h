@@ -356,12 +356,13 @@ static inline void cpa_entries_guard_end(struct cpa_entries_guard *g)
  * checks that none is in use, then publishes the new table; an operation
  * that picked a branch in between would write a branch that is no longer
  * writable, or open a file on one that is gone.  So every union operation
- * that may write a branch or open a file on one holds changes off for
- * its whole body: CPA_BRANCHES_GUARD() counts it in sbi->brs_users until
- * the end of the enclosing block, and waits first while a remount holds
- * new ones off.  Taken inside the VFS's locks of the union (superblock
- * write access, inode locks), never around them, and never nested: a
- * remount waiting for the outer one would hold the inner one off.
+ * that may write a branch or open a file on one, and ->lookup(), whose
+ * new entry references branches, holds changes off for its whole body:
+ * CPA_BRANCHES_GUARD() counts it in sbi->brs_users until the end of the
+ * enclosing block, and waits first while a remount holds new ones off.
+ * Taken inside the VFS's locks of the union (superblock write access,
+ * inode locks), never around them, and never nested: a remount waiting
+ * for the outer one would hold the inner one off.
  */
 struct cpa_branches_guard {
 	struct cpa_sb_info *sbi;

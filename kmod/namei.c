@@ -637,6 +637,11 @@ static void cpa_dir_adopt(struct inode *inode, struct cpa_entry *e)
 struct dentry *cpa_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags)
 {
+	/*
+	 * The entry made references branches: a remount that removes one
+	 * checks that it is not in use once lookups under way are done.
+	 */
+	CPA_BRANCHES_GUARD(dir->i_sb);
 	CPA_ENTRIES_GUARD();
 	struct super_block *sb = dir->i_sb;
 	const char *name = dentry->d_name.name;

@@ -710,10 +710,12 @@ out_unlock:
 /*
  * Can @dentry be copied up to @wbr: is every ancestor that has no object
  * on @wbr yet free to get one, its top object below @wbr and no upper
- * object on another branch?  Then so is @dentry, whose top is below its
+ * object on another branch (with @over, no upper object on a branch above
+ * @wbr: cpa_copy_down_one())?  Then so is @dentry, whose top is below its
  * parent's copy.
  */
-static bool cpa_target_ok(struct dentry *dentry, struct cpa_branch *wbr)
+static bool cpa_target_ok(struct dentry *dentry, struct cpa_branch *wbr,
+			  bool over)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct dentry *d = dget_parent(dentry), *parent;
@@ -723,8 +725,9 @@ static bool cpa_target_ok(struct dentry *dentry, struct cpa_branch *wbr)
 	for (;;) {
 		e = CPA_E(d);
 		ok = cpa_entry_slot(e, wbr) >= 0;
-		if (ok || IS_ROOT(d) || cpa_entry_upper(e) ||
-		    !cpa_br_above(sb, wbr, e->h[1].br))
+		if (ok || IS_ROOT(d) ||
+		    (cpa_entry_upper(e) && !over) ||
+		    !cpa_br_above(sb, wbr, cpa_dentry_br(d)))
 			break;
 		parent = dget_parent(d);
 		dput(d);
@@ -751,7 +754,7 @@ static struct cpa_branch *cpa_copyup_linked_target(struct dentry *dentry,
 		return NULL;
 	if (d_inode(cpa_dentry_real(dentry))->i_nlink < 2)
 		return NULL;
-	if (!cpa_br_above(sb, pbr, top) || !cpa_target_ok(dentry, pbr))
+	if (!cpa_br_above(sb, pbr, top) || !cpa_target_ok(dentry, pbr, true))
 		return NULL;
 	return pbr;
 }
@@ -815,7 +818,7 @@ struct cpa_branch *cpa_copyup_target(struct dentry *dentry)
 		break;
 	}
 	for (i = 0; i < ARRAY_SIZE(pick); i++)
-		if (pick[i] && cpa_target_ok(dentry, pick[i]))
+		if (pick[i] && cpa_target_ok(dentry, pick[i], false))
 			return pick[i];
 	return NULL;
 }
@@ -924,8 +927,12 @@ static int cpa_create_hidden(struct dentry *dentry, int slot)
  * down.  -EROFS if they cannot, or if a whiteout above would hide the
  * name (unless @unnamed).
  */
+/* How cpa_parents_to() may give a directory an object on the branch. */
+#define CPA_TO_DOWN	1	/* below its top object */
+#define CPA_TO_OVER	2	/* above its top object, on a writable branch */
+
 static int cpa_parents_to(struct dentry *dentry, struct cpa_branch *wbr,
-			  bool down);
+			  unsigned int how);
 
 static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
 			 bool unnamed)
@@ -935,7 +942,7 @@ static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
 	/* Picked from a list that a remount has replaced since. */
 	if (!cpa_branch_writable(br))
 		return -EROFS;
-	err = cpa_parents_to(dentry, br, true);
+	err = cpa_parents_to(dentry, br, CPA_TO_DOWN);
 	if (err)
 		return err;
 	slot = cpa_entry_slot(CPA_E(dentry->d_parent), br);
@@ -1099,9 +1106,12 @@ int cpa_create_slot(struct dentry *dentry, struct cpa_branch *force,
  * merge might not take it: the lowest object of @dentry is opaque (checked
  * first; the merge stops there, though it may be below @wbr too), or the
  * new lookup leaves it out (a whiteout between; the empty directory made
- * stays, hidden).
+ * stays, hidden).  With @over, the other way round: @dentry's top object
+ * is on a writable branch below @wbr, and the new object becomes its top
+ * (copy-over; plink.c needs it for hard-linked files).
  */
-static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
+static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr,
+			     bool over)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct cpa_inode *ci = CPA_I(d_inode(dentry));
@@ -1125,7 +1135,8 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 	i = cpa_entry_top(e);
 	top.mnt = cpa_entry_br(sb, e, i)->path.mnt;
 	top.dentry = cpa_entry_dentry(e, i);
-	if (!cpa_br_above(sb, cpa_entry_br(sb, e, i), wbr) ||
+	if (over ? !cpa_br_above(sb, wbr, cpa_entry_br(sb, e, i)) :
+	    !cpa_br_above(sb, cpa_entry_br(sb, e, i), wbr) ||
 	    /* Copied up whole: pairs with the release in cpa_copy_up_tree(). */
 	    smp_load_acquire(&e->opaque)) {
 		err = -EROFS;
@@ -1135,7 +1146,8 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 	for (i = e->count - 1; i > 0 && !cpa_entry_dentry(e, i); i--)
 		;
 	old = cpa_override_creds(sb);
-	err = cpa_opaque_test(cpa_entry_dentry(e, i));
+	/* Above all of them, the new object is merged whatever is below. */
+	err = over ? 0 : cpa_opaque_test(cpa_entry_dentry(e, i));
 	if (err > 0)
 		err = -EROFS;
 	else if (!err)
@@ -1164,7 +1176,7 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr)
 		goto out_revert;
 	}
 	cpa_restore_times(wbr, upperdir, &dir_times);
-	pr_debug("copied down %pd2\n", dentry);
+	pr_debug("copied %s %pd2\n", over ? "over" : "down", dentry);
 out_revert:
 	cpa_revert_creds(old);
 	mnt_drop_write(wbr->path.mnt);
@@ -1186,11 +1198,12 @@ out_unlock:
  * Give every ancestor of @dentry an object on the writable branch @wbr,
  * the topmost missing one first.  -EROFS when one cannot have it: its top
  * object is not below @wbr, or it is on another writable branch; with
- * @down, a directory whose top object is above @wbr gets one below it
- * (cpa_copy_down_one()) instead.
+ * CPA_TO_DOWN, a directory whose top object is above @wbr gets one below
+ * it (cpa_copy_down_one()) instead, and with CPA_TO_OVER one whose top
+ * object is on another writable branch below @wbr gets one above it.
  */
 static int cpa_parents_to(struct dentry *dentry, struct cpa_branch *wbr,
-			  bool down)
+			  unsigned int how)
 {
 	struct dentry *next, *parent;
 	int err = 0;
@@ -1215,16 +1228,22 @@ static int cpa_parents_to(struct dentry *dentry, struct cpa_branch *wbr,
 			next = parent;
 		}
 		err = cpa_copy_up_one(next, wbr, -1, false, true);
-		if (err == -EROFS && down)
-			err = cpa_copy_down_one(next, wbr);
+		if (err == -EROFS && (how & CPA_TO_DOWN))
+			err = cpa_copy_down_one(next, wbr, false);
+		else if (err == -EROFS && (how & CPA_TO_OVER))
+			err = cpa_copy_down_one(next, wbr, true);
 		dput(next);
 	}
 	return err;
 }
 
+/*
+ * For a copy-up to @wbr, the branch cpa_copyup_target() picked: it may
+ * need a parent copied over (cpa_copyup_linked_target()).
+ */
 int cpa_copy_up_parents(struct dentry *dentry, struct cpa_branch *wbr)
 {
-	return cpa_parents_to(dentry, wbr, false);
+	return cpa_parents_to(dentry, wbr, CPA_TO_OVER);
 }
 
 /*

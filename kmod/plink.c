@@ -21,9 +21,10 @@
  * Pseudo-links live on one branch: the first writable branch as mounted
  * (cpa_plink_br()).  With several writable branches, every name of such a
  * file is copied up to that one, whatever cpup= says, so that the names
- * stay one file (cpa_copyup_target()); only a name that cannot go there
- * (its parent directory lives on another writable branch, or the branch
- * is read-only now) gets a copy of its own elsewhere.  A remount may move
+ * stay one file (cpa_copyup_target()); a parent directory that another
+ * writable branch holds gets an object there too (copy-over).  Only a
+ * name that cannot go there (the branch is read-only now, or below the
+ * file) gets a copy of its own elsewhere.  A remount may move
  * that branch down or make it read-only:
  * its pseudo-links are still found by the names whose copies are there,
  * but no name links to them any more, and no record is written.  A

@@ -17,7 +17,8 @@
 # removes it (each refused while a file its entry would write the wrong
 # way is in use), and rr and cpup= follow; read-only branches are never
 # written.  Hard-linked lower files go to the branch of the pseudo-links,
-# the first writable one, whatever cpup= says, and their names stay one
+# the first writable one, whatever cpup= says (a directory of theirs that
+# another writable branch holds is copied over), and their names stay one
 # file.  Then a union whose only writable branch is not branch 0, and
 # a branch made read-only while a copy-up and creates are under way: the
 # remount waits for them, and none lands on the branch after it.
@@ -446,10 +447,13 @@ section "hard-linked lower files: every name to one copy, whatever cpup= says"
 # The pseudo-links live on the first writable branch as mounted, p1 here
 # (branch 0 is read-only).  cpup=bu would copy to p2, the nearest one above
 # pl: hard-linked files go to p1 all the same, so that their names stay
-# one file; a file with one name goes where cpup= says.
+# one file; a file with one name goes where cpup= says.  A name in a
+# directory that p2 holds already gets that directory on p1 too (copied
+# over), which still merges what p2 holds.
 mkdir -p p0 p1 p2 pl/x pl/y pl/w pq
 echo lk >pl/x/l1
 ln pl/x/l1 pl/y/l2
+ln pl/x/l1 pl/w/l3
 echo zz >pl/x/z1
 ln pl/x/z1 pl/y/z2
 echo plain >pl/w/plain
@@ -458,7 +462,11 @@ cpa_mount pq "$T/p0=ro:$T/p1=rw:$T/p2=rw:$T/pl=ro" cpup=bu
 ok test -d p1/.wh..wh.plnk
 ok test ! -e p2/.wh..wh.plnk
 ok test ! -e p0/.wh..wh.plnk
-assert_eq "$(stat -c %i pq/x/l1)" "$(stat -c %i pq/y/l2)" "inode numbers of the two names"
+run_sh "echo p >>$T/pq/w/plain"
+assert_file_content p2/w/plain "plain
+p"
+ok test ! -e p1/w
+assert_eq "$(stat -c %i pq/x/l1) $(stat -c %i pq/x/l1)" "$(stat -c %i pq/y/l2) $(stat -c %i pq/w/l3)" "inode numbers of the three names"
 run_sh "echo one >>$T/pq/x/l1"
 assert_file_content p1/x/l1 "lk
 one"
@@ -468,24 +476,32 @@ one"
 run_sh "echo two >>$T/pq/y/l2"
 assert_eq "$(stat -c %i p1/x/l1)" "$(stat -c %i p1/y/l2 2>&1)" "branch inodes of the two copied names"
 ok test ! -e p2/y
-assert_eq "2 2" "$(stat -c %h pq/x/l1 pq/y/l2 | tr '\n' ' ' | sed 's/ $//')" "link counts through the union"
-run_sh "echo p >>$T/pq/w/plain"
-assert_file_content p2/w/plain "plain
+# w is on p2: its hard-linked name still goes to p1, linked as soon as
+# it is looked at, now that another name was copied.
+assert_eq "3 3 3" "$(stat -c %h pq/x/l1 pq/y/l2 pq/w/l3 | tr '\n' ' ' | sed 's/ $//')" "link counts through the union"
+assert_eq "$(stat -c %i p1/x/l1)" "$(stat -c %i p1/w/l3 2>&1)" "branch inodes of l1 and l3"
+ok test ! -e p2/w/l3
+run_sh "echo three >>$T/pq/w/l3"
+assert_eq "l3 plain" "$(names pq/w)" "listing of w"
+assert_file_content pq/w/plain "plain
 p"
-ok test ! -e p1/w
+assert_eq "3 3 3" "$(stat -c %h pq/x/l1 pq/y/l2 pq/w/l3 | tr '\n' ' ' | sed 's/ $//')" "link counts with every name copied"
 # A name removed: its whiteout goes where its copy would, on p1.
 run rm pq/x/z1
 ok test -e p1/x/.wh.z1
 ok test ! -e p2/x/.wh.z1
 assert_eq 1 "$(stat -c %h pq/y/z2)" "link count of the other name"
 run_sh "sync; echo 2 >/proc/sys/vm/drop_caches"
-assert_eq "$(stat -c %i pq/x/l1)" "$(stat -c %i pq/y/l2)" "inode numbers after drop_caches"
-for f in pq/x/l1 pq/y/l2; do
+assert_eq "$(stat -c %i pq/x/l1) $(stat -c %i pq/x/l1)" "$(stat -c %i pq/y/l2) $(stat -c %i pq/w/l3)" "inode numbers after drop_caches"
+for f in pq/x/l1 pq/y/l2 pq/w/l3; do
 	assert_file_content "$f" "lk
 one
-two"
+two
+three"
 done
-assert_eq "2 2" "$(stat -c %h pq/x/l1 pq/y/l2 | tr '\n' ' ' | sed 's/ $//')" "link counts after drop_caches"
+assert_eq "3 3 3" "$(stat -c %h pq/x/l1 pq/y/l2 pq/w/l3 | tr '\n' ' ' | sed 's/ $//')" "link counts after drop_caches"
+assert_file_content pq/w/plain "plain
+p"
 assert_eq 1 "$(stat -c %h pq/y/z2)" "link count of z2 after drop_caches"
 ok cpa_umount pq
 assert_eq "$lsums" "$(cd pl && find . -printf '%p %n %s\n' | sort && find . -type f -exec md5sum {} + | sort)" "the read-only branch"

@@ -295,6 +295,8 @@ struct cpa_xino_finger {
 };
 
 #define CPA_XINO_FINGERS	8
+/* clean copies of blocks kept in memory: 1 MiB */
+#define CPA_XINO_CLEAN_MAX	256
 
 /* Per mount (cpa_sb_info.xino), also without a file. */
 struct cpa_xino {
@@ -321,6 +323,14 @@ struct cpa_xino {
 	struct xarray *flushing;
 	struct xarray xa[2];
 	unsigned long ndirty;
+	/*
+	 * block number -> a 4 KiB copy of what the file holds, for blocks
+	 * in neither queue: lookups read them without the VFS's read path
+	 * (cpa_xino_read()).  At most CPA_XINO_CLEAN_MAX; dropped when a
+	 * block is queued or written otherwise.
+	 */
+	struct xarray clean;
+	unsigned int nclean;
 	bool hdr_dirty;			/* the header must be written */
 	/*
 	 * Blocks taken out of a tree since the last write: they join the
@@ -503,14 +513,62 @@ static int cpa_xino_pread(struct cpa_xino *xi, loff_t pos, void *buf,
 	return 0;
 }
 
+/* Forget the clean copy of block @blk, if any.  Under lock. */
+static void cpa_xino_clean_forget(struct cpa_xino *xi, u64 blk)
+{
+	void *p = xa_erase(&xi->clean, blk);
+
+	xi->nclean -= !!p;
+	kfree(p);
+}
+
+/* Forget every clean copy.  Under lock, or with no other user. */
+static void cpa_xino_clean_forget_all(struct cpa_xino *xi)
+{
+	unsigned long idx;
+	void *p;
+
+	xa_for_each(&xi->clean, idx, p)
+		kfree(p);
+	xa_destroy(&xi->clean);
+	xi->nclean = 0;
+}
+
+/*
+ * The clean copy of block @blk, which neither queue holds, read from the
+ * file first if need be; NULL if it cannot be kept.  Under lock.
+ */
+static const void *cpa_xino_clean_get(struct cpa_xino *xi, u64 blk)
+{
+	void *p = xa_load(&xi->clean, blk);
+
+	if (p || !xi->file)
+		return p;
+	/* Full: start again rather than keep track of use. */
+	if (xi->nclean >= CPA_XINO_CLEAN_MAX)
+		cpa_xino_clean_forget_all(xi);
+	p = kmalloc(CPA_XINO_BLK, GFP_KERNEL);
+	if (!p)
+		return NULL;
+	if (cpa_xino_pread(xi, cpa_xino_off(blk), p, CPA_XINO_BLK) ||
+	    xa_err(xa_store(&xi->clean, blk, p, GFP_KERNEL))) {
+		kfree(p);
+		return NULL;
+	}
+	xi->nclean++;
+	return p;
+}
+
 /* Read @len bytes at @off of block @blk, queued or written.  Under lock. */
 static int cpa_xino_read(struct cpa_xino *xi, u64 blk, size_t off, void *buf,
 			 size_t len)
 {
-	void *p = xa_load(xi->dirty, blk);
+	const void *p = xa_load(xi->dirty, blk);
 
 	if (!p)
 		p = xa_load(xi->flushing, blk);
+	if (!p)
+		p = cpa_xino_clean_get(xi, blk);
 	if (p) {
 		memcpy(buf, p + off, len);
 		return 0;
@@ -567,6 +625,8 @@ static void *cpa_xino_modify(struct cpa_xino *xi, u64 blk, bool fresh)
 	if (!p)
 		return ERR_PTR(-ENOMEM);
 	q = xa_load(xi->flushing, blk);
+	if (!q)
+		q = xa_load(&xi->clean, blk);
 	if (fresh)
 		memset(p, 0, CPA_XINO_BLK);
 	else if (q)
@@ -579,6 +639,8 @@ static void *cpa_xino_modify(struct cpa_xino *xi, u64 blk, bool fresh)
 		kfree(p);
 		return ERR_PTR(err);
 	}
+	/* Queued now: the copy to read; the file will hold it. */
+	cpa_xino_clean_forget(xi, blk);
 	xi->ndirty++;
 	if (xi->ndirty == 1 || xi->ndirty == CPA_XINO_BATCH)
 		cpa_xino_kick(xi);
@@ -1509,6 +1571,12 @@ static int cpa_xino_drain(struct cpa_xino *xi)
 	memalloc_nofs_restore(nofs);
 
 	nofs = cpa_xino_lock(xi);
+	/*
+	 * Written outside the queues: a lookup may have kept what they held
+	 * before (the header blocks are read at mount only).
+	 */
+	for (i = 0; i < npfree; i++)
+		cpa_xino_clean_forget(xi, pfree[i]);
 	if (err) {
 		cpa_xino_requeue(xi, fl, hdr, pfree, npfree);
 		pfree = NULL;
@@ -1540,6 +1608,7 @@ static void cpa_xino_discard(struct cpa_xino *xi)
 	xa_destroy(xi->dirty);
 	xi->ndirty = 0;
 	xi->hdr_dirty = false;
+	cpa_xino_clean_forget_all(xi);
 	cpa_xino_reshape(xi);
 }
 
@@ -2507,6 +2576,7 @@ static int cpa_xino_upgrade(struct cpa_xino *xi, struct fs_context *fc,
 	int err;
 
 	xa_init(&v.slots);
+	cpa_xino_clean_forget_all(xi);
 	xi->file = tmp;
 	err = cpa_xino_v1_read(xi, old, &v);
 	if (err) {
@@ -2644,6 +2714,7 @@ static int cpa_xino_load(struct cpa_xino *xi, struct fs_context *fc,
 		}
 	}
 	if (kind == CPA_XINO_EMPTY && xi->file && i_size_read(xi->inode)) {
+		cpa_xino_clean_forget_all(xi);
 		err = vfs_truncate(&xi->file->f_path, 0);
 		if (err) {
 			err = cpa_invalf(fc, "xino: %s: cannot truncate (error %d)",
@@ -2874,6 +2945,7 @@ int cpa_xino_init(struct cpa_sb_info *sbi, struct fs_context *fc)
 	INIT_DELAYED_WORK(&xi->work, cpa_xino_work);
 	xa_init(&xi->xa[0]);
 	xa_init(&xi->xa[1]);
+	xa_init(&xi->clean);
 	xi->dirty = &xi->xa[0];
 	xi->flushing = &xi->xa[1];
 	xi->sbi = sbi;

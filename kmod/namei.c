@@ -572,12 +572,14 @@ out_free:
  * The union inode number of what @e resolves to: that of its top object,
  * but a merged directory keeps the number of the lowest of its objects
  * that has one, so that a branch added above or below it does not
- * renumber it; its top object gets that number too.
+ * renumber it; its top object gets that number too.  A merged directory
+ * whose objects have none yet gives them all the top object's, so that
+ * removing the top branch does not renumber it either.
  */
 static int cpa_entry_ino(struct super_block *sb, const struct cpa_entry *e,
 			 unsigned long *ino)
 {
-	int i, top = cpa_entry_top(e);
+	int i, err, top = cpa_entry_top(e);
 	struct dentry *h = cpa_entry_dentry(e, top);
 	struct cpa_branch *br = cpa_entry_br(sb, e, top);
 	unsigned long cur;
@@ -591,7 +593,16 @@ static int cpa_entry_ino(struct super_block *sb, const struct cpa_entry *e,
 			return 0;
 		return cpa_xino_set(sb, br, d_inode(h), *ino);
 	}
-	return cpa_xino_ino(sb, br, d_inode(h), ino);
+	err = cpa_xino_ino(sb, br, d_inode(h), ino);
+	for (i = top + 1; !err && d_is_dir(h) && i < e->count; i++) {
+		struct dentry *lh = cpa_entry_dentry(e, i);
+
+		/* Else only the top object keeps the number: not fatal. */
+		if (lh && cpa_xino_set(sb, e->h[i].br, d_inode(lh), *ino))
+			pr_debug("xino: cannot record %pd on another branch\n",
+				 lh);
+	}
+	return err;
 }
 
 /* The union inode of the object @e resolves to. */

@@ -20,6 +20,8 @@
 # a directory in use shows its new top's attributes.  The branch of the
 # pseudo-links made read-only and removed: the copies of hard-linked files
 # stay readable, then go with it, and its file system can be unmounted.
+# A merged directory first seen from an added branch keeps its number
+# once that branch is removed.
 . "$(dirname "$0")/lib.sh"
 require_module
 
@@ -401,4 +403,20 @@ ok test ! -e kw/.wh..wh.plnk
 for _ in $(seq 200); do umount "$T/ku" 2>/dev/null && break; sleep 0.1; done
 ok sh -c "! mountpoint -q $T/ku"
 run cpa_umount km
+
+section "a merged directory first seen from an added branch keeps its number"
+# Looked up first while a branch added above gives its top object, with
+# no number yet on the branch below: once that branch is removed and the
+# dentry gone, the directory is the same number.
+mkdir -p nw nb/dd nt/dd nm
+echo b >nb/dd/f
+cpa_mount nm "$T/nw:$T/nb" "xino=$T/nxino"
+run mount -o "remount,add:1:$T/nt=ro" nm
+ino_dd=$(stat -c %i nm/dd)
+run_sh "echo 2 >/proc/sys/vm/drop_caches"
+run mount -o "remount,del:$T/nt" nm
+run_sh "echo 2 >/proc/sys/vm/drop_caches"
+assert_eq "$ino_dd" "$(stat -c %i nm/dd)" "inode number of the directory"
+assert_file_content nm/dd/f b
+run cpa_umount nm
 cd /

@@ -921,12 +921,6 @@ static int cpa_create_hidden(struct dentry *dentry, int slot)
 	return err;
 }
 
-/*
- * The slot of the parent's entry where @br can take @dentry: the parent
- * and its ancestors get an object on @br first if need be, copied up or
- * down.  -EROFS if they cannot, or if a whiteout above would hide the
- * name (unless @unnamed).
- */
 /* How cpa_parents_to() may give a directory an object on the branch. */
 #define CPA_TO_DOWN	1	/* below its top object */
 #define CPA_TO_OVER	2	/* above its top object, on a writable branch */
@@ -934,6 +928,12 @@ static int cpa_create_hidden(struct dentry *dentry, int slot)
 static int cpa_parents_to(struct dentry *dentry, struct cpa_branch *wbr,
 			  unsigned int how);
 
+/*
+ * The slot of the parent's entry where @br can take @dentry: the parent
+ * and its ancestors get an object on @br first if need be, copied up or
+ * down.  -EROFS if they cannot, or if a whiteout above would hide the
+ * name (unless @unnamed).
+ */
 static int cpa_create_on(struct dentry *dentry, struct cpa_branch *br,
 			 bool unnamed)
 {
@@ -1136,9 +1136,9 @@ static int cpa_copy_down_one(struct dentry *dentry, struct cpa_branch *wbr,
 	top.mnt = cpa_entry_br(sb, e, i)->path.mnt;
 	top.dentry = cpa_entry_dentry(e, i);
 	if (over ? !cpa_br_above(sb, wbr, cpa_entry_br(sb, e, i)) :
-	    !cpa_br_above(sb, cpa_entry_br(sb, e, i), wbr) ||
-	    /* Copied up whole: pairs with the release in cpa_copy_up_tree(). */
-	    smp_load_acquire(&e->opaque)) {
+	    (!cpa_br_above(sb, cpa_entry_br(sb, e, i), wbr) ||
+	     /* Copied up whole: pairs with the release in cpa_copy_up_tree(). */
+	     smp_load_acquire(&e->opaque))) {
 		err = -EROFS;
 		goto out_unlock;
 	}

@@ -24,12 +24,12 @@
  * stay one file (cpa_copyup_target()); a parent directory that another
  * writable branch holds gets an object there too (copy-over).  Only a
  * name that cannot go there (the branch is read-only now, or below the
- * file) gets a copy of its own elsewhere.  A remount may move
- * that branch down or make it read-only:
- * its pseudo-links are still found by the names whose copies are there,
- * but no name links to them any more, and no record is written.  A
- * remount may also remove it: the union then has no pseudo-links, and
- * names of linked files are copied as any other from then on.
+ * file) gets a copy of its own elsewhere.  A remount may move that branch
+ * down or make it read-only: its pseudo-links are still found by the
+ * names whose copies are there, but no name links to them any more, and
+ * no record is written.  A remount may also remove it: the union then has
+ * no pseudo-links, and names of linked files are copied as any other from
+ * then on.
  */
 #include "cppaufs.h"
 
